@@ -1,0 +1,70 @@
+"""3D-ResNet (Hara et al., CVPR 2018), the baseline MiCT-ResNet is compared with.
+
+ResNet-18/34 with every 2D convolution replaced by a 3D one: 7 x 7 x 7 stem with stride (1, 2, 2),
+3 x 3 x 3 max-pool with stride 2, 3D basic blocks, 1 x 1 x 1 projection shortcuts ("shortcut B").
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+
+def _conv3x3x3(in_planes: int, planes: int, stride: int = 1) -> nn.Conv3d:
+    return nn.Conv3d(in_planes, planes, kernel_size=3, stride=stride, padding=1, bias=False)
+
+
+class BasicBlock3d(nn.Module):
+    """The ResNet basic block in 3D; attribute names match torchvision's 2D block."""
+
+    def __init__(self, in_planes: int, planes: int, stride: int = 1, downsample: nn.Module | None = None) -> None:
+        super().__init__()
+        self.conv1 = _conv3x3x3(in_planes, planes, stride)
+        self.bn1 = nn.BatchNorm3d(planes)
+        self.relu = nn.ReLU(inplace=True)
+        self.conv2 = _conv3x3x3(planes, planes)
+        self.bn2 = nn.BatchNorm3d(planes)
+        self.downsample = downsample
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        identity = x if self.downsample is None else self.downsample(x)
+        out = self.relu(self.bn1(self.conv1(x)))
+        out = self.bn2(self.conv2(out))
+        return self.relu(out + identity)
+
+
+def _make_stage(in_planes: int, planes: int, num_blocks: int, stride: int) -> nn.Sequential:
+    downsample = None
+    if stride != 1 or in_planes != planes:
+        downsample = nn.Sequential(
+            nn.Conv3d(in_planes, planes, kernel_size=1, stride=stride, bias=False), nn.BatchNorm3d(planes)
+        )
+    return nn.Sequential(
+        BasicBlock3d(in_planes, planes, stride, downsample), *(BasicBlock3d(planes, planes) for _ in range(1, num_blocks))
+    )
+
+
+class ResNet3d(nn.Module):
+    """3D-ResNet for clips (N, 3, T, H, W) -> logits (N, num_classes)."""
+
+    def __init__(self, layers: tuple[int, int, int, int], num_classes: int = 101, dropout: float = 0.5) -> None:
+        super().__init__()
+        self.stem = nn.Sequential(
+            nn.Conv3d(3, 64, kernel_size=7, stride=(1, 2, 2), padding=3, bias=False),
+            nn.BatchNorm3d(64),
+            nn.ReLU(inplace=True),
+            nn.MaxPool3d(kernel_size=3, stride=2, padding=1),
+        )
+        self.layer1 = _make_stage(64, 64, layers[0], stride=1)
+        self.layer2 = _make_stage(64, 128, layers[1], stride=2)
+        self.layer3 = _make_stage(128, 256, layers[2], stride=2)
+        self.layer4 = _make_stage(256, 512, layers[3], stride=2)
+        self.dropout = nn.Dropout(dropout)
+        self.fc = nn.Linear(512, num_classes)
+        for m in self.modules():
+            if isinstance(m, nn.Conv3d):
+                nn.init.kaiming_normal_(m.weight, mode="fan_out")
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.layer4(self.layer3(self.layer2(self.layer1(self.stem(x)))))
+        return self.fc(self.dropout(x.mean(dim=(2, 3, 4))))

@@ -1,0 +1,133 @@
+"""Weights, kept apart from the architectures: ImageNet transfer and checkpoint import.
+
+Two outside key layouts map onto this project's modules:
+
+* torchvision's 2D ResNet (``conv1``, ``bn1``, ``layerN.I.*``): ImageNet initialisation. MiCT copies
+  it into its 2D branch; the 3D-ResNet inflates every 2D kernel along time.
+* the original MiCT-Net-PyTorch checkpoints (``{'epoch', 'state_dict', 'optimizer', 'best_pred'}``):
+  MiCT uses ``conv1``/``bn1`` (2D stem), ``conv2``/``bn2`` (3D stem),
+  ``layerN.bottlenecks.I.*``, ``layerN.conv``/``layerN.bn`` (stage 3D conv); the 3D-ResNet uses
+  torchvision's names.
+
+One rename table per architecture family serves both.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+# (pattern, replacement) applied in order, first match wins.
+_MICT_RENAMES = [
+    (r"^conv1\.", "stem.stem_2d.0."),
+    (r"^bn1\.", "stem.stem_2d.1."),
+    (r"^conv2\.", "stem.stem_3d.0."),
+    (r"^bn2\.", "stem.stem_3d.1."),
+    (r"^(layer\d)\.(?:bottlenecks\.)?(\d+)\.", r"\1.blocks.\2."),
+    (r"^(layer\d)\.conv\.", r"\1.conv3d.0."),
+    (r"^(layer\d)\.bn\.", r"\1.conv3d.1."),
+]
+_R3D_RENAMES = [
+    (r"^conv1\.", "stem.0."),
+    (r"^bn1\.", "stem.1."),
+]
+RENAMES = {"mict": _MICT_RENAMES, "r3d": _R3D_RENAMES}
+
+# The project's own checkpoints carry this marker, the architecture and the model options.
+CHECKPOINT_FORMAT = "mict_pipeline/checkpoint-v1"
+
+
+def rename_keys(state_dict: dict[str, torch.Tensor], family: str) -> dict[str, torch.Tensor]:
+    """Map an outside ResNet / MiCT-Net state_dict onto this project's module names."""
+    renamed = {}
+    for key, value in state_dict.items():
+        key = key.removeprefix("module.")  # saved from nn.DataParallel / DDP
+        for pattern, replacement in RENAMES[family]:
+            new_key, hits = re.subn(pattern, replacement, key)
+            if hits:
+                key = new_key
+                break
+        renamed[key] = value
+    return renamed
+
+
+def inflate_kernel(weight_2d: torch.Tensor, depth: int) -> torch.Tensor:
+    """Repeat a 2D kernel ``depth`` times along time and divide by ``depth``.
+
+    A clip of one repeated frame then gives the same response as the 2D kernel on that frame.
+    """
+    return weight_2d.unsqueeze(2).repeat(1, 1, depth, 1, 1) / depth
+
+
+def load_imagenet_resnet(depth: int, source: bool | str | Path) -> dict[str, torch.Tensor]:
+    """torchvision's ImageNet ResNet-``depth`` state_dict (hash-checked download), or one from a file."""
+    if source is True:
+        from torchvision.models import ResNet18_Weights, ResNet34_Weights
+
+        weights = {18: ResNet18_Weights.IMAGENET1K_V1, 34: ResNet34_Weights.IMAGENET1K_V1}[depth]
+        return weights.get_state_dict(progress=True, check_hash=True)
+    path = Path(source)
+    if not path.is_file():
+        raise FileNotFoundError(
+            f"pretrained={str(source)!r}: no such file. Give a path to a torchvision ResNet-{depth} state_dict "
+            "(e.g. resnet18-f37072fd.pth) or pretrained=True to download it."
+        )
+    return torch.load(path, map_location="cpu", weights_only=True)
+
+
+def transfer_imagenet_weights(model: nn.Module, resnet_state: dict[str, torch.Tensor], family: str) -> None:
+    """Copy ImageNet ResNet weights into ``model`` (inflating 2D kernels into 3D ones where needed).
+
+    The classifier is not copied: it has 1000 ImageNet classes. Every other ResNet tensor must find
+    its place; layers without a 2D counterpart (MiCT's 3D convolutions) keep their initialisation.
+    """
+    own = model.state_dict()
+    mapped = rename_keys({k: v for k, v in resnet_state.items() if not k.startswith("fc.")}, family)
+    missing = sorted(set(mapped) - set(own))
+    if missing:
+        raise ValueError(f"ImageNet state_dict has keys this model lacks (is it a ResNet of the right depth?): {missing[:5]}")
+    for key, value in mapped.items():
+        target = own[key]
+        if value.dim() == 4 and target.dim() == 5:
+            value = inflate_kernel(value, target.shape[2])
+        if value.shape != target.shape:
+            raise ValueError(f"ImageNet weight {key!r} has shape {tuple(value.shape)}, model expects {tuple(target.shape)}")
+        target.copy_(value)
+
+
+def read_checkpoint(path: str | Path) -> dict[str, Any]:
+    """Load a checkpoint file onto the CPU with a clear error when it is missing or unreadable."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"checkpoint {path}: no such file")
+    try:
+        # Original MiCT-Net checkpoints pickle an optimizer state; they are trusted user files.
+        return torch.load(path, map_location="cpu", weights_only=False)
+    except Exception as exc:  # noqa: BLE001 - any unpickling failure means the same thing to the user
+        raise ValueError(f"checkpoint {path} is not a readable PyTorch checkpoint: {exc}") from exc
+
+
+def load_state_into(model: nn.Module, state_dict: dict[str, torch.Tensor], source: str) -> None:
+    """``load_state_dict(strict=True)`` whose error says which keys and shapes did not fit."""
+    own = model.state_dict()
+    # Checkpoints from PyTorch < 0.4.1 have no BatchNorm step counters; they are not weights.
+    state_dict = {**{k: v for k, v in own.items() if k.endswith("num_batches_tracked")}, **state_dict}
+    missing = sorted(set(own) - set(state_dict))
+    unexpected = sorted(set(state_dict) - set(own))
+    wrong_shape = [
+        f"{k}: {tuple(state_dict[k].shape)} vs {tuple(own[k].shape)}"
+        for k in sorted(set(own) & set(state_dict))
+        if state_dict[k].shape != own[k].shape
+    ]
+    if missing or unexpected or wrong_shape:
+        raise ValueError(
+            f"{source} does not fit this model (wrong architecture, options or number of classes?). "
+            f"missing keys: {missing[:5]}{' ...' if len(missing) > 5 else ''}; "
+            f"unexpected keys: {unexpected[:5]}{' ...' if len(unexpected) > 5 else ''}; "
+            f"shape mismatches: {wrong_shape[:5]}"
+        )
+    model.load_state_dict(state_dict)
