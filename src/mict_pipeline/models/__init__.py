@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import inspect
 import os
-import tempfile
 from pathlib import Path
 from typing import Any, Callable
 
 import torch
 from torch import nn
 
+from ..atomic import atomic_path
 from .mict_resnet import FIRST_KERNEL_DEPTHS, TEMPORAL_STRIDES, MiCTResNet
 from .resnet3d import ResNet3d
 from .weights import (
@@ -125,16 +125,10 @@ def build_model(arch: str, num_classes: int = 101, **options: Any) -> nn.Module:
 def save_model(path: str | os.PathLike, model: nn.Module, arch: str, num_classes: int, **options: Any) -> Path:
     """Write the model's weights with what is needed to rebuild it; atomic (temp file, then rename)."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     options = {k: v for k, v in options.items() if k != "pretrained"}
     payload = {"format": CHECKPOINT_FORMAT, "arch": arch, "num_classes": num_classes, "options": options, "model": model.state_dict()}
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
+    with atomic_path(path) as tmp:
         torch.save(payload, tmp)
-        os.replace(tmp, path)
-    finally:
-        Path(tmp).unlink(missing_ok=True)
     return path
 
 

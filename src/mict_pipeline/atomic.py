@@ -1,0 +1,48 @@
+"""Atomic file and folder writes: build under a temporary name beside the target, then rename.
+
+A reader never sees a half-written output, and an interrupted run leaves at most a hidden
+``.<name>.*.tmp`` entry that the next run ignores and overwrites.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+
+@contextlib.contextmanager
+def atomic_path(target: str | os.PathLike, *, directory: bool = False) -> Iterator[Path]:
+    """Yield a temporary path beside ``target``; on success it replaces ``target``, on error it is removed.
+
+    With ``directory=True`` the temporary path is an empty folder, and an existing ``target``
+    folder is replaced as a whole.
+    """
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if directory:
+        tmp = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp"))
+    else:
+        fd, name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+        os.close(fd)
+        tmp = Path(name)
+    try:
+        yield tmp
+        if directory and target.exists():
+            shutil.rmtree(target)
+        os.replace(tmp, target)
+    finally:
+        if tmp.is_dir():
+            shutil.rmtree(tmp, ignore_errors=True)
+        else:
+            tmp.unlink(missing_ok=True)
+
+
+def write_bytes_atomic(target: str | os.PathLike, data: bytes) -> Path:
+    """Write ``data`` to ``target`` atomically."""
+    with atomic_path(target) as tmp:
+        tmp.write_bytes(data)
+    return Path(target)
