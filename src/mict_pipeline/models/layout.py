@@ -24,3 +24,16 @@ def frames_to_clips(x: torch.Tensor, batch_size: int) -> torch.Tensor:
     """(N * T, C, H, W) -> (N, C, T, H, W), the inverse of :func:`clips_to_frames`."""
     nt, c, h, w = x.shape
     return x.reshape(batch_size, nt // batch_size, c, h, w).transpose(1, 2)
+
+
+def to_channels_last(model: torch.nn.Module) -> torch.nn.Module:
+    """Put 2D kernels in ``channels_last`` and 3D kernels in ``channels_last_3d``, in place.
+
+    ``Module.to(memory_format=...)`` takes one format for all weights, which fails on MiCT's mix of
+    4D and 5D kernels. Call it before creating the optimizer: parameters keep their identity.
+    """
+    formats = {4: torch.channels_last, 5: torch.channels_last_3d}
+    for param in model.parameters():
+        if param.dim() in formats:
+            param.data = param.data.contiguous(memory_format=formats[param.dim()])
+    return model

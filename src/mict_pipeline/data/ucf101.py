@@ -1,0 +1,394 @@
+"""UCF-101 split lists: read and validate ``ucfTrainTestlist``, find the videos, build split indexes.
+
+The official lists (``UCF101TrainTestSplits-RecognitionTask.zip``) have quirks a naive reader gets
+wrong: CRLF line ends, test lists without labels (other copies add them, or use LF), and class 37
+written ``HandStandPushups`` in the lists and in the file names while ``classInd.txt`` and the
+folder inside ``UCF101.rar`` say ``HandstandPushups``. List folders are therefore matched to
+``classInd.txt`` case-insensitively and ``video`` uses the classInd spelling for the folder; file
+stems keep their spelling because that is how the files are named on disk.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+SPLITS = (1, 2, 3)
+SUBSETS = ("train", "test")
+CLASS_INDEX_FILE = "classInd.txt"
+
+SPLIT_COLUMNS = ["video", "class_name", "label", "group", "split", "subset"]
+INDEX_COLUMNS = ["video", "frame_store", "n_frames", "label", "class_name", "subset"]
+EXCLUDED_COLUMNS = ["video", "class_name", "label", "split", "subset", "reason"]
+FRAMES_COLUMNS = ["video", "frame_store", "n_frames", "error"]
+
+_CLASS_LINE = re.compile(r"(?P<number>[0-9]+)\s+(?P<name>[A-Za-z0-9]+)")
+_LIST_LINE = re.compile(r"(?P<folder>[^/\s]+)/(?P<file>[^/\s]+)(?:\s+(?P<label>[0-9]+))?")
+_FILE_NAME = re.compile(r"v_(?P<class_name>[A-Za-z0-9]+)_g(?P<group>[0-9]{2})_c[0-9]{2}\.avi")
+_VIDEO_SUFFIX = ".avi"
+
+_RESTORE = "restore the file from UCF101TrainTestSplits-RecognitionTask.zip"
+
+
+class SplitListError(ValueError):
+    """A UCF-101 split list is missing, malformed or inconsistent."""
+
+
+@dataclass(frozen=True)
+class ExpectedCounts:
+    """Sizes a set of split lists must have.
+
+    ``per_split`` maps a split number to ``{"train": n, "test": n}``; the field names match a
+    YAML parameters block, so ``ExpectedCounts(**params)`` builds one.
+    """
+
+    classes: int
+    videos: int
+    per_split: Mapping[int, Mapping[str, int]]
+
+
+OFFICIAL_COUNTS = ExpectedCounts(
+    classes=101,
+    videos=13_320,
+    per_split={
+        1: {"train": 9_537, "test": 3_783},
+        2: {"train": 9_586, "test": 3_734},
+        3: {"train": 9_624, "test": 3_696},
+    },
+)
+
+
+@dataclass(frozen=True)
+class _ClassIndex:
+    names: tuple[str, ...]  # classInd spelling; position = 0-based label
+    label_by_folder: Mapping[str, int]  # casefolded name -> 0-based label
+
+
+@dataclass(frozen=True)
+class _Entry:
+    video: str
+    label: int
+    group: int
+    where: str  # "<file>:<line>" for error messages
+
+
+def list_file_name(subset: str, split: int) -> str:
+    """``trainlist01.txt`` / ``testlist03.txt``: the official name of one split list."""
+    return f"{subset}list{split:02d}.txt"
+
+
+def load_split_lists(
+    split_dir: str | os.PathLike[str],
+    *,
+    expected_counts: ExpectedCounts | None = OFFICIAL_COUNTS,
+) -> pd.DataFrame:
+    """Read and validate ``classInd.txt`` and the three train/test lists in ``split_dir``.
+
+    Returns one row per (video, split) with :data:`SPLIT_COLUMNS`: ``video`` is
+    ``<classInd folder>/<file stem as written>``, ``label`` is 0-based in classInd order, ``subset``
+    is ``train`` or ``test``. Rows are sorted (split, train before test, label, video), so the table
+    does not depend on the order of lines in the files. Raises :class:`SplitListError` naming the
+    file, line and fix for anything malformed or inconsistent, and when the sizes differ from
+    ``expected_counts`` (``None`` skips that check, e.g. for the synthetic dataset).
+    """
+    split_dir = Path(split_dir)
+    _check_files_present(split_dir)
+    classes = _read_class_index(split_dir / CLASS_INDEX_FILE)
+    spellings: dict[str, _Entry] = {}
+    records = []
+    for split in SPLITS:
+        train, test = (
+            _read_list(split_dir / list_file_name(subset, split), subset, classes, spellings)
+            for subset in SUBSETS
+        )
+        _check_disjoint(split, train, test)
+        for subset, entries in zip(SUBSETS, (train, test)):
+            records += [
+                (e.video, classes.names[e.label], e.label, e.group, split, subset)
+                for e in entries.values()
+            ]
+    table = pd.DataFrame.from_records(records, columns=SPLIT_COLUMNS).astype(
+        {"label": "int64", "group": "int64", "split": "int64"}
+    )
+    table = table.sort_values(
+        ["split", "subset", "label", "video"], ascending=[True, False, True, True], ignore_index=True
+    )
+    if expected_counts is not None:
+        _check_counts(split_dir, table, len(classes.names), expected_counts)
+    return table
+
+
+def _check_files_present(split_dir: Path) -> None:
+    required = [CLASS_INDEX_FILE] + [list_file_name(s, k) for k in SPLITS for s in SUBSETS]
+    missing = [name for name in required if not (split_dir / name).is_file()]
+    if missing:
+        raise SplitListError(
+            f"{split_dir}: missing {', '.join(missing)}. Fix: extract "
+            "UCF101TrainTestSplits-RecognitionTask.zip there so that the folder holds "
+            f"{', '.join(required)}."
+        )
+
+
+def _read_lines(path: Path) -> list[tuple[int, str]]:
+    """Non-blank lines, stripped, with 1-based line numbers; LF, CRLF and a BOM are all accepted."""
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as err:
+        raise SplitListError(f"{path}: not UTF-8 text ({err}). Fix: {_RESTORE}.") from err
+    lines = [(number, line.strip()) for number, line in enumerate(text.splitlines(), 1)]
+    lines = [(number, line) for number, line in lines if line]
+    if not lines:
+        raise SplitListError(f"{path}: the file is empty. Fix: {_RESTORE}.")
+    return lines
+
+
+def _read_class_index(path: Path) -> _ClassIndex:
+    name_by_number: dict[int, str] = {}
+    where_by_name: dict[str, str] = {}
+    for number, line in _read_lines(path):
+        where = f"{path}:{number}"
+        match = _CLASS_LINE.fullmatch(line)
+        if match is None:
+            raise SplitListError(
+                f"{where}: expected '<1-based label> <ClassName>' (class names are letters and "
+                f"digits), got {line!r}. Fix: {_RESTORE}."
+            )
+        label, name = int(match["number"]), match["name"]
+        if label in name_by_number:
+            raise SplitListError(
+                f"{where}: label {label} is given twice ({name_by_number[label]}, {name}). "
+                "Fix: give each class its own label."
+            )
+        # Names are compared casefolded because list folders are matched to them that way.
+        if name.casefold() in where_by_name:
+            raise SplitListError(
+                f"{where}: class {name} is already listed at {where_by_name[name.casefold()]} "
+                "(names are compared case-insensitively). Fix: remove the duplicate line."
+            )
+        name_by_number[label] = name
+        where_by_name[name.casefold()] = where
+    gaps = sorted(set(range(1, len(name_by_number) + 1)) - set(name_by_number))
+    if gaps:
+        raise SplitListError(
+            f"{path}: labels must run 1..{len(name_by_number)} without gaps; missing "
+            f"{', '.join(map(str, gaps))}. Fix: {_RESTORE}."
+        )
+    names = tuple(name_by_number[label] for label in range(1, len(name_by_number) + 1))
+    return _ClassIndex(names, {name.casefold(): label for label, name in enumerate(names)})
+
+
+def _read_list(
+    path: Path, subset: str, classes: _ClassIndex, spellings: dict[str, _Entry]
+) -> dict[str, _Entry]:
+    """Entries of one list by video. ``spellings`` (casefolded video -> first entry, across all
+    lists) makes a video spelt differently in two lists an error instead of two videos."""
+    entries: dict[str, _Entry] = {}
+    n_classes = len(classes.names)
+    for number, line in _read_lines(path):
+        where = f"{path}:{number}"
+        match = _LIST_LINE.fullmatch(line)
+        if match is None or (subset == "train" and match["label"] is None):
+            label_hint = " <1-based label>" if subset == "train" else " [<1-based label>]"
+            raise SplitListError(
+                f"{where}: expected 'Class/v_Class_gGG_cCC.avi{label_hint}', got {line!r}. "
+                f"Fix: {_RESTORE}."
+            )
+        folder, file_name = match["folder"], match["file"]
+        label = classes.label_by_folder.get(folder.casefold())
+        if label is None:
+            raise SplitListError(
+                f"{where}: class {folder} is not in {CLASS_INDEX_FILE}. Fix: add it to "
+                f"{CLASS_INDEX_FILE} or correct the folder name."
+            )
+        class_name = classes.names[label]
+        file_match = _FILE_NAME.fullmatch(file_name)
+        if file_match is None or file_match["class_name"].casefold() != class_name.casefold():
+            raise SplitListError(
+                f"{where}: file name {file_name!r} does not match v_{folder}_gGG_cCC.avi. "
+                f"Fix: {_RESTORE}."
+            )
+        if match["label"] is not None:
+            written = int(match["label"])
+            if not 1 <= written <= n_classes:
+                raise SplitListError(
+                    f"{where}: label {written} is outside 1..{n_classes} of {CLASS_INDEX_FILE}. "
+                    f"Fix: use label {label + 1} ({class_name})."
+                )
+            if written != label + 1:
+                raise SplitListError(
+                    f"{where}: label {written} is {classes.names[written - 1]} in "
+                    f"{CLASS_INDEX_FILE}, but the folder is {class_name} (label {label + 1}). "
+                    "Fix: correct the label or the folder."
+                )
+        entry = _Entry(
+            video=f"{class_name}/{file_name.removesuffix(_VIDEO_SUFFIX)}",
+            label=label,
+            group=int(file_match["group"]),
+            where=where,
+        )
+        first = spellings.setdefault(entry.video.casefold(), entry)
+        if first.video != entry.video:
+            raise SplitListError(
+                f"{where}: {entry.video} is written {first.video} at {first.where}. "
+                "Fix: spell each video the same way in every list."
+            )
+        if entry.video in entries:
+            raise SplitListError(
+                f"{where}: {entry.video} is already listed at {entries[entry.video].where}. "
+                "Fix: remove the duplicate line."
+            )
+        entries[entry.video] = entry
+    return entries
+
+
+def _check_disjoint(split: int, train: dict[str, _Entry], test: dict[str, _Entry]) -> None:
+    for video, entry in test.items():
+        if video in train:
+            raise SplitListError(
+                f"split {split}: {video} is in both {train[video].where} and {entry.where}. "
+                "Fix: list each video in one subset of a split only."
+            )
+    # Clips of one group share actor and scene, so a group on both sides leaks test data.
+    train_groups = {(e.label, e.group): e for e in train.values()}
+    for entry in test.values():
+        clash = train_groups.get((entry.label, entry.group))
+        if clash is not None:
+            raise SplitListError(
+                f"split {split}: group g{entry.group:02d} of {entry.video.split('/')[0]} is in "
+                f"both train ({clash.where}) and test ({entry.where}). Fix: keep every group of a "
+                "class on one side of the split."
+            )
+
+
+def _check_counts(
+    split_dir: Path, table: pd.DataFrame, n_classes: int, expected: ExpectedCounts
+) -> None:
+    found = {"classes": n_classes, "videos": table["video"].nunique()}
+    wanted = {"classes": expected.classes, "videos": expected.videos}
+    sizes = table.groupby(["split", "subset"]).size()
+    for split, subsets in expected.per_split.items():
+        for subset, count in subsets.items():
+            key = f"split {split} {subset} videos"
+            found[key], wanted[key] = int(sizes.get((split, subset), 0)), count
+    deviations = [f"{key} {found[key]} (expected {wanted[key]})" for key in wanted if found[key] != wanted[key]]
+    if deviations:
+        raise SplitListError(
+            f"{split_dir}: the split lists do not have the expected sizes: {'; '.join(deviations)}. "
+            "Fix: use UCF101TrainTestSplits-RecognitionTask.zip unchanged, or pass the dataset's "
+            "own expected_counts (None skips the check) for a different dataset."
+        )
+
+
+def find_videos(root: str | os.PathLike[str], splits: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """Find the listed videos in an extracted UCF-101 folder (``root/<Class>/<file>.avi``).
+
+    Names are matched case-insensitively, so both ``HandstandPushups/`` (UCF101.rar) and
+    ``HandStandPushups/`` (the lists' spelling) folders are found. Returns
+
+    - ``"found"``: ``video``, ``path`` (``root`` joined with the path on disk) per listed video;
+    - ``"missing"``: ``video`` for list entries with no file;
+    - ``"unlisted"``: ``path`` of ``.avi`` files that no list names.
+    """
+    root = Path(root)
+    if not root.is_dir():
+        raise FileNotFoundError(
+            f"{root}: UCF-101 video folder not found. Fix: extract UCF101.rar so that this folder "
+            "holds one folder per class."
+        )
+    on_disk: dict[str, Path] = {}
+    for path in sorted(root.glob("*/*")):
+        if path.suffix.lower() != _VIDEO_SUFFIX or not path.is_file():
+            continue
+        key = path.relative_to(root).with_suffix("").as_posix().casefold()
+        if key in on_disk:
+            raise ValueError(
+                f"{on_disk[key]} and {path} differ only in case, so a list entry would match both. "
+                "Fix: keep one of them."
+            )
+        on_disk[key] = path
+    videos = sorted(splits["video"].unique())
+    listed = {video.casefold() for video in videos}
+    found = [(video, str(on_disk[video.casefold()])) for video in videos if video.casefold() in on_disk]
+    return {
+        "found": pd.DataFrame(found, columns=["video", "path"]),
+        "missing": pd.DataFrame(
+            {"video": [video for video in videos if video.casefold() not in on_disk]}, dtype="str"
+        ),
+        "unlisted": pd.DataFrame(
+            {"path": [str(path) for key, path in on_disk.items() if key not in listed]}, dtype="str"
+        ),
+    }
+
+
+def build_split_index(
+    splits: pd.DataFrame, frames: pd.DataFrame, split: int
+) -> dict[str, pd.DataFrame]:
+    """Join one split's lists with the frame-extraction results into the tables training reads.
+
+    ``frames`` has one row per video with :data:`FRAMES_COLUMNS` (``error`` None/NaN/empty when
+    extraction succeeded). Returns ``"train"`` and ``"test"`` with :data:`INDEX_COLUMNS`, and
+    ``"excluded"`` with :data:`EXCLUDED_COLUMNS`: the split's videos that have no result, an error,
+    no frame store or no frames, each with a reason for the data-quality report.
+    """
+    missing_columns = [column for column in FRAMES_COLUMNS if column not in frames.columns]
+    if missing_columns:
+        raise ValueError(f"frame-extraction results lack columns {', '.join(missing_columns)}")
+    repeated = frames.loc[frames["video"].duplicated(), "video"]
+    if not repeated.empty:
+        raise ValueError(
+            f"frame-extraction results list {repeated.nunique()} videos more than once "
+            f"(first: {repeated.iloc[0]}); expected one row per video"
+        )
+    listed = splits.loc[splits["split"] == split, ["video", "class_name", "label", "split", "subset"]]
+    if listed.empty:
+        raise ValueError(f"split {split} has no videos; the lists hold splits {sorted(splits['split'].unique())}")
+    merged = listed.merge(frames[FRAMES_COLUMNS], on="video", how="left", indicator=True)
+    error = merged["error"].astype("object").where(merged["error"].notna(), "")
+    error = error.astype("str").str.strip()
+    n_frames = pd.to_numeric(merged["n_frames"], errors="coerce")
+    # np.select takes the first condition that holds, so the most basic failure is reported.
+    reason = np.select(
+        [
+            merged["_merge"] == "left_only",
+            error != "",
+            merged["frame_store"].isna() | (merged["frame_store"].astype("str").str.strip() == ""),
+            ~(n_frames >= 1),
+        ],
+        ["no frame-extraction result", "extraction failed: " + error, "no frame store", "no frames extracted"],
+        default="",
+    )
+    usable = merged[reason == ""].astype({"n_frames": "int64", "frame_store": "str"})
+    excluded = merged[reason != ""].assign(reason=reason[reason != ""])
+    order = {"by": ["subset", "label", "video"], "ascending": [False, True, True], "ignore_index": True}
+    return {
+        **{
+            subset: usable.loc[usable["subset"] == subset, INDEX_COLUMNS].sort_values(**order)
+            for subset in SUBSETS
+        },
+        "excluded": excluded[EXCLUDED_COLUMNS].astype({"reason": "str"}).sort_values(**order),
+    }
+
+
+def split_summary(splits: pd.DataFrame) -> pd.DataFrame:
+    """Videos and groups per class, split and subset (zeros included), for the validation report.
+
+    Columns ``label``, ``class_name``, ``split``, ``subset``, ``n_videos``, ``n_groups``.
+    """
+    keys = ["label", "class_name", "split", "subset"]
+    grid = (
+        splits[["label", "class_name"]]
+        .drop_duplicates()
+        .merge(splits[["split"]].drop_duplicates(), how="cross")
+        .merge(pd.DataFrame({"subset": list(SUBSETS)}, dtype="str"), how="cross")
+    )
+    counts = splits.groupby(keys).agg(n_videos=("video", "size"), n_groups=("group", "nunique")).reset_index()
+    summary = grid.merge(counts, on=keys, how="left").fillna({"n_videos": 0, "n_groups": 0})
+    return summary.astype({"n_videos": "int64", "n_groups": "int64"}).sort_values(
+        ["split", "subset", "label"], ascending=[True, False, True], ignore_index=True
+    )

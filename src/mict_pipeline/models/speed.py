@@ -1,0 +1,143 @@
+"""Inference speed and memory by the original's protocol.
+
+The original times ``model(x)`` for a random batch-1 clip of 16 x 160 x 160, synchronising the
+device around each call, drops the first call and reports FPS = 16 / mean latency. Here the warm-up
+is configurable and FPS counts frames of every clip in the batch.
+
+Peak memory: on CUDA, the allocator's peak during the timed calls (weights + activations). On the
+CPU, the growth of the process's peak resident set size from just before the model is built; that
+needs a fresh process per measurement (``isolate=True``), otherwise earlier work hides the peak.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import resource
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from typing import Any
+
+import torch
+from torch import nn
+
+from . import build_model
+from .layout import to_channels_last
+
+
+def _peak_rss_mb() -> float:
+    # ru_maxrss is in KiB on Linux, bytes on macOS.
+    scale = 1 / 1024 if sys.platform != "darwin" else 1 / 2**20
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * scale
+
+
+def _sync(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+def time_forward(
+    forward: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor, warmup: int, iters: int
+) -> list[float]:
+    """Seconds per call of ``forward(x)`` over ``iters`` calls after ``warmup`` untimed ones."""
+    times = []
+    with torch.inference_mode():
+        for i in range(warmup + iters):
+            _sync(x.device)
+            start = time.perf_counter()
+            forward(x)
+            _sync(x.device)
+            if i >= warmup:
+                times.append(time.perf_counter() - start)
+    return times
+
+
+def prepare_for_inference(
+    model: nn.Module, device: torch.device, channels_last: bool = False, compile: bool = False
+) -> nn.Module:
+    """Eval mode on ``device``; optionally channels-last weights and torch.compile."""
+    model = model.eval().to(device)
+    if channels_last:
+        to_channels_last(model)
+    return torch.compile(model) if compile else model
+
+
+def _measure(
+    arch: str,
+    num_classes: int,
+    options: dict[str, Any],
+    device: str,
+    batch_size: int,
+    frames: int,
+    size: int,
+    warmup: int,
+    iters: int,
+    amp_dtype: str | None,
+    channels_last: bool,
+    compile: bool,
+) -> dict[str, Any]:
+    dev = torch.device(device)
+    torch.manual_seed(0)
+    rss_before = _peak_rss_mb()
+    model = build_model(arch, num_classes, **{k: v for k, v in options.items() if k != "pretrained"})
+    params = sum(p.numel() for p in model.parameters())
+    model = prepare_for_inference(model, dev, channels_last, compile)
+    x = torch.randn(batch_size, 3, frames, size, size, device=dev)
+    if channels_last:
+        x = x.contiguous(memory_format=torch.channels_last_3d)
+    if dev.type == "cuda":
+        torch.cuda.reset_peak_memory_stats(dev)
+    dtype = getattr(torch, amp_dtype) if amp_dtype else None
+    with torch.autocast(dev.type, dtype=dtype, enabled=dtype is not None):
+        times = time_forward(model, x, warmup, iters)
+    if dev.type == "cuda":
+        peak_mb = torch.cuda.max_memory_allocated(dev) / 2**20
+        device_name = torch.cuda.get_device_name(dev)
+    else:
+        peak_mb = _peak_rss_mb() - rss_before
+        device_name = f"cpu ({torch.get_num_threads()} threads)"
+    latency = statistics.mean(times)
+    return {
+        "arch": arch,
+        "params": params,
+        "batch_size": batch_size,
+        "input": [3, frames, size, size],
+        "latency_ms": latency * 1e3,
+        "fps": batch_size * frames / latency,
+        "peak_memory_mb": peak_mb,
+        "device": device_name,
+        "amp_dtype": amp_dtype,
+        "channels_last": channels_last,
+        "compile": compile,
+    }
+
+
+def measure_inference(
+    arch: str,
+    num_classes: int = 101,
+    options: dict[str, Any] | None = None,
+    *,
+    device: str = "cpu",
+    batch_size: int = 1,
+    frames: int = 16,
+    size: int = 160,
+    warmup: int = 10,
+    iters: int = 50,
+    amp_dtype: str | None = None,
+    channels_last: bool = False,
+    compile: bool = False,
+    isolate: bool | None = None,
+) -> dict[str, Any]:
+    """Parameters, latency, FPS (frames/s) and peak memory of ``arch`` on random clips.
+
+    ``isolate`` (default: True on CPU) runs the measurement in a fresh process so the CPU peak
+    memory is the model's own.
+    """
+    args = (arch, num_classes, dict(options or {}), device, batch_size, frames, size, warmup, iters, amp_dtype, channels_last, compile)
+    if isolate is None:
+        isolate = torch.device(device).type == "cpu"
+    if not isolate:
+        return _measure(*args)
+    with multiprocessing.get_context("spawn").Pool(1) as pool:
+        return pool.apply(_measure, args)

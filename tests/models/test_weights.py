@@ -1,0 +1,150 @@
+"""Weights: original checkpoints, the project's own checkpoints, ImageNet transfer and inflation."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+import torch
+import torch.nn.functional as F
+from torchvision.models import resnet18
+
+from mict_pipeline.models import build_model, import_seed_checkpoint, save_model
+from mict_pipeline.models.reference import OriginalMiCTResNet
+from mict_pipeline.models.weights import inflate_kernel
+
+# The original checkpoint's MiCT key names, as documented for MiCT-Net-PyTorch.
+ORIGINAL_MICT_KEY = re.compile(
+    r"^(conv1|bn1|conv2|bn2|fc"
+    r"|layer[1-4]\.(conv|bn)"
+    r"|layer[1-4]\.bottlenecks\.\d+\.(conv1|bn1|conv2|bn2|downsample\.0|downsample\.1))\."
+)
+
+
+def save_original_checkpoint(path, state_dict):
+    torch.save({"epoch": 120, "state_dict": state_dict, "optimizer": {"state": {}, "param_groups": []}, "best_pred": 81.2}, path)
+
+
+def test_original_mict_checkpoint_maps_one_to_one_and_gives_its_logits(tmp_path, randomize_batchnorm):
+    torch.manual_seed(1)
+    original = OriginalMiCTResNet((2, 2, 2, 2)).eval()
+    randomize_batchnorm(original, seed=1)
+    state = original.state_dict()
+    assert all(ORIGINAL_MICT_KEY.match(k) for k in state), [k for k in state if not ORIGINAL_MICT_KEY.match(k)]
+    save_original_checkpoint(tmp_path / "mict.pth.tar", state)
+
+    model = import_seed_checkpoint(tmp_path / "mict.pth.tar", "mict_resnet18")
+    assert len(model.state_dict()) == len(state)  # one-to-one: strict load found no extra or missing key
+    x = torch.randn(2, 3, 16, 96, 96)
+    with torch.no_grad():
+        torch.testing.assert_close(model(x), original(x), rtol=1e-4, atol=1e-5)
+
+
+def test_original_3d_resnet_checkpoint_loads(tmp_path):
+    model = build_model("r3d_18")
+    # Hara's names: conv1, bn1, layerN.I.*, fc — ours differ only in the stem.
+    state = {k.replace("stem.0.", "conv1.").replace("stem.1.", "bn1."): v.clone() for k, v in model.state_dict().items()}
+    assert {k.split(".")[0] for k in state} == {"conv1", "bn1", "layer1", "layer2", "layer3", "layer4", "fc"}
+    save_original_checkpoint(tmp_path / "r3d.pth.tar", state)
+    loaded = import_seed_checkpoint(tmp_path / "r3d.pth.tar", "r3d_18")
+    for key, value in loaded.state_dict().items():
+        assert torch.equal(value, model.state_dict()[key]), key
+
+
+def test_data_parallel_prefix_is_stripped(tmp_path):
+    state = {f"module.{k}": v for k, v in OriginalMiCTResNet((2, 2, 2, 2)).state_dict().items()}
+    save_original_checkpoint(tmp_path / "dp.pth.tar", state)
+    import_seed_checkpoint(tmp_path / "dp.pth.tar", "mict_resnet18")
+
+
+def test_project_checkpoint_round_trip(tmp_path, randomize_batchnorm):
+    model = build_model("mict_resnet18", 12, version="v2", first_kernel_depth=5)
+    randomize_batchnorm(model)
+    path = save_model(tmp_path / "best.pt", model, "mict_resnet18", 12, version="v2", first_kernel_depth=5)
+    assert not list(tmp_path.glob(".*tmp"))  # nothing half-written left behind
+    loaded = import_seed_checkpoint(path, "mict_resnet18", 12, version="v2", first_kernel_depth=5)
+    x = torch.randn(1, 3, 16, 64, 64)
+    with torch.no_grad():
+        torch.testing.assert_close(loaded(x), model.eval()(x))
+
+
+def test_wrong_architecture_is_named(tmp_path):
+    path = save_model(tmp_path / "r3d.pt", build_model("r3d_18", 5), "r3d_18", 5)
+    with pytest.raises(ValueError, match="is a 'r3d_18' model, not 'mict_resnet18'"):
+        import_seed_checkpoint(path, "mict_resnet18", 5)
+    save_original_checkpoint(tmp_path / "orig.pth.tar", OriginalMiCTResNet((2, 2, 2, 2)).state_dict())
+    with pytest.raises(ValueError, match="does not fit this model") as err:
+        import_seed_checkpoint(tmp_path / "orig.pth.tar", "r3d_18")
+    assert "missing keys" in str(err.value) and "orig.pth.tar" in str(err.value)
+
+
+def test_wrong_number_of_classes_is_named(tmp_path):
+    save_original_checkpoint(tmp_path / "orig.pth.tar", OriginalMiCTResNet((2, 2, 2, 2), num_classes=101).state_dict())
+    with pytest.raises(ValueError, match=r"fc.weight: \(101, 512\) vs \(10, 512\)"):
+        import_seed_checkpoint(tmp_path / "orig.pth.tar", "mict_resnet18", 10)
+
+
+def test_missing_and_unreadable_checkpoints(tmp_path):
+    with pytest.raises(FileNotFoundError, match="nope.pt"):
+        import_seed_checkpoint(tmp_path / "nope.pt", "mict_resnet18")
+    (tmp_path / "bad.pt").write_bytes(b"not a checkpoint")
+    with pytest.raises(ValueError, match="bad.pt is not a readable PyTorch checkpoint"):
+        import_seed_checkpoint(tmp_path / "bad.pt", "mict_resnet18")
+
+
+@pytest.fixture
+def imagenet_resnet18(tmp_path, randomize_batchnorm):
+    torch.manual_seed(3)
+    resnet = resnet18()
+    randomize_batchnorm(resnet, seed=3)
+    path = tmp_path / "resnet18.pth"
+    torch.save(resnet.state_dict(), path)
+    return resnet.eval(), path
+
+
+def test_mict_copies_imagenet_weights_into_its_2d_branch(imagenet_resnet18):
+    resnet, path = imagenet_resnet18
+    model = build_model("mict_resnet18", pretrained=str(path))
+    ours = model.state_dict()
+    assert torch.equal(ours["stem.stem_2d.0.weight"], resnet.conv1.weight)
+    assert torch.equal(ours["layer3.blocks.1.bn2.running_var"], resnet.layer3[1].bn2.running_var)
+    assert torch.equal(ours["layer2.blocks.0.downsample.0.weight"], resnet.layer2[0].downsample[0].weight)
+    # The 2D stem of the MiCT model is the ResNet stem, frame by frame.
+    frame = torch.randn(1, 3, 64, 64)
+    with torch.no_grad():
+        expected = resnet.maxpool(resnet.relu(resnet.bn1(resnet.conv1(frame))))
+        torch.testing.assert_close(model.stem.stem_2d.eval()(frame), expected)
+
+
+def test_r3d_inflation_responds_like_the_2d_kernel_on_a_static_clip(imagenet_resnet18):
+    resnet, path = imagenet_resnet18
+    model = build_model("r3d_18", pretrained=str(path))
+    conv3d = model.stem[0]
+    assert torch.allclose(conv3d.weight.sum(dim=2), resnet.conv1.weight, atol=1e-6)
+    frame = torch.randn(1, 3, 32, 32)
+    clip = frame.unsqueeze(2).repeat(1, 1, 12, 1, 1)
+    with torch.no_grad():
+        response_3d = conv3d(clip)  # padding 3 in time: frames 3..8 see only real frames
+        response_2d = F.conv2d(frame, resnet.conv1.weight, stride=2, padding=3)
+    for t in range(3, 12 - 3):
+        torch.testing.assert_close(response_3d[:, :, t], response_2d, rtol=1e-4, atol=1e-5)
+    # Every 3x3 kernel of the blocks was inflated the same way.
+    torch.testing.assert_close(model.layer4[1].conv2.weight, inflate_kernel(resnet.layer4[1].conv2.weight, 3))
+
+
+def test_pretrained_true_uses_torchvision_weights(monkeypatch, tmp_path, imagenet_resnet18):
+    # The download is hash-checked by torchvision; offline, its cache holds the file already.
+    resnet, path = imagenet_resnet18
+    from torchvision.models import ResNet18_Weights
+
+    cache = tmp_path / "hub" / "checkpoints"
+    cache.mkdir(parents=True)
+    (cache / ResNet18_Weights.IMAGENET1K_V1.url.rsplit("/", 1)[1]).write_bytes(path.read_bytes())
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path))
+    model = build_model("mict_resnet18", pretrained=True)
+    assert torch.equal(model.state_dict()["stem.stem_2d.0.weight"], resnet.conv1.weight)
+
+
+def test_pretrained_path_missing_says_what_to_give(tmp_path):
+    with pytest.raises(FileNotFoundError, match="torchvision ResNet-18 state_dict"):
+        build_model("mict_resnet18", pretrained=str(tmp_path / "missing.pth"))
