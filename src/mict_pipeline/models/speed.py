@@ -5,16 +5,15 @@ device around each call, drops the first call and reports FPS = 16 / mean latenc
 is configurable and FPS counts frames of every clip in the batch.
 
 Peak memory: on CUDA, the allocator's peak during the timed calls (weights + activations). On the
-CPU, the growth of the process's peak resident set size from just before the model is built; that
-needs a fresh process per measurement (``isolate=True``), otherwise earlier work hides the peak.
+CPU, the process's peak resident set size (Linux VmHWM, reset just before the model is built) minus
+the resident size at that moment. That needs a fresh process per measurement (``isolate=True``):
+in a long-lived process the allocator reuses pages freed by earlier work and hides the growth.
 """
 
 from __future__ import annotations
 
 import multiprocessing
-import resource
 import statistics
-import sys
 import time
 from collections.abc import Callable
 from typing import Any
@@ -26,10 +25,20 @@ from . import build_model
 from .layout import to_channels_last
 
 
-def _peak_rss_mb() -> float:
-    # ru_maxrss is in KiB on Linux, bytes on macOS.
-    scale = 1 / 1024 if sys.platform != "darwin" else 1 / 2**20
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * scale
+def _proc_status_mb(field: str) -> float:
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith(f"{field}:"):
+                return int(line.split()[1]) / 1024
+    raise RuntimeError(f"/proc/self/status has no {field}")
+
+
+def _start_peak_rss() -> float:
+    """Reset the peak resident set size and return the current one, in MiB (Linux >= 4.0)."""
+    # ru_maxrss is no use here: Linux carries it over from the parent across fork and exec.
+    with open("/proc/self/clear_refs", "w") as f:
+        f.write("5")
+    return _proc_status_mb("VmRSS")
 
 
 def _sync(device: torch.device) -> None:
@@ -79,7 +88,7 @@ def _measure(
 ) -> dict[str, Any]:
     dev = torch.device(device)
     torch.manual_seed(0)
-    rss_before = _peak_rss_mb()
+    rss_before = _start_peak_rss() if dev.type == "cpu" else 0.0
     model = build_model(arch, num_classes, **{k: v for k, v in options.items() if k != "pretrained"})
     params = sum(p.numel() for p in model.parameters())
     model = prepare_for_inference(model, dev, channels_last, compile)
@@ -95,7 +104,7 @@ def _measure(
         peak_mb = torch.cuda.max_memory_allocated(dev) / 2**20
         device_name = torch.cuda.get_device_name(dev)
     else:
-        peak_mb = _peak_rss_mb() - rss_before
+        peak_mb = _proc_status_mb("VmHWM") - rss_before
         device_name = f"cpu ({torch.get_num_threads()} threads)"
     latency = statistics.mean(times)
     return {

@@ -1,0 +1,27 @@
+"""The benchmark pipeline's node on tiny inputs."""
+
+from __future__ import annotations
+
+import pytest
+
+from mict_pipeline.pipelines.benchmark.nodes import benchmark_models, select_experiments
+
+EXPERIMENTS = {
+    "mict": {"arch": "mict_resnet18", "model": {"version": "v1", "pretrained": True}},
+    "r3d": {"arch": "r3d_18", "model": {"dropout": 0.5}},
+}
+TINY = {"device": "auto", "batch_size": 1, "frames": 8, "size": 32, "warmup": 1, "iters": 2}
+
+
+def test_benchmark_models_reports_each_selected_experiment():
+    report = benchmark_models(EXPERIMENTS, ["mict", "r3d"], 10, TINY)
+    assert set(report["models"]) == {"mict", "r3d"}
+    mict = report["models"]["mict"]
+    assert mict["params"] == 16_051_685 - 91 * 513  # 10 classes instead of 101
+    assert mict["fps"] > 0 and mict["latency_ms"] > 0 and mict["peak_memory_mb"] > 0
+    assert mict["device"].startswith("cpu")
+
+
+def test_unknown_experiment_names_the_key_and_fix():
+    with pytest.raises(KeyError, match=r"'run_experiments' names \['mict_resnet50'\].*conf/base/parameters.yml"):
+        select_experiments(EXPERIMENTS, ["mict", "mict_resnet50"])
