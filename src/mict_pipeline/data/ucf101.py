@@ -1,4 +1,4 @@
-"""UCF-101 split lists: read and validate ``ucfTrainTestlist``, find the videos, build split indexes.
+"""UCF-101 split lists: read and validate ``ucfTrainTestlist``, find the videos, index the splits.
 
 The official lists (``UCF101TrainTestSplits-RecognitionTask.zip``) have quirks a naive reader gets
 wrong: CRLF line ends, test lists without labels (other copies add them, or use LF), and class 37
@@ -33,7 +33,9 @@ _LIST_LINE = re.compile(r"(?P<folder>[^/\s]+)/(?P<file>[^/\s]+)(?:\s+(?P<label>[
 _FILE_NAME = re.compile(r"v_(?P<class_name>[A-Za-z0-9]+)_g(?P<group>[0-9]{2})_c[0-9]{2}\.avi")
 _VIDEO_SUFFIX = ".avi"
 
-_RESTORE = "restore the file from UCF101TrainTestSplits-RecognitionTask.zip"
+_ZIP = "UCF101TrainTestSplits-RecognitionTask.zip"
+_RESTORE = f"restore the file from {_ZIP}"
+_FIX_LINE = f"correct the line, or restore the file from {_ZIP}"
 
 
 class SplitListError(ValueError):
@@ -116,9 +118,7 @@ def load_split_lists(
     table = pd.DataFrame.from_records(records, columns=SPLIT_COLUMNS).astype(
         {"label": "int64", "group": "int64", "split": "int64"}
     )
-    table = table.sort_values(
-        ["split", "subset", "label", "video"], ascending=[True, False, True, True], ignore_index=True
-    )
+    table = _sorted(table, ["split", "subset", "label", "video"])
     if expected_counts is not None:
         _check_counts(split_dir, table, len(classes.names), expected_counts)
     return table
@@ -129,9 +129,8 @@ def _check_files_present(split_dir: Path) -> None:
     missing = [name for name in required if not (split_dir / name).is_file()]
     if missing:
         raise SplitListError(
-            f"{split_dir}: missing {', '.join(missing)}. Fix: extract "
-            "UCF101TrainTestSplits-RecognitionTask.zip there so that the folder holds "
-            f"{', '.join(required)}."
+            f"{split_dir}: missing {', '.join(missing)}. Fix: extract {_ZIP} there so that the "
+            f"folder holds {', '.join(required)}."
         )
 
 
@@ -157,7 +156,7 @@ def _read_class_index(path: Path) -> _ClassIndex:
         if match is None:
             raise SplitListError(
                 f"{where}: expected '<1-based label> <ClassName>' (class names are letters and "
-                f"digits), got {line!r}. Fix: {_RESTORE}."
+                f"digits), got {line!r}. Fix: {_FIX_LINE}."
             )
         label, name = int(match["number"]), match["name"]
         if label in name_by_number:
@@ -197,7 +196,7 @@ def _read_list(
             label_hint = " <1-based label>" if subset == "train" else " [<1-based label>]"
             raise SplitListError(
                 f"{where}: expected 'Class/v_Class_gGG_cCC.avi{label_hint}', got {line!r}. "
-                f"Fix: {_RESTORE}."
+                f"Fix: {_FIX_LINE}."
             )
         folder, file_name = match["folder"], match["file"]
         label = classes.label_by_folder.get(folder.casefold())
@@ -211,7 +210,7 @@ def _read_list(
         if file_match is None or file_match["class_name"].casefold() != class_name.casefold():
             raise SplitListError(
                 f"{where}: file name {file_name!r} does not match v_{folder}_gGG_cCC.avi. "
-                f"Fix: {_RESTORE}."
+                f"Fix: {_FIX_LINE}."
             )
         if match["label"] is not None:
             written = int(match["label"])
@@ -235,8 +234,8 @@ def _read_list(
         first = spellings.setdefault(entry.video.casefold(), entry)
         if first.video != entry.video:
             raise SplitListError(
-                f"{where}: {entry.video} is written {first.video} at {first.where}. "
-                "Fix: spell each video the same way in every list."
+                f"{where}: {entry.video} names the same file as {first.video} at {first.where} "
+                "but is spelt differently. Fix: spell each video the same way in every list."
             )
         if entry.video in entries:
             raise SplitListError(
@@ -276,12 +275,14 @@ def _check_counts(
         for subset, count in subsets.items():
             key = f"split {split} {subset} videos"
             found[key], wanted[key] = int(sizes.get((split, subset), 0)), count
-    deviations = [f"{key} {found[key]} (expected {wanted[key]})" for key in wanted if found[key] != wanted[key]]
+    deviations = [
+        f"{key} {found[key]} (expected {wanted[key]})" for key in wanted if found[key] != wanted[key]
+    ]
     if deviations:
         raise SplitListError(
-            f"{split_dir}: the split lists do not have the expected sizes: {'; '.join(deviations)}. "
-            "Fix: use UCF101TrainTestSplits-RecognitionTask.zip unchanged, or pass the dataset's "
-            "own expected_counts (None skips the check) for a different dataset."
+            f"{split_dir}: the split lists do not have the expected sizes: "
+            f"{'; '.join(deviations)}. Fix: use {_ZIP} unchanged, or pass a different dataset's "
+            "own expected_counts (None skips the check)."
         )
 
 
@@ -314,7 +315,9 @@ def find_videos(root: str | os.PathLike[str], splits: pd.DataFrame) -> dict[str,
         on_disk[key] = path
     videos = sorted(splits["video"].unique())
     listed = {video.casefold() for video in videos}
-    found = [(video, str(on_disk[video.casefold()])) for video in videos if video.casefold() in on_disk]
+    found = [
+        (video, str(on_disk[video.casefold()])) for video in videos if video.casefold() in on_disk
+    ]
     return {
         "found": pd.DataFrame(found, columns=["video", "path"]),
         "missing": pd.DataFrame(
@@ -347,7 +350,9 @@ def build_split_index(
         )
     listed = splits.loc[splits["split"] == split, ["video", "class_name", "label", "split", "subset"]]
     if listed.empty:
-        raise ValueError(f"split {split} has no videos; the lists hold splits {sorted(splits['split'].unique())}")
+        raise ValueError(
+            f"split {split} has no videos; the lists hold splits {sorted(splits['split'].unique())}"
+        )
     merged = listed.merge(frames[FRAMES_COLUMNS], on="video", how="left", indicator=True)
     error = merged["error"].astype("object").where(merged["error"].notna(), "")
     error = error.astype("str").str.strip()
@@ -360,18 +365,23 @@ def build_split_index(
             merged["frame_store"].isna() | (merged["frame_store"].astype("str").str.strip() == ""),
             ~(n_frames >= 1),
         ],
-        ["no frame-extraction result", "extraction failed: " + error, "no frame store", "no frames extracted"],
+        [
+            "no frame-extraction result",
+            "extraction failed: " + error,
+            "no frame store",
+            "no frames extracted",
+        ],
         default="",
     )
     usable = merged[reason == ""].astype({"n_frames": "int64", "frame_store": "str"})
     excluded = merged[reason != ""].assign(reason=reason[reason != ""])
-    order = {"by": ["subset", "label", "video"], "ascending": [False, True, True], "ignore_index": True}
+    order = ["subset", "label", "video"]
     return {
         **{
-            subset: usable.loc[usable["subset"] == subset, INDEX_COLUMNS].sort_values(**order)
+            subset: _sorted(usable.loc[usable["subset"] == subset, INDEX_COLUMNS], order)
             for subset in SUBSETS
         },
-        "excluded": excluded[EXCLUDED_COLUMNS].astype({"reason": "str"}).sort_values(**order),
+        "excluded": _sorted(excluded[EXCLUDED_COLUMNS].astype({"reason": "str"}), order),
     }
 
 
@@ -387,8 +397,16 @@ def split_summary(splits: pd.DataFrame) -> pd.DataFrame:
         .merge(splits[["split"]].drop_duplicates(), how="cross")
         .merge(pd.DataFrame({"subset": list(SUBSETS)}, dtype="str"), how="cross")
     )
-    counts = splits.groupby(keys).agg(n_videos=("video", "size"), n_groups=("group", "nunique")).reset_index()
-    summary = grid.merge(counts, on=keys, how="left").fillna({"n_videos": 0, "n_groups": 0})
-    return summary.astype({"n_videos": "int64", "n_groups": "int64"}).sort_values(
-        ["split", "subset", "label"], ascending=[True, False, True], ignore_index=True
+    counts = (
+        splits.groupby(keys)
+        .agg(n_videos=("video", "size"), n_groups=("group", "nunique"))
+        .reset_index()
     )
+    summary = grid.merge(counts, on=keys, how="left").fillna({"n_videos": 0, "n_groups": 0})
+    summary = summary.astype({"n_videos": "int64", "n_groups": "int64"})
+    return _sorted(summary, ["split", "subset", "label"])
+
+
+def _sorted(table: pd.DataFrame, by: list[str]) -> pd.DataFrame:
+    """``table`` sorted by the ``by`` columns, ascending except ``subset``: train before test."""
+    return table.sort_values(by, ascending=[key != "subset" for key in by], ignore_index=True)
