@@ -14,6 +14,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 @contextlib.contextmanager
 def atomic_path(target: str | os.PathLike, *, directory: bool = False) -> Iterator[Path]:
     """Yield a temporary path beside ``target``; on success it replaces ``target``, on error it is removed.
@@ -31,6 +37,8 @@ def atomic_path(target: str | os.PathLike, *, directory: bool = False) -> Iterat
         tmp = Path(name)
     try:
         yield tmp
+        # mkstemp/mkdtemp create owner-only entries; give the result the usual umask permissions.
+        os.chmod(tmp, (0o777 if directory else 0o666) & ~_umask())
         if directory and target.exists():
             shutil.rmtree(target)
         os.replace(tmp, target)

@@ -1,0 +1,410 @@
+"""Frame store: every frame of a video, resized and image-encoded, packed into one file per video.
+
+One file per video instead of one per frame: UCF-101 has about 2.5 million frames, and DVC and
+file systems slow down on millions of small files. Every frame is a separately encoded image
+(JPEG by default), so any frame is read and decoded without touching the others.
+
+File layout (little-endian)::
+
+    header   magic b"MICTFRM\\0", u32 version, 4-byte codec ("JPEG" or lossless "PNG "),
+             u32 quality, u32 n_frames, u32 width, u32 height,
+             u32 crc32 of the header (this field zeroed) and the index
+    index    u64 offsets[n_frames + 1] (absolute; offsets[n] is the file size),
+             u32 crc32[n_frames] of each frame's bytes
+    payload  the encoded frames, back to back
+
+Why JPEG (quality 90): measured at 256x192 with OpenCV 5.0 / libjpeg-turbo on one core, on a
+natural-image video (pan over a photograph, MPEG-4 decoded) and on a synthetic one, JPEG q90 takes
+14.0 / 6.3 KiB per frame and 0.23 / 0.17 ms to read and decode a random frame, at 38.5 / 42.9 dB
+PSNR against the lossless frames. Raw uint8 ``.npy`` (memory-mapped) reads in 0.02 ms but takes
+144 KiB per frame, 10-20x more (about 340 GiB for UCF-101's 2.5 million frames); lossless PNG takes
+77 / 53 KiB and 1.2 ms; WebP q90 is a little smaller than JPEG but 2-3x slower to decode and 30x
+slower to encode.
+
+There is no timestamp or path in the file, so the same video and options give a bit-identical
+store. The index checksum and ``offsets[n] == file size`` catch truncated or overwritten stores
+without decoding anything; the per-frame checksums catch corrupted frame bytes when they are read.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import struct
+import zlib
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor, as_completed
+from dataclasses import dataclass
+from multiprocessing import get_context
+from pathlib import Path
+from typing import BinaryIO, Literal
+
+import cv2
+import numpy as np
+
+from mict_pipeline.atomic import atomic_path
+
+logger = logging.getLogger(__name__)
+
+MAGIC = b"MICTFRM\x00"
+VERSION = 1
+_HEADER = struct.Struct("<8sI4sIIIII")
+
+ImageFormat = Literal["jpeg", "png"]
+_CODECS: dict[ImageFormat, bytes] = {"jpeg": b"JPEG", "png": b"PNG "}
+_FORMATS: dict[bytes, ImageFormat] = {codec: name for name, codec in _CODECS.items()}
+
+
+class VideoDecodeError(ValueError):
+    """A video cannot be opened or yields no frames; the message names the file and the reason."""
+
+
+class FrameStoreError(ValueError):
+    """A frame store file is missing, truncated or corrupt; the message names the file."""
+
+
+@dataclass(frozen=True)
+class FrameStoreInfo:
+    """Header of a frame store."""
+
+    n_frames: int
+    width: int
+    height: int
+    image_format: ImageFormat
+    quality: int
+
+
+@dataclass(frozen=True)
+class _Index:
+    info: FrameStoreInfo
+    offsets: np.ndarray  # int64, n_frames + 1
+    crcs: np.ndarray  # uint32, n_frames
+
+
+@dataclass(frozen=True)
+class ExtractResult:
+    """Outcome of extracting one video in :func:`extract_many`.
+
+    ``declared_frames`` is the frame count the container claims (None when it claims none); a
+    count well above ``frames`` hints at a truncated video, which decodes only up to the damage.
+    """
+
+    video: Path
+    out: Path
+    status: Literal["extracted", "skipped", "failed"]
+    frames: int = 0
+    declared_frames: int | None = None
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class _Options:
+    width: int
+    height: int
+    image_format: ImageFormat
+    quality: int
+    interpolation: int
+
+    def __post_init__(self) -> None:
+        if self.width < 1 or self.height < 1:
+            raise ValueError(f"frame size must be positive, got {self.width}x{self.height}")
+        if self.image_format not in _CODECS:
+            raise ValueError(f"image_format must be one of {sorted(_CODECS)}, got {self.image_format!r}")
+        if not 0 <= self.quality <= 100:
+            raise ValueError(f"quality must be in [0, 100], got {self.quality}")
+
+    def encoder(self) -> tuple[str, list[int]]:
+        """cv2.imencode extension and parameters."""
+        if self.image_format == "jpeg":
+            return ".jpg", [cv2.IMWRITE_JPEG_QUALITY, self.quality]
+        return ".png", [cv2.IMWRITE_PNG_COMPRESSION, 3]  # lossless: quality does not apply
+
+    def matches(self, info: FrameStoreInfo) -> bool:
+        """Whether a store with header ``info`` was written with these options."""
+        return (info.width, info.height, info.image_format, info.quality) == (
+            self.width, self.height, self.image_format, self.quality,
+        )
+
+
+def _decode_video(video: Path, options: _Options) -> tuple[list[bytes], int | None]:
+    """Encoded frames of ``video`` and the frame count its container declares (None if it declares none)."""
+    if not video.is_file():
+        raise VideoDecodeError(f"{video}: file not found")
+    if video.stat().st_size == 0:
+        raise VideoDecodeError(f"{video}: empty file (0 bytes)")
+    ext, params = options.encoder()
+    size = (options.width, options.height)
+    capture = cv2.VideoCapture(str(video))
+    try:
+        if not capture.isOpened():
+            raise VideoDecodeError(f"{video}: cannot be opened as a video (corrupt or unsupported format)")
+        declared = int(capture.get(cv2.CAP_PROP_FRAME_COUNT))
+        payloads: list[bytes] = []
+        # Read until read() fails: the container's frame count is not reliable.
+        while True:
+            ok, frame = capture.read()
+            if not ok:
+                break
+            if frame.shape[1::-1] != size:
+                frame = cv2.resize(frame, size, interpolation=options.interpolation)
+            ok, encoded = cv2.imencode(ext, frame, params)
+            if not ok:
+                raise RuntimeError(f"{video}: cv2.imencode failed on frame {len(payloads)}")
+            payloads.append(encoded.tobytes())
+    finally:
+        capture.release()
+    if not payloads:
+        raise VideoDecodeError(f"{video}: no frame could be decoded")
+    return payloads, (declared if declared > 0 else None)
+
+
+def _header(options: _Options, n_frames: int, index_crc: int) -> bytes:
+    codec = _CODECS[options.image_format]
+    return _HEADER.pack(MAGIC, VERSION, codec, options.quality, n_frames, options.width, options.height, index_crc)
+
+
+def _write_store(out: Path, payloads: Sequence[bytes], options: _Options) -> None:
+    n = len(payloads)
+    start = _HEADER.size + 8 * (n + 1) + 4 * n
+    offsets = np.zeros(n + 1, "<u8")
+    offsets[0] = start
+    offsets[1:] = start + np.cumsum([len(p) for p in payloads])
+    crcs = np.array([zlib.crc32(p) for p in payloads], "<u4")
+    index = offsets.tobytes() + crcs.tobytes()
+    # The checksum covers the header too (with its own field zeroed), so a damaged header is caught.
+    index_crc = zlib.crc32(index, zlib.crc32(_header(options, n, 0)))
+    with atomic_path(out) as tmp, tmp.open("wb") as f:
+        f.write(_header(options, n, index_crc))
+        f.write(index)
+        for payload in payloads:
+            f.write(payload)
+
+
+def _extract(video: Path, out: Path, options: _Options) -> tuple[int, int | None]:
+    payloads, declared = _decode_video(video, options)
+    _write_store(out, payloads, options)
+    return len(payloads), declared
+
+
+def extract_frames(
+    video: str | os.PathLike,
+    out: str | os.PathLike,
+    width: int = 256,
+    height: int = 192,
+    *,
+    image_format: ImageFormat = "jpeg",
+    quality: int = 90,
+    interpolation: int = cv2.INTER_AREA,
+) -> int:
+    """Decode every frame of ``video``, resize to ``width`` x ``height`` and write the store ``out``.
+
+    ``quality`` is the JPEG quality (ignored by lossless ``"png"``); ``interpolation`` a cv2 flag.
+    Returns the number of frames written. The store is written atomically, so ``out`` is either
+    absent, the previous version, or complete. Raises :class:`VideoDecodeError` when the video is
+    missing, empty, cannot be opened or yields no frame.
+    """
+    options = _Options(width, height, image_format, quality, interpolation)
+    frames, _ = _extract(Path(video), Path(out), options)
+    return frames
+
+
+def _read_index(f: BinaryIO, path: Path) -> _Index:
+    size = os.fstat(f.fileno()).st_size
+    header = f.read(_HEADER.size)
+    if len(header) < _HEADER.size:
+        raise FrameStoreError(f"{path}: truncated frame store ({size} bytes, no complete header)")
+    magic, version, codec, quality, n, width, height, index_crc = _HEADER.unpack(header)
+    if magic != MAGIC:
+        raise FrameStoreError(f"{path}: not a frame store (bad magic)")
+    if version != VERSION:
+        raise FrameStoreError(f"{path}: frame store version {version}, this code reads version {VERSION}")
+    if codec not in _FORMATS:
+        raise FrameStoreError(f"{path}: unknown image codec {codec!r}")
+    index_size = 8 * (n + 1) + 4 * n
+    if _HEADER.size + index_size > size:
+        raise FrameStoreError(f"{path}: truncated frame store ({size} bytes, index of {n} frames does not fit)")
+    index = f.read(index_size)
+    unsealed = _HEADER.pack(magic, version, codec, quality, n, width, height, 0)
+    if zlib.crc32(index, zlib.crc32(unsealed)) != index_crc:
+        raise FrameStoreError(f"{path}: corrupt frame store (index checksum mismatch)")
+    offsets = np.frombuffer(index, "<u8", count=n + 1).astype(np.int64)
+    crcs = np.frombuffer(index, "<u4", offset=8 * (n + 1))
+    if offsets[-1] != size:
+        raise FrameStoreError(f"{path}: truncated frame store ({size} bytes, index expects {offsets[-1]})")
+    info = FrameStoreInfo(n_frames=n, width=width, height=height, image_format=_FORMATS[codec], quality=quality)
+    return _Index(info, offsets, crcs)
+
+
+@contextlib.contextmanager
+def _open_store(path: Path) -> Iterator[tuple[BinaryIO, _Index]]:
+    try:
+        f = path.open("rb")
+    except OSError as e:
+        raise FrameStoreError(f"{path}: cannot open frame store ({e.strerror})") from e
+    with f:
+        yield f, _read_index(f, path)
+
+
+def _read_frame(f: BinaryIO, path: Path, index: _Index, frame: int) -> bytes:
+    start, end = int(index.offsets[frame]), int(index.offsets[frame + 1])
+    f.seek(start)
+    data = f.read(end - start)
+    if len(data) != end - start or zlib.crc32(data) != int(index.crcs[frame]):
+        raise FrameStoreError(f"{path}: corrupt frame store (frame {frame} checksum mismatch)")
+    return data
+
+
+def store_info(path: str | os.PathLike) -> FrameStoreInfo:
+    """Header of the store ``path``; reads only the header and index. Raises :class:`FrameStoreError`."""
+    with _open_store(Path(path)) as (_, index):
+        return index.info
+
+
+def frame_count(path: str | os.PathLike) -> int:
+    """Number of frames in the store ``path``, without decoding any."""
+    return store_info(path).n_frames
+
+
+def is_complete(path: str | os.PathLike, *, check_frames: bool = False) -> bool:
+    """Whether ``path`` is a complete, uncorrupted frame store.
+
+    By default only the header and index are read (size consistency and index checksum), which is
+    enough to catch interrupted or truncated writes. ``check_frames`` also verifies every frame's
+    checksum, reading the whole file.
+    """
+    try:
+        with _open_store(Path(path)) as (f, index):
+            if check_frames:
+                for frame in range(index.info.n_frames):
+                    _read_frame(f, Path(path), index, frame)
+    except FrameStoreError:
+        return False
+    return True
+
+
+def load_frames(path: str | os.PathLike, indices: Sequence[int] | np.ndarray) -> np.ndarray:
+    """Frames ``indices`` of the store ``path`` as a ``(len(indices), height, width, 3)`` uint8 RGB array.
+
+    Reads only the header, the index and the requested frames; a frame repeated in ``indices``
+    (looped short videos) is decoded once. Raises :class:`FrameStoreError` on a corrupt store and
+    IndexError on an index outside ``[0, n_frames)``.
+    """
+    path = Path(path)
+    wanted = np.asarray(indices, dtype=np.int64).reshape(-1)
+    with _open_store(path) as (f, index):
+        info = index.info
+        if wanted.size and (wanted.min() < 0 or wanted.max() >= info.n_frames):
+            raise IndexError(
+                f"{path}: frame indices must be in [0, {info.n_frames}), got {wanted.min()}..{wanted.max()}"
+            )
+        frames = np.empty((wanted.size, info.height, info.width, 3), np.uint8)
+        first_row: dict[int, int] = {}
+        for row, frame in enumerate(wanted.tolist()):
+            if frame in first_row:
+                frames[row] = frames[first_row[frame]]
+                continue
+            first_row[frame] = row
+            data = _read_frame(f, path, index, frame)
+            image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
+            if image is None or image.shape != frames.shape[1:]:
+                raise FrameStoreError(
+                    f"{path}: corrupt frame store (frame {frame} does not decode to {info.width}x{info.height})"
+                )
+            cv2.cvtColor(image, cv2.COLOR_BGR2RGB, dst=frames[row])
+    return frames
+
+
+def _extract_result(video: Path, out: Path, options: _Options) -> ExtractResult:
+    try:
+        frames, declared = _extract(video, out, options)
+    # One bad video must not stop a batch of thousands: every failure becomes a reported result.
+    except Exception as e:
+        reason = str(e) if isinstance(e, VideoDecodeError) else f"{video}: {type(e).__name__}: {e}"
+        return ExtractResult(video, out, "failed", error=reason)
+    return ExtractResult(video, out, "extracted", frames=frames, declared_frames=declared)
+
+
+def _existing_info(path: Path) -> FrameStoreInfo | None:
+    try:
+        return store_info(path)
+    except FrameStoreError:
+        return None
+
+
+def _init_worker() -> None:
+    # The pool already uses every core; OpenCV's own threads would only oversubscribe them.
+    cv2.setNumThreads(1)
+
+
+def _default_workers() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def extract_many(
+    videos: Sequence[tuple[str | os.PathLike, str | os.PathLike]],
+    width: int = 256,
+    height: int = 192,
+    *,
+    workers: int | None = None,
+    skip_existing: bool = True,
+    image_format: ImageFormat = "jpeg",
+    quality: int = 90,
+    interpolation: int = cv2.INTER_AREA,
+    progress: Callable[[ExtractResult], None] | None = None,
+) -> list[ExtractResult]:
+    """Extract many ``(video, store)`` pairs in parallel; results come back in input order.
+
+    Never raises for a bad video: its result has status ``"failed"`` and the reason. With
+    ``skip_existing`` a store that is already complete and was written with the same size, format
+    and quality is not redone (status ``"skipped"``), so an interrupted run resumes where it
+    stopped. ``workers`` defaults to every available core; 1 runs in this process. Workers are
+    spawned, so a calling script needs the ``if __name__ == "__main__":`` guard. ``progress`` is
+    called in this process with each result as it completes.
+    """
+    options = _Options(width, height, image_format, quality, interpolation)  # validates before any work
+    if workers is not None and workers < 1:
+        raise ValueError(f"workers must be at least 1, got {workers}")
+    pairs = [(Path(v), Path(o)) for v, o in videos]
+    results: list[ExtractResult | None] = [None] * len(pairs)
+
+    def record(i: int, result: ExtractResult) -> None:
+        results[i] = result
+        if progress:
+            progress(result)
+
+    todo: list[int] = []
+    for i, (video, out) in enumerate(pairs):
+        info = _existing_info(out) if skip_existing else None
+        if info is not None and options.matches(info):
+            record(i, ExtractResult(video, out, "skipped", frames=info.n_frames))
+        else:
+            todo.append(i)
+
+    workers = min(workers or _default_workers(), len(todo))
+    if workers <= 1:
+        for i in todo:
+            record(i, _extract_result(*pairs[i], options))
+    else:
+        # spawn, not fork: the caller may hold threads (torch, Kedro runners) that fork would copy mid-state.
+        with ProcessPoolExecutor(workers, mp_context=get_context("spawn"), initializer=_init_worker) as pool:
+            futures: dict[Future[ExtractResult], int] = {
+                pool.submit(_extract_result, *pairs[i], options): i for i in todo
+            }
+            for future in as_completed(futures):
+                i = futures[future]
+                try:
+                    result = future.result()
+                # A worker that dies (say, a codec segfault) breaks the pool: report its videos, don't raise.
+                except Exception as e:
+                    reason = f"{pairs[i][0]}: worker failed: {type(e).__name__}: {e}"
+                    result = ExtractResult(*pairs[i], "failed", error=reason)
+                record(i, result)
+
+    done = [r for r in results if r is not None]
+    counts = {s: sum(r.status == s for r in done) for s in ("extracted", "skipped", "failed")}
+    logger.info("frame extraction: %(extracted)d extracted, %(skipped)d skipped, %(failed)d failed", counts)
+    return done

@@ -1,0 +1,448 @@
+"""Seeded synthetic stand-in for UCF-101: real MPEG-4 AVI videos, UCF-101 names, official split lists.
+
+The output is the two archives the real pipeline downloads, so every stage after the download runs
+unchanged on it:
+
+* ``UCF101.zip`` (stands in for ``UCF101.rar``, which cannot be written here): top folder
+  ``UCF-101/<Class>/v_<Class>_gGG_cCC.avi``; 320x240, 25 fps, MPEG-4 Part 2 with fourcc ``XVID``
+  like the originals.
+* ``UCF101TrainTestSplits-RecognitionTask.zip``: ``ucfTrainTestlist/classInd.txt``,
+  ``trainlist0N.txt`` and ``testlist0N.txt`` (N = 1..3) in the official format, CRLF line endings,
+  with the official group protocol: split 1 tests groups g01-g07, split 2 g08-g14, split 3 g15-g21;
+  g22-g25 are always training groups.
+
+Each video is a moving view of a random colour texture (smooth noise and soft-edged blobs) that
+fills the whole frame, like a camera moving over a wall. Texture, colours, blob sizes, base scale,
+orientation, the centre of zooms and twists, and the video length are drawn at random for every
+video, independently of the class. Classes differ only in how the pattern moves, so no single frame
+tells the class; only temporal modelling can. A full-frame pattern rather than an object on a
+background is deliberate: an object moving up would sit low in the first frames and high in the
+last, so its position alone would hint at the class. The motions are chosen to survive the
+training augmentations:
+
+* horizontal flips map every class onto itself (so there is no left/right or clockwise/
+  counter-clockwise pair, which a flip would swap);
+* temporal down-sampling by 1-4x keeps every class recognisable (speeds and amplitudes are drawn
+  at random and are never the cue; oscillations last 16-30 frames per period, so 4x sampling still
+  sees at least 4 samples per period);
+* random 128-192 px crops of the 256x192 frames all show the motion, as every pixel moves.
+
+Classes (:data:`MOTIONS`):
+
+==================  ========================================================================
+``MoveUp``          the pattern moves upwards at a constant speed (1.5-3.5 px/frame, 150 px at most)
+``MoveDown``        the pattern moves downwards at a constant speed
+``ZoomIn``          the pattern grows steadily (scale rate 1.2-3 %/frame, at most 2.5x in all)
+``ZoomOut``         the pattern shrinks steadily
+``SwayHorizontal``  the pattern swings left and right (sine, amplitude 25-50 px)
+``BobVertical``     the pattern swings up and down (sine, amplitude 25-50 px)
+``Pulse``           the pattern periodically grows and shrinks (sine in log-scale, +-18-35 %)
+``Twist``           the pattern rotates back and forth (sine, +-20-40 degrees)
+==================  ========================================================================
+
+Every video is generated from its own random stream derived from (seed, class name, group,
+clip), so a video does not change when others are added or removed. OpenCV's FFmpeg writer is
+byte-deterministic for the same frames, and the archives use fixed timestamps and sorted entries,
+so the same seed and options give the same archive checksums with the same OpenCV/FFmpeg build.
+The encoder embeds its FFmpeg version, so the checksums are computed at generation time and
+returned rather than hard-coded.
+
+Command line: ``python -m mict_pipeline.data.synthetic --out DIR [--seed 0] ...`` prints a JSON
+summary with the archive paths and SHA-256 checksums.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import math
+import tempfile
+import zipfile
+import zlib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+
+from mict_pipeline.atomic import atomic_path
+
+WIDTH = 320
+HEIGHT = 240
+FPS = 25.0
+FOURCC = "XVID"
+N_GROUPS = 25
+N_SPLITS = 3
+TEST_GROUPS_PER_SPLIT = 7
+VIDEOS_ARCHIVE = "UCF101.zip"
+SPLITS_ARCHIVE = "UCF101TrainTestSplits-RecognitionTask.zip"
+VIDEOS_TOP = "UCF-101"
+SPLITS_TOP = "ucfTrainTestlist"
+
+# Fixed archive metadata: entries must not depend on when or where they were written.
+_ZIP_DATE = (1980, 1, 1, 0, 0, 0)
+_UNIX = 3
+
+_CANVAS = 512  # side of the square texture each video is a moving view of
+_MAX_TRAVEL_PX = 150.0
+_MAX_ZOOM_LOG = math.log(2.5)
+
+
+@dataclass(frozen=True)
+class Trajectory:
+    """Per-frame motion of the pattern, relative to its random initial pose (pixels at 320x240)."""
+
+    dx: np.ndarray  # right is positive
+    dy: np.ndarray  # down is positive
+    log_scale: np.ndarray
+    angle: np.ndarray  # degrees, counter-clockwise
+
+
+def _centred(n_frames: int) -> np.ndarray:
+    """Frame times centred on the middle frame, so monotone motions are symmetric about the initial pose."""
+    return np.arange(n_frames, dtype=np.float64) - (n_frames - 1) / 2
+
+
+def _oscillation(rng: np.random.Generator, n_frames: int) -> np.ndarray:
+    period = rng.uniform(16.0, 30.0)
+    phase = rng.uniform(0.0, 2 * math.pi)
+    return np.sin(2 * math.pi * np.arange(n_frames) / period + phase)
+
+
+def _trajectory(
+    n_frames: int, *, dx: np.ndarray | None = None, dy: np.ndarray | None = None,
+    log_scale: np.ndarray | None = None, angle: np.ndarray | None = None,
+) -> Trajectory:
+    zero = np.zeros(n_frames)
+    return Trajectory(
+        dx=zero if dx is None else dx,
+        dy=zero if dy is None else dy,
+        log_scale=zero if log_scale is None else log_scale,
+        angle=zero if angle is None else angle,
+    )
+
+
+def _translation(sign: float) -> Callable[[np.random.Generator, int], Trajectory]:
+    def motion(rng: np.random.Generator, n_frames: int) -> Trajectory:
+        speed = min(rng.uniform(1.5, 3.5), _MAX_TRAVEL_PX / max(n_frames - 1, 1))
+        return _trajectory(n_frames, dy=sign * speed * _centred(n_frames))
+
+    return motion
+
+
+def _zoom(sign: float) -> Callable[[np.random.Generator, int], Trajectory]:
+    def motion(rng: np.random.Generator, n_frames: int) -> Trajectory:
+        rate = min(rng.uniform(0.012, 0.03), _MAX_ZOOM_LOG / max(n_frames - 1, 1))
+        return _trajectory(n_frames, log_scale=sign * rate * _centred(n_frames))
+
+    return motion
+
+
+def _sway(rng: np.random.Generator, n_frames: int) -> Trajectory:
+    return _trajectory(n_frames, dx=rng.uniform(25.0, 50.0) * _oscillation(rng, n_frames))
+
+
+def _bob(rng: np.random.Generator, n_frames: int) -> Trajectory:
+    return _trajectory(n_frames, dy=rng.uniform(25.0, 50.0) * _oscillation(rng, n_frames))
+
+
+def _pulse(rng: np.random.Generator, n_frames: int) -> Trajectory:
+    return _trajectory(n_frames, log_scale=rng.uniform(0.18, 0.35) * _oscillation(rng, n_frames))
+
+
+def _twist(rng: np.random.Generator, n_frames: int) -> Trajectory:
+    return _trajectory(n_frames, angle=rng.uniform(20.0, 40.0) * _oscillation(rng, n_frames))
+
+
+MOTIONS: dict[str, Callable[[np.random.Generator, int], Trajectory]] = {
+    "MoveUp": _translation(-1.0),
+    "MoveDown": _translation(1.0),
+    "ZoomIn": _zoom(1.0),
+    "ZoomOut": _zoom(-1.0),
+    "SwayHorizontal": _sway,
+    "BobVertical": _bob,
+    "Pulse": _pulse,
+    "Twist": _twist,
+}
+"""Class name -> motion; see the module docstring for what each one does."""
+
+DEFAULT_CLASSES: tuple[str, ...] = tuple(MOTIONS)
+
+
+@dataclass(frozen=True)
+class VideoSpec:
+    """Everything needed to render one synthetic video."""
+
+    class_name: str
+    group: int
+    clip: int
+    n_frames: int
+    seed: int
+
+    @property
+    def name(self) -> str:
+        return f"v_{self.class_name}_g{self.group:02d}_c{self.clip:02d}.avi"
+
+    @property
+    def relpath(self) -> str:
+        """Path as written in the split lists: ``Class/v_Class_gGG_cCC.avi``."""
+        return f"{self.class_name}/{self.name}"
+
+
+def _canvas(rng: np.random.Generator) -> np.ndarray:
+    """Random colour texture: smooth multi-octave noise plus soft-edged blobs, ``_CANVAS`` pixels square.
+
+    Blob and noise sizes are random per video, so the apparent scale of a frame says nothing about
+    zoom; the blobs give motion clear edges, and all edges are soft so MPEG-4 does not ring on them.
+    """
+    cells = rng.uniform(14.0, 28.0)  # noise wavelength, in canvas pixels
+    # Octaves are summed on the finest noise grid, so only one full-size resize is needed.
+    fine = max(2, round(2 * _CANVAS / cells))
+    noise = np.zeros((fine, fine, 3), np.float32)
+    for octave, weight in ((0.125, 1.0), (0.5, 0.7), (1.0, 0.35)):
+        grid = max(2, round(fine * octave))
+        layer = rng.random((grid, grid, 3)).astype(np.float32) - 0.5
+        noise += weight * cv2.resize(layer, (fine, fine), interpolation=cv2.INTER_CUBIC)
+    noise = rng.uniform(0.3, 0.7, size=3).astype(np.float32) + np.float32(rng.uniform(0.5, 0.9)) * noise
+    texture = cv2.resize(noise, (_CANVAS, _CANVAS), interpolation=cv2.INTER_CUBIC)
+    n_blobs = int(rng.integers(100, 160))
+    centres = rng.integers(0, _CANVAS, size=(n_blobs, 2))
+    axes = (rng.uniform(0.4, 1.5, size=(n_blobs, 2)) * cells).astype(int)
+    angles = rng.uniform(0.0, 180.0, size=n_blobs)
+    colours = rng.uniform(0.0, 1.0, size=(n_blobs, 3))
+    blobs = zip(centres.tolist(), axes.tolist(), angles.tolist(), colours.tolist(), strict=True)
+    for centre, axis, angle, colour in blobs:
+        cv2.ellipse(texture, centre, axis, angle, 0.0, 360.0, colour, thickness=-1, lineType=cv2.LINE_AA)
+    return cv2.GaussianBlur(cv2.convertScaleAbs(texture, alpha=255.0), (0, 0), 1.5)
+
+
+def render_frames(spec: VideoSpec) -> np.ndarray:
+    """Render ``spec`` as ``(n_frames, 240, 320, 3)`` uint8 frames.
+
+    Each frame is a rotated, scaled and shifted view of one random canvas, so the pattern fills the
+    whole frame in every class and only its motion differs. Colours are random, so the channel
+    order does not matter; OpenCV treats the frames as BGR.
+    """
+    rng = np.random.default_rng(spec.seed)
+    canvas = _canvas(rng)
+    # Magnifying the canvas at least e^0.5 times keeps every view of every motion inside it: the
+    # frame's corners come at most ~220 canvas pixels from its centre (worst case over all motions).
+    log_scale0 = rng.uniform(0.5, 1.0)
+    angle0 = rng.uniform(0.0, 360.0)
+    # Zooms and twists turn about a random point near the frame centre.
+    x0, y0 = WIDTH / 2 + rng.uniform(-20.0, 20.0), HEIGHT / 2 + rng.uniform(-20.0, 20.0)
+    motion = MOTIONS[spec.class_name](rng, spec.n_frames)
+
+    centre = (_CANVAS - 1) / 2
+    frames = np.empty((spec.n_frames, HEIGHT, WIDTH, 3), np.uint8)
+    for t in range(spec.n_frames):
+        scale = math.exp(log_scale0 + motion.log_scale[t])
+        warp = cv2.getRotationMatrix2D((centre, centre), angle0 + motion.angle[t], scale)
+        warp[:, 2] += (x0 + motion.dx[t] - centre, y0 + motion.dy[t] - centre)
+        cv2.warpAffine(
+            canvas, warp, (WIDTH, HEIGHT), dst=frames[t], flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT_101
+        )
+    return frames
+
+
+def write_video(path: str | Path, frames: np.ndarray, fps: float = FPS, fourcc: str = FOURCC) -> Path:
+    """Write BGR ``frames`` ``(T, H, W, 3)`` as an AVI video, atomically."""
+    path = Path(path)
+    height, width = frames.shape[1:3]
+    with atomic_path(path) as tmp:
+        # FFmpeg picks the container from the file name, so the scratch name keeps the suffix.
+        tmp_video = tmp.with_name(tmp.name + path.suffix)
+        writer = cv2.VideoWriter(str(tmp_video), cv2.VideoWriter_fourcc(*fourcc), fps, (width, height))
+        try:
+            if not writer.isOpened():
+                raise RuntimeError(f"OpenCV cannot write {fourcc} video to {path}")
+            for frame in frames:
+                writer.write(np.ascontiguousarray(frame))
+            writer.release()
+            tmp_video.replace(tmp)
+        finally:
+            writer.release()
+            tmp_video.unlink(missing_ok=True)
+    return path
+
+
+def video_specs(
+    *,
+    classes: Sequence[str] = DEFAULT_CLASSES,
+    groups: int = N_GROUPS,
+    clips_per_group: tuple[int, int] = (1, 2),
+    frames: tuple[int, int] = (20, 60),
+    short_frames: tuple[int, int] = (8, 15),
+    short_fraction: float = 0.05,
+    seed: int = 0,
+) -> list[VideoSpec]:
+    """The dataset's videos, sorted by class, group and clip.
+
+    Each (class, group) gets a random number of clips in ``clips_per_group`` (inclusive), each clip a
+    random length in ``frames``, or, with probability ``short_fraction``, in ``short_frames``, to
+    exercise videos shorter than the model's input clip.
+    """
+    _check_options(classes, groups, clips_per_group, frames, short_frames, short_fraction)
+    specs: list[VideoSpec] = []
+    for class_name in sorted(classes):
+        # crc32, not hash(): the latter is salted per process.
+        class_key = zlib.crc32(class_name.encode())
+        for group in range(1, groups + 1):
+            group_rng = np.random.default_rng([seed, class_key, group])
+            for clip in range(1, int(group_rng.integers(clips_per_group[0], clips_per_group[1] + 1)) + 1):
+                video_seed = int(np.random.SeedSequence([seed, class_key, group, clip]).generate_state(1)[0])
+                length_rng = np.random.default_rng([video_seed, 1])
+                lo, hi = short_frames if length_rng.random() < short_fraction else frames
+                n_frames = int(length_rng.integers(lo, hi + 1))
+                specs.append(VideoSpec(class_name, group, clip, n_frames, video_seed))
+    return specs
+
+
+def _check_options(
+    classes: Sequence[str], groups: int, clips_per_group: tuple[int, int],
+    frames: tuple[int, int], short_frames: tuple[int, int], short_fraction: float,
+) -> None:
+    unknown = sorted(set(classes) - set(MOTIONS))
+    if unknown:
+        raise ValueError(f"unknown classes {unknown}; choose from {sorted(MOTIONS)}")
+    if len(set(classes)) != len(classes) or len(classes) < 2:
+        raise ValueError(f"need at least two distinct classes, got {list(classes)}")
+    # Split 3 tests groups 15-21, so fewer groups would leave it without a test set.
+    first_group_of_last_test = (N_SPLITS - 1) * TEST_GROUPS_PER_SPLIT + 1
+    if not first_group_of_last_test <= groups <= N_GROUPS:
+        raise ValueError(f"groups must be in [{first_group_of_last_test}, {N_GROUPS}], got {groups}")
+    ranges = {"clips_per_group": clips_per_group, "frames": frames, "short_frames": short_frames}
+    for name, (lo, hi) in ranges.items():
+        if not 1 <= lo <= hi:
+            raise ValueError(f"{name} must be (min, max) with 1 <= min <= max, got {(lo, hi)}")
+    if not 0.0 <= short_fraction <= 1.0:
+        raise ValueError(f"short_fraction must be in [0, 1], got {short_fraction}")
+
+
+def split_test_groups(split: int) -> range:
+    """Groups in the test set of official split ``split`` (1-based): 1-7, 8-14, 15-21."""
+    if not 1 <= split <= N_SPLITS:
+        raise ValueError(f"split must be in 1..{N_SPLITS}, got {split}")
+    first = (split - 1) * TEST_GROUPS_PER_SPLIT + 1
+    return range(first, first + TEST_GROUPS_PER_SPLIT)
+
+
+def split_lists(specs: Sequence[VideoSpec]) -> dict[str, str]:
+    """File name -> content of the official split lists (CRLF line endings) for ``specs``."""
+    classes = sorted({s.class_name for s in specs})
+    label = {c: i for i, c in enumerate(classes, start=1)}
+    lists = {"classInd.txt": "".join(f"{label[c]} {c}\r\n" for c in classes)}
+    for split in range(1, N_SPLITS + 1):
+        tests = split_test_groups(split)
+        lists[f"trainlist{split:02d}.txt"] = "".join(
+            f"{s.relpath} {label[s.class_name]}\r\n" for s in specs if s.group not in tests
+        )
+        lists[f"testlist{split:02d}.txt"] = "".join(f"{s.relpath}\r\n" for s in specs if s.group in tests)
+    return lists
+
+
+def _zip_info(name: str, compress_type: int) -> zipfile.ZipInfo:
+    info = zipfile.ZipInfo(name, date_time=_ZIP_DATE)
+    info.create_system = _UNIX
+    info.compress_type = compress_type
+    info.external_attr = ((0o40755 << 16) | 0x10) if name.endswith("/") else (0o100644 << 16)
+    return info
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def generate_dataset(
+    out_dir: str | Path,
+    *,
+    classes: Sequence[str] = DEFAULT_CLASSES,
+    groups: int = N_GROUPS,
+    clips_per_group: tuple[int, int] = (1, 2),
+    frames: tuple[int, int] = (20, 60),
+    short_frames: tuple[int, int] = (8, 15),
+    short_fraction: float = 0.05,
+    seed: int = 0,
+) -> dict[str, Any]:
+    """Write ``UCF101.zip`` and ``UCF101TrainTestSplits-RecognitionTask.zip`` into ``out_dir``.
+
+    See :func:`video_specs` for the options. Returns a JSON-serialisable summary: per archive its
+    path, size and SHA-256, plus the classes, video and frame counts.
+    """
+    specs = video_specs(
+        classes=classes, groups=groups, clips_per_group=clips_per_group, frames=frames,
+        short_frames=short_frames, short_fraction=short_fraction, seed=seed,
+    )
+    out_dir = Path(out_dir)
+    videos_zip = out_dir / VIDEOS_ARCHIVE
+    splits_zip = out_dir / SPLITS_ARCHIVE
+
+    # Videos are encoded one at a time into a scratch file and copied into the (stored, not
+    # deflated: MPEG-4 does not compress further) archive, so at most one lies around uncompressed.
+    with (
+        atomic_path(videos_zip) as tmp_zip,
+        tempfile.TemporaryDirectory(dir=out_dir) as scratch,
+        zipfile.ZipFile(tmp_zip, "w") as archive,
+    ):
+        archive.writestr(_zip_info(f"{VIDEOS_TOP}/", zipfile.ZIP_STORED), b"")
+        for class_name in sorted({s.class_name for s in specs}):
+            archive.writestr(_zip_info(f"{VIDEOS_TOP}/{class_name}/", zipfile.ZIP_STORED), b"")
+            for spec in (s for s in specs if s.class_name == class_name):
+                video = write_video(Path(scratch) / spec.name, render_frames(spec))
+                archive.writestr(_zip_info(f"{VIDEOS_TOP}/{spec.relpath}", zipfile.ZIP_STORED), video.read_bytes())
+                video.unlink()
+
+    with atomic_path(splits_zip) as tmp_zip, zipfile.ZipFile(tmp_zip, "w") as archive:
+        archive.writestr(_zip_info(f"{SPLITS_TOP}/", zipfile.ZIP_STORED), b"")
+        for name, content in sorted(split_lists(specs).items()):
+            archive.writestr(_zip_info(f"{SPLITS_TOP}/{name}", zipfile.ZIP_DEFLATED), content.encode("ascii"))
+
+    return {
+        "archives": {
+            path.name: {"path": str(path), "bytes": path.stat().st_size, "sha256": _sha256(path)}
+            for path in (videos_zip, splits_zip)
+        },
+        "classes": sorted({s.class_name for s in specs}),
+        "videos": len(specs),
+        "frames": sum(s.n_frames for s in specs),
+        "seed": seed,
+    }
+
+
+def _pair(text: str) -> tuple[int, int]:
+    lo, _, hi = text.partition(",")
+    return int(lo), int(hi or lo)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(
+        prog="python -m mict_pipeline.data.synthetic",
+        description="Write a synthetic UCF-101-format dataset (video archive and split-list archive).",
+    )
+    parser.add_argument("--out", required=True, type=Path, help="output folder for the two archives")
+    parser.add_argument(
+        "--classes", default=",".join(DEFAULT_CLASSES), help=f"comma-separated subset of {','.join(MOTIONS)}"
+    )
+    parser.add_argument("--groups", type=int, default=N_GROUPS, help="groups per class (15-25)")
+    parser.add_argument("--clips-per-group", type=_pair, default=(1, 2), metavar="MIN,MAX")
+    parser.add_argument("--frames", type=_pair, default=(20, 60), metavar="MIN,MAX")
+    parser.add_argument("--short-frames", type=_pair, default=(8, 15), metavar="MIN,MAX")
+    parser.add_argument("--short-fraction", type=float, default=0.05)
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args(argv)
+    summary = generate_dataset(
+        args.out, classes=args.classes.split(","), groups=args.groups, clips_per_group=args.clips_per_group,
+        frames=args.frames, short_frames=args.short_frames, short_fraction=args.short_fraction, seed=args.seed,
+    )
+    print(json.dumps(summary, indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,181 @@
+"""Frame store: round trip, random access, determinism, incremental reruns, corrupt inputs."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from mict_pipeline.data.frames import (
+    FrameStoreError,
+    VideoDecodeError,
+    extract_frames,
+    extract_many,
+    frame_count,
+    is_complete,
+    load_frames,
+    store_info,
+)
+from mict_pipeline.data.synthetic import VideoSpec, render_frames, write_video
+
+N_FRAMES = 20
+
+
+def _make_video(path: Path, n_frames: int = N_FRAMES, seed: int = 7) -> Path:
+    return write_video(path, render_frames(VideoSpec("Twist", 1, 1, n_frames, seed)))
+
+
+def _decode_directly(video: Path, width: int = 256, height: int = 192) -> np.ndarray:
+    capture = cv2.VideoCapture(str(video))
+    frames = []
+    while True:
+        ok, frame = capture.read()
+        if not ok:
+            break
+        frame = cv2.resize(frame, (width, height), interpolation=cv2.INTER_AREA)
+        frames.append(cv2.cvtColor(frame, cv2.COLOR_BGR2RGB))
+    capture.release()
+    return np.stack(frames)
+
+
+def _psnr(a: np.ndarray, b: np.ndarray) -> float:
+    mse = np.mean((a.astype(np.float64) - b.astype(np.float64)) ** 2)
+    return float(10 * np.log10(255.0**2 / mse)) if mse > 0 else float("inf")
+
+
+@pytest.fixture(scope="module")
+def video(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return _make_video(tmp_path_factory.mktemp("videos") / "v_Twist_g01_c01.avi")
+
+
+@pytest.fixture(scope="module")
+def reference(video: Path) -> np.ndarray:
+    return _decode_directly(video)
+
+
+@pytest.fixture(scope="module")
+def store(video: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("stores") / "v_Twist_g01_c01.frames"
+    assert extract_frames(video, out) == N_FRAMES
+    return out
+
+
+def test_round_trip_matches_direct_decode_within_jpeg_tolerance(store: Path, reference: np.ndarray) -> None:
+    indices = [0, 13, N_FRAMES - 1, 5]
+    frames = load_frames(store, indices)
+    assert frames.shape == (4, 192, 256, 3) and frames.dtype == np.uint8
+    assert _psnr(frames, reference[indices]) > 35.0
+    # RGB, not BGR: swapping channels back must make the match worse.
+    assert _psnr(frames[..., ::-1], reference[indices]) < _psnr(frames, reference[indices])
+
+
+def test_png_store_is_lossless(video: Path, reference: np.ndarray, tmp_path: Path) -> None:
+    out = tmp_path / "lossless.frames"
+    extract_frames(video, out, image_format="png")
+    np.testing.assert_array_equal(load_frames(out, range(N_FRAMES)), reference)
+
+
+def test_custom_size_and_header(video: Path, tmp_path: Path) -> None:
+    out = tmp_path / "small.frames"
+    extract_frames(video, out, width=160, height=120, quality=75, interpolation=cv2.INTER_LINEAR)
+    info = store_info(out)
+    assert (info.n_frames, info.width, info.height, info.image_format, info.quality) == (N_FRAMES, 160, 120, "jpeg", 75)
+    assert frame_count(out) == N_FRAMES
+    assert load_frames(out, [3]).shape == (1, 120, 160, 3)
+
+
+@settings(max_examples=30, deadline=None)
+@given(indices=st.lists(st.integers(0, N_FRAMES - 1), max_size=20))
+def test_random_access_equals_full_decode(store: Path, indices: list[int]) -> None:
+    full = load_frames(store, range(N_FRAMES))
+    subset = load_frames(store, indices)
+    assert subset.shape == (len(indices), 192, 256, 3)
+    np.testing.assert_array_equal(subset, full[indices])
+
+
+def test_out_of_range_index_raises(store: Path) -> None:
+    with pytest.raises(IndexError, match=re.escape(str(store))):
+        load_frames(store, [0, N_FRAMES])
+    with pytest.raises(IndexError):
+        load_frames(store, [-1])
+
+
+def test_re_extraction_is_bit_identical(video: Path, store: Path, tmp_path: Path) -> None:
+    again = tmp_path / "again.frames"
+    extract_frames(video, again)
+    assert again.read_bytes() == store.read_bytes()
+
+
+@pytest.mark.parametrize(
+    ("content", "reason"),
+    [(None, "file not found"), (b"", "empty file"), (b"RIFF" + bytes(range(256)) * 40, "cannot be opened")],
+)
+def test_bad_video_raises_decode_error_naming_file(tmp_path: Path, content: bytes | None, reason: str) -> None:
+    bad = tmp_path / "v_Bad_g01_c01.avi"
+    if content is not None:
+        bad.write_bytes(content)
+    out = tmp_path / "bad.frames"
+    with pytest.raises(VideoDecodeError, match=re.escape(str(bad)) + ".*" + reason):
+        extract_frames(bad, out)
+    assert not out.exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ([bad.name] if content is not None else [])
+
+
+def test_truncated_and_corrupt_stores_are_detected(store: Path, tmp_path: Path) -> None:
+    data = store.read_bytes()
+    assert is_complete(store) and is_complete(store, check_frames=True)
+
+    truncated = tmp_path / "truncated.frames"
+    truncated.write_bytes(data[:-100])
+    header_only = tmp_path / "header_only.frames"
+    header_only.write_bytes(data[:20])
+    not_a_store = tmp_path / "not_a_store.frames"
+    not_a_store.write_bytes(b"\0" * len(data))
+    for broken in (truncated, header_only, not_a_store, tmp_path / "missing.frames"):
+        assert not is_complete(broken)
+        with pytest.raises(FrameStoreError, match=re.escape(str(broken))):
+            load_frames(broken, [0])
+
+    # A flipped byte in the last frame leaves the index intact: found by the frame checksum.
+    flipped = tmp_path / "flipped.frames"
+    flipped.write_bytes(data[:-50] + bytes([data[-50] ^ 0xFF]) + data[-49:])
+    assert is_complete(flipped)
+    assert not is_complete(flipped, check_frames=True)
+    load_frames(flipped, [0])
+    with pytest.raises(FrameStoreError, match=re.escape(str(flipped)) + ".*frame 19"):
+        load_frames(flipped, [N_FRAMES - 1])
+
+
+def test_extract_many_reports_bad_videos_and_skips_on_rerun(tmp_path: Path) -> None:
+    videos = [_make_video(tmp_path / f"v_Twist_g01_c0{i}.avi", n_frames=10 + i, seed=i) for i in (1, 2)]
+    corrupt = tmp_path / "v_Twist_g01_c03.avi"
+    corrupt.write_bytes(b"not a video")
+    missing = tmp_path / "v_Twist_g01_c04.avi"
+    jobs = [(v, tmp_path / "frames" / f"{v.stem}.frames") for v in [videos[0], corrupt, videos[1], missing]]
+
+    seen: list[str] = []
+    first = extract_many(jobs, workers=2, progress=lambda r: seen.append(r.status))
+    assert [r.status for r in first] == ["extracted", "failed", "extracted", "failed"]
+    assert sorted(seen) == sorted(r.status for r in first)
+    assert [r.video for r in first] == [v for v, _ in jobs]
+    assert [r.frames for r in first] == [11, 0, 12, 0]
+    assert first[0].declared_frames == 11
+    assert str(corrupt) in (first[1].error or "") and "file not found" in (first[3].error or "")
+    assert not jobs[1][1].exists()
+
+    stamps = {out: out.stat().st_mtime_ns for _, out in jobs if out.exists()}
+    second = extract_many(jobs, workers=1)
+    assert [r.status for r in second] == ["skipped", "failed", "skipped", "failed"]
+    assert [r.frames for r in second] == [11, 0, 12, 0]
+    assert {out: out.stat().st_mtime_ns for out in stamps} == stamps
+
+    # Other options, or a damaged store, mean the work is redone.
+    jobs[2][1].write_bytes(jobs[2][1].read_bytes()[:-10])
+    third = extract_many(jobs[:3], workers=1, quality=80)
+    assert [r.status for r in third] == ["extracted", "failed", "extracted"]
+    assert store_info(jobs[0][1]).quality == 80 and is_complete(jobs[2][1])
