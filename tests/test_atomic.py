@@ -1,0 +1,37 @@
+"""Atomic writes: all or nothing, usual permissions."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from mict_pipeline.atomic import atomic_path, write_bytes_atomic
+
+
+def test_file_written_whole_with_umask_permissions(tmp_path):
+    target = write_bytes_atomic(tmp_path / "a" / "out.bin", b"data")
+    assert target.read_bytes() == b"data"
+    mask = os.umask(0)
+    os.umask(mask)
+    assert target.stat().st_mode & 0o777 == 0o666 & ~mask
+    assert os.listdir(target.parent) == ["out.bin"]
+
+
+def test_failure_leaves_old_output_and_no_temporary(tmp_path):
+    target = write_bytes_atomic(tmp_path / "out.bin", b"old")
+    with pytest.raises(RuntimeError):
+        with atomic_path(target) as tmp:
+            tmp.write_bytes(b"half")
+            raise RuntimeError("interrupted")
+    assert target.read_bytes() == b"old"
+    assert os.listdir(tmp_path) == ["out.bin"]
+
+
+def test_directory_replaced_as_a_whole(tmp_path):
+    target = tmp_path / "tree"
+    (target / "stale").mkdir(parents=True)
+    with atomic_path(target, directory=True) as tmp:
+        (tmp / "new.txt").write_text("x")
+    assert sorted(p.name for p in target.iterdir()) == ["new.txt"]
+    assert os.listdir(tmp_path) == ["tree"]
