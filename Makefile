@@ -20,7 +20,9 @@ $(STAMP): pyproject.toml constraints.txt
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[dev]"
 	touch $(STAMP)
 
+# The synthetic pipeline writes the archives that the demo's download stage then fetches.
 demo: install
+	$(BIN)/kedro run --env $(KEDRO_ENV) --pipeline synthetic
 	$(BIN)/kedro run --env $(KEDRO_ENV)
 
 test: install

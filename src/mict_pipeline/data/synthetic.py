@@ -54,7 +54,6 @@ summary with the archive paths and SHA-256 checksums.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import math
 import tempfile
@@ -69,6 +68,7 @@ import cv2
 import numpy as np
 
 from mict_pipeline.atomic import atomic_path
+from mict_pipeline.data.download import file_digest
 
 WIDTH = 320
 HEIGHT = 240
@@ -352,14 +352,6 @@ def _zip_info(name: str, compress_type: int) -> zipfile.ZipInfo:
     return info
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def generate_dataset(
     out_dir: str | Path,
     *,
@@ -406,7 +398,7 @@ def generate_dataset(
 
     return {
         "archives": {
-            path.name: {"path": str(path), "bytes": path.stat().st_size, "sha256": _sha256(path)}
+            path.name: {"path": str(path), "bytes": path.stat().st_size, "sha256": file_digest(path)}
             for path in (videos_zip, splits_zip)
         },
         "classes": sorted({s.class_name for s in specs}),

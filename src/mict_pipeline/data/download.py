@@ -1,0 +1,390 @@
+"""Download one file over http(s) or ``file://``: verified, retried, resumable, never half-written.
+
+Bytes go to a hidden ``.<name>.part`` file beside the destination. Its name is stable, so a
+run that died (or was killed) leaves it behind and the next run resumes it with an HTTP
+``Range`` request. Only a download that passed the size and checksum checks is renamed to
+the destination, so whatever sits at the destination is complete.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import http.client
+import logging
+import os
+import re
+import shutil
+import ssl
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
+
+from tqdm import tqdm
+
+from mict_pipeline import __version__
+
+log = logging.getLogger(__name__)
+
+CHUNK_SIZE = 1 << 20
+MAX_BACKOFF_S = 60.0
+_SUPPORTED_SCHEMES = ("http", "https", "file")
+# Worth asking the same URL again later; every 5xx is too. A 404 is included because
+# mirrors and CDNs briefly answer 404 while a file is being published.
+_RETRYABLE_STATUS = frozenset({404, 408, 429})
+_NETWORK_ERRORS = (http.client.HTTPException, ConnectionError, TimeoutError, ssl.SSLError)
+_CONTENT_RANGE = re.compile(r"bytes\s+(?:(\d+)-\d+|\*)/(\d+|\*)")
+
+
+class DownloadError(RuntimeError):
+    """A file could not be downloaded from any of its URLs."""
+
+
+class ChecksumMismatchError(DownloadError):
+    """Downloaded bytes differ from the expected size or checksum."""
+
+
+class InsufficientSpaceError(RuntimeError):
+    """The target file system has too little free space for the data about to be written."""
+
+
+def download_file(
+    url: str,
+    dest: str | os.PathLike,
+    *,
+    sha256: str | None = None,
+    md5: str | None = None,
+    size: int | None = None,
+    mirrors: Sequence[str] = (),
+    retries: int = 5,
+    backoff: float = 1.0,
+    timeout: float = 60.0,
+    ca_bundle: str | os.PathLike | None = None,
+    progress: bool = True,
+) -> Path:
+    """Download ``url`` to ``dest`` and return ``dest``.
+
+    ``sha256``, ``md5`` and ``size`` are checked before the file is renamed into place; a
+    mismatch raises :class:`DownloadError` naming expected and actual values and leaves
+    nothing at ``dest``. An existing ``dest`` that passes them is returned without any
+    request (with none given, an existing ``dest`` is trusted: only verified or complete
+    downloads are ever renamed there); one that fails them is deleted and fetched again.
+
+    ``url`` is tried first, then each of ``mirrors``; a round over all of them is repeated
+    up to ``retries`` more times, waiting ``backoff * 2**k`` seconds (at most
+    :data:`MAX_BACKOFF_S`) before round ``k + 1``. Connection errors, timeouts, 404, 408,
+    429 and 5xx answers send the next request to the next URL. A URL that answers another 4xx,
+    fails TLS verification or serves bytes that fail verification is dropped.
+
+    TLS certificates are always verified, against ``ca_bundle`` when given (a PEM file)
+    and the system's trust store otherwise. ``timeout`` bounds each connect and read.
+
+    Raises :class:`DownloadError` when every URL failed, naming them and the last error,
+    and :class:`InsufficientSpaceError` when the file system cannot hold the download.
+    """
+    dest = Path(dest)
+    urls = [url, *mirrors]
+    for candidate in urls:
+        if urllib.parse.urlsplit(candidate).scheme not in _SUPPORTED_SCHEMES:
+            raise ValueError(f"Unsupported URL {candidate!r}: use one of {', '.join(_SUPPORTED_SCHEMES)}")
+    if retries < 0:
+        raise ValueError(f"retries must be >= 0, got {retries}")
+    expected = _Expected.of(size=size, sha256=sha256, md5=md5)
+
+    if dest.exists():
+        problems = expected.mismatches(dest.stat().st_size, _digests(dest, expected.algorithms))
+        if not problems:
+            return dest
+        log.warning("Existing %s failed verification (%s); downloading it again", dest, "; ".join(problems))
+        dest.unlink()
+
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    partial = _PartialFile(dest.parent / f".{dest.name}.part", expected.algorithms)
+    if expected.size is not None and partial.size >= expected.size:
+        if partial.size == expected.size and not expected.mismatches(partial.size, partial.hexdigests()):
+            return partial.commit(dest)
+        partial.restart()
+
+    opener = urllib.request.build_opener(
+        urllib.request.HTTPSHandler(
+            context=ssl.create_default_context(cafile=None if ca_bundle is None else os.fspath(ca_bundle))
+        )
+    )
+    fetch = _Fetch(opener=opener, timeout=timeout, expected=expected, progress=progress, name=dest.name)
+    active = list(urls)
+    last_error: Exception | None = None
+    for round_index in range(retries + 1):
+        if not active:
+            break
+        if round_index:
+            delay = min(backoff * 2 ** (round_index - 1), MAX_BACKOFF_S)
+            log.info("Retrying the download of %s in %.1f s", dest.name, delay)
+            time.sleep(delay)
+        for candidate in list(active):
+            try:
+                fetch(candidate, partial)
+            except (_TransientError, _UrlError) as exc:
+                log.warning("Downloading %s failed: %s", dest.name, exc)
+                last_error = exc
+                if isinstance(exc, _UrlError):
+                    active.remove(candidate)
+                continue
+            problems = expected.mismatches(partial.size, partial.hexdigests())
+            if not problems:
+                return partial.commit(dest)
+            partial.restart()
+            active.remove(candidate)
+            last_error = ChecksumMismatchError(
+                f"{dest.name} downloaded from {candidate} failed verification: {'; '.join(problems)}"
+            )
+            log.warning("%s", last_error)
+    raise DownloadError(
+        f"Could not download {dest.name} from {', '.join(urls)}; last error: {last_error}"
+    ) from last_error
+
+
+def ensure_free_space(directory: str | os.PathLike, required: int, *, purpose: str) -> None:
+    """Raise :class:`InsufficientSpaceError` unless ``directory`` (or its nearest existing
+    ancestor) has ``required`` bytes free; ``purpose`` completes "Not enough free disk space to …".
+    """
+    probe = Path(directory).absolute()
+    while not probe.exists():
+        probe = probe.parent
+    free = shutil.disk_usage(probe).free
+    if required > free:
+        raise InsufficientSpaceError(
+            f"Not enough free disk space to {purpose}: needs {format_bytes(required)}, "
+            f"only {format_bytes(free)} free in {probe}"
+        )
+
+
+def file_digest(path: str | os.PathLike, algorithm: str = "sha256") -> str:
+    """Hex digest of the file at ``path``; ``algorithm`` is any :mod:`hashlib` name."""
+    return _digests(Path(path), [algorithm])[algorithm]
+
+
+def format_bytes(count: int) -> str:
+    """``count`` bytes in the largest binary unit that keeps the number at least 1 (``'6.5 GiB'``)."""
+    value = float(count)
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if value < 1024:
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{value:.1f} TiB"
+
+
+class _TransientError(Exception):
+    """This URL failed now and may work on a later round."""
+
+
+class _UrlError(Exception):
+    """This URL will not work: stop asking it."""
+
+
+class _RangeNotSatisfiableError(Exception):
+    """The server refused ``Range``: the partial file is as long as the remote one, or longer."""
+
+    def __init__(self, total: int | None) -> None:
+        super().__init__(total)
+        self.total = total
+
+
+@dataclass(frozen=True)
+class _Expected:
+    size: int | None
+    digests: Mapping[str, str]  # hashlib algorithm name -> lowercase hex digest
+
+    @classmethod
+    def of(cls, *, size: int | None, sha256: str | None, md5: str | None) -> _Expected:
+        digests = {name: value.strip().lower() for name, value in (("sha256", sha256), ("md5", md5)) if value}
+        return cls(size=size, digests=digests)
+
+    @property
+    def algorithms(self) -> tuple[str, ...]:
+        return tuple(self.digests)
+
+    def mismatches(self, size: int, hexdigests: Mapping[str, str]) -> list[str]:
+        """One "what: expected X, got Y" line for each expectation that does not hold."""
+        problems = []
+        if self.size is not None and size != self.size:
+            problems.append(f"size: expected {self.size} bytes, got {size}")
+        for name, want in self.digests.items():
+            if hexdigests[name] != want:
+                problems.append(f"{name}: expected {want}, got {hexdigests[name]}")
+        return problems
+
+
+def _digests(path: Path, algorithms: Sequence[str]) -> dict[str, str]:
+    """Hex digests of the file at ``path``, read once whatever the number of algorithms."""
+    hashers = {name: hashlib.new(name) for name in algorithms}
+    if hashers:
+        with path.open("rb") as file:
+            for block in iter(lambda: file.read(CHUNK_SIZE), b""):
+                for hasher in hashers.values():
+                    hasher.update(block)
+    return {name: hasher.hexdigest() for name, hasher in hashers.items()}
+
+
+class _PartialFile:
+    """The hidden partial download beside the destination, with running digests of its bytes.
+
+    Digests are updated as bytes are appended, so the finished download is verified without
+    reading it again; bytes left by an earlier run are hashed once, when this is created.
+    """
+
+    def __init__(self, path: Path, algorithms: Sequence[str]) -> None:
+        self.path = path
+        self._algorithms = tuple(algorithms)
+        self._hashers = {name: hashlib.new(name) for name in self._algorithms}
+        self.size = 0
+        if path.exists():
+            with path.open("rb") as file:
+                for block in iter(lambda: file.read(CHUNK_SIZE), b""):
+                    self._absorb(block)
+
+    def restart(self) -> None:
+        self.path.unlink(missing_ok=True)
+        self._hashers = {name: hashlib.new(name) for name in self._algorithms}
+        self.size = 0
+
+    def append(self, stream: BinaryIO, bar: tqdm) -> None:
+        """Append everything ``stream`` yields; network errors become :class:`_TransientError`."""
+        with self.path.open("ab") as out:
+            while True:
+                try:
+                    block = stream.read(CHUNK_SIZE)
+                except (http.client.HTTPException, OSError) as exc:
+                    raise _TransientError(f"transfer interrupted after {self.size} bytes: {exc!r}") from exc
+                if not block:
+                    return
+                out.write(block)
+                self._absorb(block)
+                bar.update(len(block))
+
+    def hexdigests(self) -> dict[str, str]:
+        return {name: hasher.hexdigest() for name, hasher in self._hashers.items()}
+
+    def commit(self, dest: Path) -> Path:
+        # Not atomic_path: its temporary name is random and deleted on error, while a resumable
+        # download needs a stable name that survives a crash; os.replace is the same atomic rename.
+        with self.path.open("rb+") as file:
+            os.fsync(file.fileno())
+        os.replace(self.path, dest)
+        return dest
+
+    def _absorb(self, block: bytes) -> None:
+        for hasher in self._hashers.values():
+            hasher.update(block)
+        self.size += len(block)
+
+
+@dataclass(frozen=True)
+class _Source:
+    """An open response body that starts at byte ``start`` of a file of ``total`` bytes (``None``: unknown)."""
+
+    stream: BinaryIO
+    start: int | None
+    total: int | None
+
+
+@dataclass(frozen=True)
+class _Fetch:
+    """One attempt to bring ``partial`` up to the full file from one URL."""
+
+    opener: urllib.request.OpenerDirector
+    timeout: float
+    expected: _Expected
+    progress: bool
+    name: str
+
+    def __call__(self, url: str, partial: _PartialFile) -> None:
+        offset = partial.size
+        try:
+            if urllib.parse.urlsplit(url).scheme == "file":
+                source = self._open_file(url, offset)
+            else:
+                source = self._open_http(url, offset)
+        except _RangeNotSatisfiableError as exc:
+            if exc.total == offset:
+                return  # an earlier attempt already fetched every byte
+            partial.restart()
+            raise _TransientError(f"{url} refused to resume at byte {offset}; restarting from zero") from exc
+        with source.stream:
+            if self.expected.size is not None and source.total not in (None, self.expected.size):
+                raise _UrlError(f"{url} serves {source.total} bytes, expected {self.expected.size}")
+            if source.start == 0 and offset:
+                partial.restart()  # the server ignored Range and sends the whole file
+            elif source.start != offset:
+                partial.restart()
+                raise _TransientError(f"{url} did not resume at byte {offset}; restarting from zero")
+            total = self.expected.size if self.expected.size is not None else source.total
+            if total is not None:
+                ensure_free_space(partial.path.parent, total - partial.size, purpose=f"download {self.name}")
+            with tqdm(
+                total=total,
+                initial=partial.size,
+                unit="B",
+                unit_scale=True,
+                unit_divisor=1024,
+                desc=self.name,
+                disable=not self.progress,
+            ) as bar:
+                partial.append(source.stream, bar)
+        if total is not None and partial.size < total:
+            raise _TransientError(f"{url} closed the connection after {partial.size} of {total} bytes")
+        if source.total is not None and partial.size > source.total:
+            partial.restart()
+            raise _TransientError(f"{url} sent more bytes than the {source.total} it announced")
+
+    def _open_http(self, url: str, offset: int) -> _Source:
+        headers = {"User-Agent": f"mict-pipeline/{__version__}", "Accept-Encoding": "identity"}
+        if offset:
+            headers["Range"] = f"bytes={offset}-"
+        try:
+            response = self.opener.open(urllib.request.Request(url, headers=headers), timeout=self.timeout)
+        except urllib.error.HTTPError as exc:
+            with exc:
+                if exc.code == 416 and offset:
+                    raise _RangeNotSatisfiableError(_content_range(exc.headers.get("Content-Range"))[1]) from exc
+                message = f"{url} answered HTTP {exc.code} {exc.reason}"
+                if exc.code in _RETRYABLE_STATUS or exc.code >= 500:
+                    raise _TransientError(message) from exc
+                raise _UrlError(message) from exc
+        except urllib.error.URLError as exc:
+            if isinstance(exc.reason, ssl.SSLCertVerificationError):
+                raise _UrlError(f"{url}: TLS certificate verification failed: {exc.reason}") from exc
+            raise _TransientError(f"{url}: {exc.reason}") from exc
+        except _NETWORK_ERRORS as exc:
+            raise _TransientError(f"{url}: {exc!r}") from exc
+        if response.status == 206:
+            return _Source(response, *_content_range(response.headers.get("Content-Range")))
+        length = response.headers.get("Content-Length")
+        return _Source(response, 0, int(length) if length and length.isdigit() else None)
+
+    @staticmethod
+    def _open_file(url: str, offset: int) -> _Source:
+        parts = urllib.parse.urlsplit(url)
+        path = Path(urllib.request.url2pathname(parts.path))
+        try:
+            stream = path.open("rb")
+        except FileNotFoundError as exc:
+            raise _TransientError(f"{url}: no such file") from exc
+        except OSError as exc:
+            raise _UrlError(f"{url}: {exc}") from exc
+        total = os.fstat(stream.fileno()).st_size
+        start = offset if offset <= total else 0
+        stream.seek(start)
+        return _Source(stream, start, total)
+
+
+def _content_range(value: str | None) -> tuple[int | None, int | None]:
+    """(first byte, full size) from a ``Content-Range`` header; ``None`` where it says ``*`` or is absent."""
+    match = _CONTENT_RANGE.fullmatch((value or "").strip())
+    if not match:
+        return None, None
+    start, total = match.groups()
+    return (int(start) if start else None), (int(total) if total != "*" else None)

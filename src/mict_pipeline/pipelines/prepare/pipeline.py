@@ -1,0 +1,46 @@
+from functools import partial, update_wrapper
+
+from kedro.pipeline import Pipeline, node
+
+from .nodes import (
+    data_quality_report,
+    extract_dataset_archives,
+    extract_video_frames,
+    locate_videos,
+    read_split_lists,
+    split_tables,
+)
+
+SPLITS = (1, 2, 3)  # UCF-101's three official train/test splits
+
+
+def split_pipeline(split: int) -> Pipeline:
+    """The per-split index tables, under namespace ``split_<n>``."""
+    tables = update_wrapper(partial(split_tables, split=split), split_tables)
+    return Pipeline(
+        [node(tables, inputs=["split_lists", "frame_index"], outputs=["train_index", "test_index", "excluded"], name="split_tables")],
+        namespace=f"split_{split}",
+        inputs={"split_lists", "frame_index"},
+    )
+
+
+def create_pipeline(**kwargs) -> Pipeline:
+    return Pipeline(
+        [
+            node(extract_dataset_archives, inputs=["archives", "params:prepare"], outputs="dataset_folders", name="extract_dataset_archives"),
+            node(read_split_lists, inputs=["dataset_folders", "params:prepare"], outputs="split_lists", name="read_split_lists"),
+            node(
+                locate_videos,
+                inputs=["dataset_folders", "split_lists"],
+                outputs={"video_files": "video_files", "missing_videos": "missing_videos", "unlisted_videos": "unlisted_videos"},
+                name="locate_videos",
+            ),
+            node(extract_video_frames, inputs=["video_files", "params:prepare"], outputs="frame_index", name="extract_video_frames"),
+            node(
+                data_quality_report,
+                inputs=["split_lists", "missing_videos", "unlisted_videos", "frame_index", "params:prepare"],
+                outputs=["data_quality", "split_summary"],
+                name="data_quality_report",
+            ),
+        ]
+    ) + sum((split_pipeline(s) for s in SPLITS), Pipeline([]))

@@ -1,0 +1,81 @@
+"""synthetic -> download -> prepare through Kedro, on a small synthetic dataset."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+
+from mict_pipeline.data.archives import extract_archive
+from mict_pipeline.data.synthetic import generate_dataset
+from mict_pipeline.pipelines.prepare.nodes import DataQualityError, data_quality_report, extract_video_frames
+
+from conftest import ROOT, SMALL_SYNTHETIC
+
+UNPINNED = {"download": {"archives": {"videos": {"sha256": None}, "splits": {"sha256": None}}}}
+
+
+def test_demo_checksums_are_what_the_generator_writes(tmp_path):
+    synthetic = yaml.safe_load((ROOT / "conf/demo/parameters_synthetic.yml").read_text())["synthetic"]
+    download = yaml.safe_load((ROOT / "conf/demo/parameters_download.yml").read_text())["download"]
+    options = {k: tuple(v) if isinstance(v, list) else v for k, v in synthetic.items() if k != "out_dir"}
+    manifest = generate_dataset(tmp_path, **options)["archives"]
+    assert manifest["UCF101.zip"]["sha256"] == download["archives"]["videos"]["sha256"]
+    assert manifest["UCF101TrainTestSplits-RecognitionTask.zip"]["sha256"] == download["archives"]["splits"]["sha256"]
+
+
+def test_synthetic_download_prepare_end_to_end_and_rerun_skips(kedro_project):
+    params = {"synthetic": SMALL_SYNTHETIC, **UNPINNED}
+    kedro_project("synthetic", params)
+    kedro_project("download", params)
+    kedro_project("prepare", params)
+
+    archives = json.loads(Path("data/01_raw/archives.json").read_text())
+    assert set(archives) == {"videos", "splits"} and len(archives["videos"]["sha256"]) == 64
+    split_lists = pd.read_csv("data/02_intermediate/split_lists.csv")
+    assert sorted(split_lists["class_name"].unique()) == ["MoveUp", "Twist", "ZoomIn"]
+    for split in (1, 2, 3):
+        train = pd.read_csv(f"data/05_model_input/split_{split}/train.csv")
+        test = pd.read_csv(f"data/05_model_input/split_{split}/test.csv")
+        assert len(train) + len(test) == 45 and not set(train["video"]) & set(test["video"])
+        assert all(Path(p).is_file() for p in train["frame_store"])
+        assert (train["n_frames"] >= 8).all()
+    quality = json.loads(Path("data/08_reporting/data_quality.json").read_text())
+    assert quality["usable_videos"] == 45 and quality["failures"] == []
+
+    stores = sorted(Path("data/03_primary/frames").rglob("*.frames"))
+    before = {p: p.stat().st_mtime_ns for p in stores}
+    kedro_project("download", params)  # present and valid: not fetched again
+    kedro_project("prepare", params)
+    assert {p: p.stat().st_mtime_ns for p in stores} == before  # frame stores were not rewritten
+
+
+def test_corrupt_video_is_reported_not_fatal(tmp_path):
+    generate_dataset(tmp_path / "src", classes=["MoveUp", "ZoomIn"], groups=15, clips_per_group=(1, 1), frames=(16, 20))
+    extract_archive(tmp_path / "src" / "UCF101.zip", tmp_path / "tree")
+    good = sorted((tmp_path / "tree" / "UCF-101" / "MoveUp").glob("*.avi"))[:3]
+    bad = tmp_path / "tree" / "UCF-101" / "MoveUp" / "v_MoveUp_g99_c01.avi"
+    bad.write_bytes(b"RIFF\x00\x00\x00\x00AVI garbage")
+    empty = bad.with_name("v_MoveUp_g98_c01.avi")
+    empty.write_bytes(b"")
+    paths = good + [bad, empty]
+    video_files = pd.DataFrame({"video": [f"MoveUp/{p.stem}" for p in paths], "path": [str(p) for p in paths]})
+    prepare = {"frames_dir": str(tmp_path / "frames"), "frames": {"workers": 1}, "max_failed_fraction": 0.5, "report_dir": str(tmp_path)}
+
+    frame_index = extract_video_frames(video_files, prepare)
+    errors = dict(zip(frame_index["video"], frame_index["error"]))
+    assert pd.isna(errors[f"MoveUp/{good[0].stem}"])
+    assert str(bad) in errors["MoveUp/v_MoveUp_g99_c01"] and str(empty) in errors["MoveUp/v_MoveUp_g98_c01"]
+
+    split_lists = pd.DataFrame({"video": video_files["video"], "class_name": "MoveUp", "label": 0, "group": 1, "split": 1, "subset": "train"})
+    no_videos = pd.DataFrame({"video": [], "path": []})
+    report, _ = data_quality_report(split_lists, no_videos, no_videos, frame_index, prepare)
+    assert {f["video"] for f in report["failures"]} == {"MoveUp/v_MoveUp_g99_c01", "MoveUp/v_MoveUp_g98_c01"}
+    assert report["usable_videos"] == 3
+
+    with pytest.raises(DataQualityError, match=r"2 of 5 listed videos are unusable \(40.0% > prepare.max_failed_fraction = 10.0%\)"):
+        data_quality_report(split_lists, no_videos, no_videos, frame_index, {**prepare, "max_failed_fraction": 0.1})
+    assert json.loads((tmp_path / "data_quality.json").read_text())["failed_fraction"] == 0.4
