@@ -1,0 +1,45 @@
+"""Evaluation: top-k accuracy, per-class accuracy, confusion matrices, the per-video predictions
+table (CSV-friendly), cross-split aggregation and the results table in the original's layout.
+
+Pure numpy / pandas / matplotlib (Figure API, no pyplot); no Kedro.
+"""
+
+from __future__ import annotations
+
+from .metrics import (
+    METRIC_NAMES,
+    PREDICTION_COLUMNS,
+    TOP_K,
+    confusion_matrix,
+    confusion_matrix_figure,
+    confusion_matrix_table,
+    metrics_from_scores,
+    per_class_accuracy,
+    predictions_table,
+    row_normalise,
+    split_metrics,
+    topk_accuracy,
+    topk_labels,
+)
+from .reports import RESULTS_COLUMNS, cross_split_metrics, display_name, results_markdown, results_table
+
+__all__ = [
+    "METRIC_NAMES",
+    "PREDICTION_COLUMNS",
+    "RESULTS_COLUMNS",
+    "TOP_K",
+    "confusion_matrix",
+    "confusion_matrix_figure",
+    "confusion_matrix_table",
+    "cross_split_metrics",
+    "display_name",
+    "metrics_from_scores",
+    "per_class_accuracy",
+    "predictions_table",
+    "results_markdown",
+    "results_table",
+    "row_normalise",
+    "split_metrics",
+    "topk_accuracy",
+    "topk_labels",
+]
