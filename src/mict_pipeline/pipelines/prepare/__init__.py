@@ -1,5 +1,5 @@
 """Prepare UCF-101: unpack archives, extract frame stores, validate and index the three splits."""
 
-from .pipeline import SPLITS, create_pipeline
+from .pipeline import create_pipeline
 
-__all__ = ["SPLITS", "create_pipeline"]
+__all__ = ["create_pipeline"]

@@ -2,6 +2,7 @@ from functools import partial, update_wrapper
 
 from kedro.pipeline import Pipeline, node
 
+from ..experiments import SPLITS
 from .nodes import (
     data_quality_report,
     extract_dataset_archives,
@@ -10,9 +11,6 @@ from .nodes import (
     read_split_lists,
     split_tables,
 )
-
-SPLITS = (1, 2, 3)  # UCF-101's three official train/test splits
-
 
 def split_pipeline(split: int) -> Pipeline:
     """The per-split index tables, under namespace ``split_<n>``."""

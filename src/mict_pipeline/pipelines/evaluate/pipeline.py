@@ -1,0 +1,21 @@
+from kedro.pipeline import Pipeline, node
+
+from ..experiments import per_split_and_experiment
+from .nodes import evaluate_experiment
+
+
+def evaluation(split: int, experiment: str) -> Pipeline:
+    return Pipeline(
+        [
+            node(
+                evaluate_experiment,
+                inputs=["train_summary", "test_index", "split_lists", "params:experiment", "params:training", "params:num_classes"],
+                outputs=["metrics", "predictions", "per_class_accuracy", "confusion_matrix", "confusion_matrix_plot"],
+                name="evaluate",
+            )
+        ]
+    )
+
+
+def create_pipeline(**kwargs) -> Pipeline:
+    return per_split_and_experiment(evaluation, split_inputs=["test_index"], shared_inputs=["split_lists"])

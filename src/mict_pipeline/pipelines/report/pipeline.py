@@ -1,0 +1,19 @@
+from kedro.pipeline import Pipeline, node
+
+from ..experiments import SPLITS, configured_experiments
+from .nodes import cross_split_report, metrics_input
+
+
+def create_pipeline(**kwargs) -> Pipeline:
+    inputs = {"benchmark": "benchmark_report"}
+    inputs.update({metrics_input(e, s): f"split_{s}.{e}.metrics" for e in configured_experiments() for s in SPLITS})
+    return Pipeline(
+        [
+            node(
+                cross_split_report,
+                inputs=inputs,
+                outputs=["cross_split_metrics", "results_table", "results_markdown"],
+                name="cross_split_report",
+            )
+        ]
+    )

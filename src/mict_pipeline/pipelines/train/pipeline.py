@@ -1,0 +1,24 @@
+from functools import partial, update_wrapper
+
+from kedro.pipeline import Pipeline, node
+
+from ..experiments import per_split_and_experiment
+from .nodes import train_experiment
+
+
+def training(split: int, experiment: str) -> Pipeline:
+    train = update_wrapper(partial(train_experiment, name=experiment, split=split), train_experiment)
+    return Pipeline(
+        [
+            node(
+                train,
+                inputs=["train_index", "test_index", "params:experiment", "params:training", "params:num_classes"],
+                outputs="train_summary",
+                name="train",
+            )
+        ]
+    )
+
+
+def create_pipeline(**kwargs) -> Pipeline:
+    return per_split_and_experiment(training, split_inputs=["train_index", "test_index"])

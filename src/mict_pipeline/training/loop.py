@@ -1,0 +1,236 @@
+"""Training with per-epoch checkpoints, automatic resume, the best model kept apart, and scoring.
+
+Repeatability: every source of randomness is derived from ``(recipe.seed, epoch)`` at the start of
+each epoch (sampler order, dropout, clip sampling and augmentation), and a checkpoint is written
+after each epoch. A run interrupted anywhere and resumed from its last checkpoint therefore ends
+with the same weights as an uninterrupted run on the CPU.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+import torch.distributed as dist
+import torch.nn.functional as F
+from torch import nn
+from torch.utils.data import DataLoader, Dataset, DistributedSampler, RandomSampler
+from tqdm import tqdm
+
+from mict_pipeline.atomic import atomic_path
+from mict_pipeline.data.clips import normalize_clips
+from mict_pipeline.models import save_model
+from mict_pipeline.models.layout import to_channels_last
+
+from .recipe import Recipe
+
+log = logging.getLogger(__name__)
+LAST, BEST = "last.pt", "best.pt"
+
+
+def topk_correct(logits: torch.Tensor, labels: torch.Tensor, ks: tuple[int, ...] = (1, 5)) -> list[int]:
+    """Number of samples whose label is among the top-k logits, for each k."""
+    top = logits.topk(min(max(ks), logits.shape[1]), dim=1).indices
+    hits = top == labels[:, None]
+    return [int(hits[:, :k].any(dim=1).sum()) for k in ks]
+
+
+def _epoch_seed(seed: int, epoch: int) -> int:
+    return seed * 100_003 + epoch
+
+
+def _save_state(path: Path, state: dict[str, Any]) -> None:
+    with atomic_path(path) as tmp:
+        torch.save(state, tmp)
+
+
+def _is_main() -> bool:
+    return not dist.is_initialized() or dist.get_rank() == 0
+
+
+class _Metrics:
+    """Per-epoch metric logging to DVCLive (for `dvc plots`), on the main process only."""
+
+    def __init__(self, log_dir: Path | None, resume: bool) -> None:
+        self.live = None
+        if log_dir is not None and _is_main():
+            from dvclive import Live
+
+            # dvcyaml=False: dvc.yaml declares these files itself; DVCLive must not rewrite it.
+            self.live = Live(str(log_dir), resume=resume, dvcyaml=False, save_dvc_exp=False, report=None)
+
+    def log(self, epoch: int, values: dict[str, float]) -> None:
+        if self.live is not None:
+            self.live.step = epoch
+            for name, value in values.items():
+                self.live.log_metric(name, value, plot=True)
+            self.live.make_summary()
+
+    def close(self) -> None:
+        if self.live is not None:
+            self.live.end()
+
+
+def train(
+    model: nn.Module,
+    train_set: Dataset,
+    val_set: Dataset | None,
+    recipe: Recipe,
+    out_dir: str | Path,
+    *,
+    save_best: Callable[[nn.Module, Path], None],
+    log_dir: str | Path | None = None,
+    progress: bool = True,
+) -> dict[str, Any]:
+    """Train ``model`` by ``recipe``; checkpoints in ``out_dir`` (``last.pt`` every epoch, ``best.pt``).
+
+    Resumes from ``out_dir/last.pt`` when it exists. ``save_best(model, path)`` writes the best
+    model by validation clip top-1 (the caller knows how to describe the architecture). Under
+    ``torchrun`` (WORLD_SIZE > 1) it trains with DistributedDataParallel, the batch split across
+    processes. Returns a summary with the per-epoch history.
+    """
+    out_dir = Path(out_dir)
+    device = recipe.resolve_device()
+    distributed = dist.is_initialized() and dist.get_world_size() > 1
+    world = dist.get_world_size() if distributed else 1
+    amp_dtype = recipe.autocast_dtype(device)
+    channels_last = recipe.channels_last and device.type == "cuda"
+
+    model = model.to(device)
+    if channels_last:
+        to_channels_last(model)
+    optimizer = torch.optim.SGD(model.parameters(), lr=recipe.lr, momentum=recipe.momentum, weight_decay=recipe.weight_decay)
+    scheduler = torch.optim.lr_scheduler.MultiStepLR(optimizer, list(recipe.lr_milestones), gamma=recipe.lr_gamma)
+    scaler = torch.amp.GradScaler(device.type, enabled=amp_dtype == torch.float16)
+
+    start_epoch, best_top1, best_epoch, history = 0, -1.0, -1, []
+    last_path = out_dir / LAST
+    if last_path.is_file():
+        state = torch.load(last_path, map_location=device, weights_only=False)
+        model.load_state_dict(state["model"])
+        optimizer.load_state_dict(state["optimizer"])
+        scheduler.load_state_dict(state["scheduler"])
+        scaler.load_state_dict(state["scaler"])
+        start_epoch, best_top1, best_epoch, history = state["epoch"], state["best_top1"], state["best_epoch"], state["history"]
+        log.info("resuming %s from epoch %d of %d", out_dir, start_epoch, recipe.epochs)
+    metrics = _Metrics(Path(log_dir) if log_dir else None, resume=start_epoch > 0)
+
+    net = nn.parallel.DistributedDataParallel(model) if distributed else model
+    net = torch.compile(net) if recipe.compile else net
+    per_process_batch = max(1, recipe.batch_size // world)
+
+    for epoch in range(start_epoch, recipe.epochs):
+        torch.manual_seed(_epoch_seed(recipe.seed, epoch))  # dropout masks
+        if hasattr(train_set, "set_epoch"):
+            train_set.set_epoch(epoch)
+        order = torch.Generator().manual_seed(_epoch_seed(recipe.seed, epoch))
+        if distributed:
+            sampler = DistributedSampler(train_set, shuffle=True, seed=recipe.seed, drop_last=True)
+            sampler.set_epoch(epoch)
+        else:
+            sampler = RandomSampler(train_set, generator=order)
+        loader = DataLoader(
+            train_set, batch_size=per_process_batch, sampler=sampler, drop_last=True, num_workers=recipe.workers,
+            pin_memory=device.type == "cuda", persistent_workers=False, prefetch_factor=4 if recipe.workers else None,
+        )
+        net.train()
+        totals = torch.zeros(4, dtype=torch.float64)  # loss sum, top1, top5, samples
+        started = time.perf_counter()
+        for clips, labels in tqdm(loader, desc=f"epoch {epoch + 1}/{recipe.epochs}", disable=not (progress and _is_main()), leave=False):
+            x = normalize_clips(clips.to(device, non_blocking=True))
+            labels = labels.to(device, non_blocking=True)
+            with torch.autocast(device.type, dtype=amp_dtype, enabled=amp_dtype is not None):
+                logits = net(x)
+                loss = F.cross_entropy(logits, labels)
+            optimizer.zero_grad(set_to_none=True)
+            scaler.scale(loss).backward()
+            scaler.step(optimizer)
+            scaler.update()
+            top1, top5 = topk_correct(logits.detach().float(), labels)
+            totals += torch.tensor([loss.item() * len(labels), top1, top5, len(labels)], dtype=torch.float64)
+        seconds = time.perf_counter() - started
+        if distributed:
+            dist.all_reduce(totals)
+        lr = optimizer.param_groups[0]["lr"]
+        scheduler.step()
+        n = max(1.0, float(totals[3]))
+        row = {"epoch": epoch + 1, "train_loss": float(totals[0]) / n, "train_top1": float(totals[1]) / n,
+               "train_top5": float(totals[2]) / n, "lr": lr, "clips_per_s": float(totals[3]) / seconds}
+        if val_set is not None and _is_main():
+            row.update(validate(model, val_set, recipe, device))
+        if _is_main():
+            history.append(row)
+            log.info("%s epoch %d: %s", out_dir, epoch + 1, {k: round(v, 4) for k, v in row.items() if k != "epoch"})
+            metrics.log(epoch, {k: v for k, v in row.items() if k != "epoch"})
+            score = row.get("val_top1", row["train_top1"])
+            if score > best_top1:
+                best_top1, best_epoch = score, epoch + 1
+                save_best(model, out_dir / BEST)
+            _save_state(last_path, {
+                "model": model.state_dict(), "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(),
+                "scaler": scaler.state_dict(), "epoch": epoch + 1, "best_top1": best_top1, "best_epoch": best_epoch,
+                "history": history,
+            })
+        if distributed:
+            dist.barrier()
+    metrics.close()
+    return {"epochs": recipe.epochs, "best_epoch": best_epoch, "best_val_top1": best_top1, "history": history,
+            "best_checkpoint": str(out_dir / BEST), "last_checkpoint": str(last_path)}
+
+
+@torch.no_grad()
+def validate(model: nn.Module, val_set: Dataset, recipe: Recipe, device: torch.device) -> dict[str, float]:
+    """Clip-level loss, top-1 and top-5 on ``val_set`` (a dataset with a ``labels`` array)."""
+    probs = torch.from_numpy(predict_scores(model, val_set, recipe, device))
+    labels = torch.tensor(val_set.labels)
+    top1, top5 = topk_correct(probs, labels)
+    loss = F.nll_loss(probs.clamp_min(1e-12).log(), labels).item()
+    return {"val_loss": loss, "val_top1": top1 / len(labels), "val_top5": top5 / len(labels)}
+
+
+@torch.no_grad()
+def predict_scores(model: nn.Module, dataset: Dataset, recipe: Recipe, device: torch.device | None = None) -> np.ndarray:
+    """Softmax scores (N, num_classes) for every item of ``dataset``.
+
+    Items are ``(uint8 clip (T, H, W, 3), label)`` or, for video-level scoring,
+    ``(uint8 clips (K, T, H, W, 3), label)``: the K clips' softmax scores are averaged.
+    Clips of consecutive items are batched together up to ``recipe.eval_batch_size``.
+    """
+    device = device or recipe.resolve_device()
+    amp_dtype = recipe.autocast_dtype(device)
+    was_training = model.training
+    model.eval()
+    loader = DataLoader(dataset, batch_size=None, num_workers=recipe.workers, pin_memory=device.type == "cuda")
+    sums: list[torch.Tensor | None] = []
+    counts: list[int] = []
+    pending: list[torch.Tensor] = []
+    owners: list[int] = []
+
+    def flush() -> None:
+        x = normalize_clips(torch.stack(pending).to(device, non_blocking=True))
+        with torch.autocast(device.type, dtype=amp_dtype, enabled=amp_dtype is not None):
+            probs = F.softmax(model(x).float(), dim=1).cpu()
+        for owner, p in zip(owners, probs):
+            sums[owner] = p if sums[owner] is None else sums[owner] + p
+            counts[owner] += 1
+        pending.clear()
+        owners.clear()
+
+    for index, (clips, _) in enumerate(loader):
+        sums.append(None)
+        counts.append(0)
+        for clip in clips if clips.dim() == 5 else clips[None]:
+            pending.append(clip)
+            owners.append(index)
+            if len(pending) == recipe.eval_batch_size:
+                flush()
+    if pending:
+        flush()
+    model.train(was_training)
+    return torch.stack([total / count for total, count in zip(sums, counts)]).numpy()

@@ -1,0 +1,63 @@
+"""The training recipe: optimiser, schedule, batch, precision, read from a parameters block."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import torch
+
+from mict_pipeline.config import ConfigError
+
+AMP_MODES = ("auto", "off", "bf16", "fp16")
+
+
+@dataclasses.dataclass(frozen=True)
+class Recipe:
+    """SGD with momentum and a step schedule (lr / 10 at each milestone epoch), as the original."""
+
+    epochs: int
+    batch_size: int
+    lr: float = 0.01
+    momentum: float = 0.9
+    weight_decay: float = 5e-4
+    lr_milestones: tuple[int, ...] = ()
+    lr_gamma: float = 0.1
+    workers: int = 4
+    eval_batch_size: int = 32
+    amp: str = "auto"  # auto: bf16 where the GPU supports it, else fp16 with a grad scaler; off on CPU
+    channels_last: bool = True  # on GPU only
+    compile: bool = False
+    device: str = "auto"
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        if self.amp not in AMP_MODES:
+            raise ConfigError(f"recipe.amp must be one of {list(AMP_MODES)}, got {self.amp!r}")
+        if self.epochs < 1 or self.batch_size < 1:
+            raise ConfigError(f"recipe.epochs and recipe.batch_size must be positive, got {self.epochs} and {self.batch_size}")
+
+    @classmethod
+    def from_params(cls, params: dict, where: str = "recipe") -> Recipe:
+        """Build from a parameters block; a missing or unknown key is named with the valid ones."""
+        fields = {f.name: f for f in dataclasses.fields(cls)}
+        unknown = sorted(set(params) - set(fields))
+        if unknown:
+            raise ConfigError(f"unknown parameter(s) {[f'{where}.{k}' for k in unknown]}; valid keys: {sorted(fields)}")
+        required = [n for n, f in fields.items() if f.default is dataclasses.MISSING and n not in params]
+        if required:
+            raise ConfigError(f"parameter(s) {[f'{where}.{k}' for k in required]} missing from the experiment's recipe")
+        values = {k: tuple(v) if isinstance(v, list) else v for k, v in params.items()}
+        return cls(**values)
+
+    def resolve_device(self) -> torch.device:
+        if self.device == "auto":
+            return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+        return torch.device(self.device)
+
+    def autocast_dtype(self, device: torch.device) -> torch.dtype | None:
+        """The autocast dtype on ``device``; None = plain fp32 (always on the CPU)."""
+        if device.type != "cuda" or self.amp == "off":
+            return None
+        if self.amp == "auto":
+            return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+        return {"bf16": torch.bfloat16, "fp16": torch.float16}[self.amp]

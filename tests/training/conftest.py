@@ -1,0 +1,39 @@
+"""Tiny in-memory video datasets for training tests (no files, deterministic)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from mict_pipeline.data.clips import ClipConfig, ClipDataset
+
+SIZE = 24
+
+
+def moving_bar_frames(path: str, indices: np.ndarray) -> np.ndarray:
+    """Frames of video ``path`` ("<label>/<n>"): a bar moving down (label 0) or up (label 1)."""
+    label, seed = (int(v) for v in path.split("/"))
+    frames = np.random.default_rng(seed).integers(0, 60, (len(indices), SIZE, SIZE, 3), dtype=np.uint8)
+    for row, t in enumerate(indices):
+        y = (2 * int(t) if label == 0 else SIZE - 1 - 2 * int(t)) % SIZE
+        frames[row, y : y + 3] = 255
+    return frames
+
+
+def index_table(n_videos: int, n_frames: int = 12) -> pd.DataFrame:
+    labels = [i % 2 for i in range(n_videos)]
+    return pd.DataFrame({"frame_store": [f"{l}/{i}" for i, l in enumerate(labels)], "n_frames": n_frames, "label": labels})
+
+
+CLIPS = ClipConfig(clip_len=8, crop_sizes=(20, 24), output_size=16, video_frames=16)
+
+
+@pytest.fixture
+def tiny_datasets():
+    def make(n_train: int = 8, n_test: int = 4, seed: int = 0):
+        train = ClipDataset(index_table(n_train), "train", CLIPS, seed=seed, loader=moving_bar_frames)
+        test = ClipDataset(index_table(n_test), "clip", CLIPS, loader=moving_bar_frames)
+        return train, test
+
+    return make
