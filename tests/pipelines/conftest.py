@@ -35,6 +35,8 @@ def kedro_project(tmp_path, monkeypatch):
     bootstrap_project(tmp_path)
 
     def run(pipeline: str, params: dict | None = None, env: str = "demo", **kwargs):
+        monkeypatch.setenv("KEDRO_ENV", env)  # the registry builds per-experiment pipelines for it
+        bootstrap_project(tmp_path)  # forget pipelines registered for another environment
         with KedroSession.create(project_path=tmp_path, env=env, runtime_params=params or {}) as session:
             return session.run(pipeline_name=pipeline, **kwargs)
 

@@ -16,6 +16,12 @@ from mict_pipeline.pipelines.prepare.nodes import DataQualityError, data_quality
 from conftest import ROOT, SMALL_SYNTHETIC
 
 UNPINNED = {"download": {"archives": {"videos": {"sha256": None}, "splits": {"sha256": None}}}}
+TINY_TRAINING = {
+    "num_classes": 3,
+    "training": {"defaults": {"workers": 0, "eval_batch_size": 8}, "clips": {"clip_len": 8, "crop_sizes": [32, 40], "output_size": 16, "video_frames": 24}},
+    "experiments": {name: {"recipe": {"epochs": 1, "batch_size": 4, "lr_milestones": []}} for name in ("mict_resnet18", "r3d_18")},
+    "benchmark": {"frames": 8, "size": 32, "warmup": 1, "iters": 1},
+}
 
 
 def test_demo_checksums_are_what_the_generator_writes(tmp_path):
@@ -45,6 +51,22 @@ def test_synthetic_download_prepare_end_to_end_and_rerun_skips(kedro_project):
         assert (train["n_frames"] >= 8).all()
     quality = json.loads(Path("data/08_reporting/data_quality.json").read_text())
     assert quality["usable_videos"] == 45 and quality["failures"] == []
+
+    kedro_project("benchmark", {**params, **TINY_TRAINING})
+    kedro_project("train", {**params, **TINY_TRAINING})
+    kedro_project("evaluate", {**params, **TINY_TRAINING})
+    kedro_project("report", {**params, **TINY_TRAINING})
+    cross = json.loads(Path("data/08_reporting/cross_split_metrics.json").read_text())
+    assert set(cross) == {"mict_resnet18", "r3d_18"}
+    for metrics in cross.values():
+        assert set(metrics) == {"clip_top1", "clip_top5", "video_top1", "video_top5"}
+        for m in metrics.values():
+            assert set(m) == {"per_split", "mean", "std"} and set(m["per_split"]) == {"1", "2", "3"}
+            assert 0.0 <= m["mean"] <= 1.0 and m["mean"] == pytest.approx(sum(m["per_split"].values()) / 3)
+    assert "| MiCT-ResNet-18 |" in Path("data/08_reporting/results.md").read_text()
+    assert Path("data/08_reporting/mict_resnet18/split_2/confusion_matrix.png").stat().st_size > 1000
+    predictions = pd.read_csv("data/07_model_output/r3d_18/split_3/predictions.csv")
+    assert len(predictions) == len(pd.read_csv("data/05_model_input/split_3/test.csv"))
 
     stores = sorted(Path("data/03_primary/frames").rglob("*.frames"))
     before = {p: p.stat().st_mtime_ns for p in stores}

@@ -137,7 +137,8 @@ def _ddp_worker(rank: int, world: int, port: int, out: str) -> None:
         test_set = ClipDataset(table(4), "clip", clips, loader=frames)
         recipe = Recipe(epochs=2, batch_size=4, workers=0, eval_batch_size=4, seed=7)
         model = build()
-        train(model, train_set, test_set, recipe, out, save_best=saver, progress=False)
+        summary = train(model, train_set, test_set, recipe, out, save_best=saver, progress=False)
+        assert len(summary["history"]) == 2  # the same summary on every rank
         torch.save(dict(model.named_parameters()), os.path.join(out, f"rank{rank}.pt"))
 
 

@@ -25,19 +25,21 @@ training augmentations:
 * temporal down-sampling by 1-4x keeps every class recognisable (speeds and amplitudes are drawn
   at random and are never the cue; oscillations last 16-30 frames per period, so 4x sampling still
   sees at least 4 samples per period);
-* random 128-192 px crops of the 256x192 frames all show the motion, as every pixel moves.
+* random 128-192 px crops of the 256x192 frames all show the motion, as every pixel moves;
+* motions are large (several pixels per frame), so they stay visible when the demo works on
+  frames shrunk to 64x48.
 
 Classes (:data:`MOTIONS`):
 
 ==================  ========================================================================
-``MoveUp``          the pattern moves upwards at a constant speed (1.5-3.5 px/frame, 150 px at most)
+``MoveUp``          the pattern moves upwards at a constant speed (5-9 px/frame, 500 px at most)
 ``MoveDown``        the pattern moves downwards at a constant speed
-``ZoomIn``          the pattern grows steadily (scale rate 1.2-3 %/frame, at most 2.5x in all)
+``ZoomIn``          the pattern grows steadily (scale rate 3-6 %/frame, at most 4x in all)
 ``ZoomOut``         the pattern shrinks steadily
-``SwayHorizontal``  the pattern swings left and right (sine, amplitude 25-50 px)
-``BobVertical``     the pattern swings up and down (sine, amplitude 25-50 px)
-``Pulse``           the pattern periodically grows and shrinks (sine in log-scale, +-18-35 %)
-``Twist``           the pattern rotates back and forth (sine, +-20-40 degrees)
+``SwayHorizontal``  the pattern swings left and right (sine, amplitude 60-100 px)
+``BobVertical``     the pattern swings up and down (sine, amplitude 60-100 px)
+``Pulse``           the pattern periodically grows and shrinks (sine in log-scale, +-35-60 %)
+``Twist``           the pattern rotates back and forth (sine, +-45-80 degrees)
 ==================  ========================================================================
 
 Every video is generated from its own random stream derived from (seed, class name, group,
@@ -87,8 +89,8 @@ _ZIP_DATE = (1980, 1, 1, 0, 0, 0)
 _UNIX = 3
 
 _CANVAS = 512  # side of the square texture each video is a moving view of
-_MAX_TRAVEL_PX = 150.0
-_MAX_ZOOM_LOG = math.log(2.5)
+_MAX_TRAVEL_PX = 500.0  # beyond the canvas the view continues into its mirror image
+_MAX_ZOOM_LOG = math.log(4.0)
 
 
 @dataclass(frozen=True)
@@ -127,7 +129,7 @@ def _trajectory(
 
 def _translation(sign: float) -> Callable[[np.random.Generator, int], Trajectory]:
     def motion(rng: np.random.Generator, n_frames: int) -> Trajectory:
-        speed = min(rng.uniform(1.5, 3.5), _MAX_TRAVEL_PX / max(n_frames - 1, 1))
+        speed = min(rng.uniform(5.0, 9.0), _MAX_TRAVEL_PX / max(n_frames - 1, 1))
         return _trajectory(n_frames, dy=sign * speed * _centred(n_frames))
 
     return motion
@@ -135,26 +137,26 @@ def _translation(sign: float) -> Callable[[np.random.Generator, int], Trajectory
 
 def _zoom(sign: float) -> Callable[[np.random.Generator, int], Trajectory]:
     def motion(rng: np.random.Generator, n_frames: int) -> Trajectory:
-        rate = min(rng.uniform(0.012, 0.03), _MAX_ZOOM_LOG / max(n_frames - 1, 1))
+        rate = min(rng.uniform(0.03, 0.06), _MAX_ZOOM_LOG / max(n_frames - 1, 1))
         return _trajectory(n_frames, log_scale=sign * rate * _centred(n_frames))
 
     return motion
 
 
 def _sway(rng: np.random.Generator, n_frames: int) -> Trajectory:
-    return _trajectory(n_frames, dx=rng.uniform(25.0, 50.0) * _oscillation(rng, n_frames))
+    return _trajectory(n_frames, dx=rng.uniform(60.0, 100.0) * _oscillation(rng, n_frames))
 
 
 def _bob(rng: np.random.Generator, n_frames: int) -> Trajectory:
-    return _trajectory(n_frames, dy=rng.uniform(25.0, 50.0) * _oscillation(rng, n_frames))
+    return _trajectory(n_frames, dy=rng.uniform(60.0, 100.0) * _oscillation(rng, n_frames))
 
 
 def _pulse(rng: np.random.Generator, n_frames: int) -> Trajectory:
-    return _trajectory(n_frames, log_scale=rng.uniform(0.18, 0.35) * _oscillation(rng, n_frames))
+    return _trajectory(n_frames, log_scale=rng.uniform(0.35, 0.6) * _oscillation(rng, n_frames))
 
 
 def _twist(rng: np.random.Generator, n_frames: int) -> Trajectory:
-    return _trajectory(n_frames, angle=rng.uniform(20.0, 40.0) * _oscillation(rng, n_frames))
+    return _trajectory(n_frames, angle=rng.uniform(45.0, 80.0) * _oscillation(rng, n_frames))
 
 
 MOTIONS: dict[str, Callable[[np.random.Generator, int], Trajectory]] = {

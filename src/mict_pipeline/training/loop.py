@@ -180,6 +180,9 @@ def train(
         if distributed:
             dist.barrier()
     metrics.close()
+    if distributed:  # only rank 0 kept the history: every rank reports what it wrote
+        state = torch.load(last_path, map_location="cpu", weights_only=False)
+        best_top1, best_epoch, history = state["best_top1"], state["best_epoch"], state["history"]
     return {"epochs": recipe.epochs, "best_epoch": best_epoch, "best_val_top1": best_top1, "history": history,
             "best_checkpoint": str(out_dir / BEST), "last_checkpoint": str(last_path)}
 
