@@ -5,22 +5,16 @@ from __future__ import annotations
 from pathlib import Path
 
 import yaml
-from kedro.config import OmegaConfigLoader
 from kedro.framework.project import configure_project
 
-from mict_pipeline import settings
 from mict_pipeline.models import build_model
+from mict_pipeline.pipelines.experiments import load_parameters
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def load_parameters(env: str) -> dict:
-    loader = OmegaConfigLoader(str(ROOT / "conf"), env=env, **{k: v for k, v in settings.CONFIG_LOADER_ARGS.items() if k != "default_run_env"})
-    return loader["parameters"]
-
-
 def test_demo_env_overrides_single_keys_not_whole_blocks():
-    base, demo = load_parameters("base"), load_parameters("demo")
+    base, demo = load_parameters(ROOT / "conf", "base"), load_parameters(ROOT / "conf", "demo")
     assert demo["run_experiments"] == ["mict_resnet18", "r3d_18"]
     assert set(demo["experiments"]) == set(base["experiments"])  # soft merge keeps the other experiments
     assert demo["experiments"]["mict_resnet18"]["model"] == {**base["experiments"]["mict_resnet18"]["model"], "pretrained": False}
@@ -28,7 +22,7 @@ def test_demo_env_overrides_single_keys_not_whole_blocks():
 
 
 def test_every_configured_experiment_builds_with_its_published_size():
-    params = load_parameters("base")
+    params = load_parameters(ROOT / "conf", "base")
     expected = {
         "mict_resnet18": 16_051_685,
         "r3d_18": 33_255_717,

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import Any, TypeVar
+
+T = TypeVar("T")
 
 
 class ConfigError(KeyError):
@@ -30,3 +33,21 @@ def reject_unknown(block: Mapping[str, Any], allowed: Iterable[str], name: str, 
     unknown = sorted(set(block) - set(allowed))
     if unknown:
         raise ConfigError(f"unknown parameter(s) {', '.join(f'{name}.{k}' for k in unknown)} in {conf_file}; valid keys: {sorted(allowed)}")
+
+
+def dataclass_from_params(cls: type[T], params: Mapping[str, Any], where: str) -> T:
+    """Build the dataclass ``cls`` from a parameters block (YAML lists become tuples).
+
+    Unknown keys are named with the valid ones, missing required keys by their full name.
+    """
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    unknown = sorted(set(params) - set(fields))
+    if unknown:
+        raise ConfigError(f"unknown parameter(s) {[f'{where}.{k}' for k in unknown]}; valid keys: {sorted(fields)}")
+    required = [
+        name for name, f in fields.items()
+        if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING and name not in params
+    ]
+    if required:
+        raise ConfigError(f"parameter(s) {[f'{where}.{k}' for k in required]} missing; add them to {where}")
+    return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in params.items()})

@@ -32,6 +32,8 @@ import numpy as np
 import pandas as pd
 import torch
 
+from mict_pipeline.config import dataclass_from_params
+
 from .frames import load_frames
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
@@ -54,14 +56,9 @@ class ClipConfig:
     video_frames: int = 300
 
     @classmethod
-    def from_params(cls, params: dict) -> ClipConfig:
+    def from_params(cls, params: dict, where: str = "training.clips") -> ClipConfig:
         """Build from a parameters block, naming any unknown key and the valid ones."""
-        fields = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(set(params) - fields)
-        if unknown:
-            raise KeyError(f"unknown clip parameter(s) {unknown}; valid keys: {sorted(fields)}")
-        values = {k: tuple(v) if isinstance(v, list) else v for k, v in params.items()}
-        return cls(**values)
+        return dataclass_from_params(cls, params, where)
 
 
 def train_clip_indices(n_frames: int, clip_len: int, rng: np.random.Generator, max_temporal_stride: int = 4) -> np.ndarray:

@@ -30,11 +30,15 @@ def active_env(argv: list[str] | None = None) -> str:
     return os.environ.get("KEDRO_ENV") or settings.CONFIG_LOADER_ARGS["default_run_env"]
 
 
+def load_parameters(conf_source: str | Path = "conf", env: str | None = None) -> dict:
+    """The parameters of ``env`` (default: the active environment) merged over base, as Kedro loads them."""
+    args = {k: v for k, v in settings.CONFIG_LOADER_ARGS.items() if k != "default_run_env"}
+    return settings.CONFIG_LOADER_CLASS(conf_source=str(conf_source), env=env or active_env(), **args)["parameters"]
+
+
 def configured_experiments(conf_source: str | Path = "conf", env: str | None = None) -> list[str]:
     """``run_experiments`` of the active environment (base merged with it)."""
-    args = {k: v for k, v in settings.CONFIG_LOADER_ARGS.items() if k != "default_run_env"}
-    loader = settings.CONFIG_LOADER_CLASS(conf_source=str(conf_source), env=env or active_env(), **args)
-    return list(loader["parameters"]["run_experiments"])
+    return list(load_parameters(conf_source, env)["run_experiments"])
 
 
 def per_split_and_experiment(

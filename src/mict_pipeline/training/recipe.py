@@ -6,9 +6,16 @@ import dataclasses
 
 import torch
 
-from mict_pipeline.config import ConfigError
+from mict_pipeline.config import ConfigError, dataclass_from_params
 
 AMP_MODES = ("auto", "off", "bf16", "fp16")
+
+
+def resolve_device(device: str) -> torch.device:
+    """``auto`` means CUDA when available, else the CPU."""
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(device)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -39,20 +46,10 @@ class Recipe:
     @classmethod
     def from_params(cls, params: dict, where: str = "recipe") -> Recipe:
         """Build from a parameters block; a missing or unknown key is named with the valid ones."""
-        fields = {f.name: f for f in dataclasses.fields(cls)}
-        unknown = sorted(set(params) - set(fields))
-        if unknown:
-            raise ConfigError(f"unknown parameter(s) {[f'{where}.{k}' for k in unknown]}; valid keys: {sorted(fields)}")
-        required = [n for n, f in fields.items() if f.default is dataclasses.MISSING and n not in params]
-        if required:
-            raise ConfigError(f"parameter(s) {[f'{where}.{k}' for k in required]} missing from the experiment's recipe")
-        values = {k: tuple(v) if isinstance(v, list) else v for k, v in params.items()}
-        return cls(**values)
+        return dataclass_from_params(cls, params, where)
 
     def resolve_device(self) -> torch.device:
-        if self.device == "auto":
-            return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-        return torch.device(self.device)
+        return resolve_device(self.device)
 
     def autocast_dtype(self, device: torch.device) -> torch.dtype | None:
         """The autocast dtype on ``device``; None = plain fp32 (always on the CPU)."""

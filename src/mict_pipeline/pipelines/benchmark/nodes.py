@@ -12,15 +12,9 @@ import torch
 
 from mict_pipeline.data.clips import ClipConfig, ClipDataset, normalize_clips
 from mict_pipeline.models.speed import measure_inference
+from mict_pipeline.training.recipe import resolve_device
 
 log = logging.getLogger(__name__)
-
-
-def resolve_device(device: str) -> str:
-    """``auto`` means CUDA when available, else the CPU."""
-    if device == "auto":
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    return device
 
 
 def select_experiments(experiments: dict[str, Any], run_experiments: list[str]) -> dict[str, Any]:
@@ -39,7 +33,7 @@ def benchmark_models(
 ) -> dict[str, Any]:
     """Parameters, FPS and peak memory of each selected experiment's model on the current device."""
     options = {k: v for k, v in benchmark.items() if k != "loader_clips"}  # that one is the loader's
-    device = resolve_device(options.pop("device"))
+    device = str(resolve_device(options.pop("device")))
     models = {}
     for name, experiment in select_experiments(experiments, run_experiments).items():
         result = measure_inference(experiment["arch"], num_classes, experiment.get("model", {}), device=device, **options)
