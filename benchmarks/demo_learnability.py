@@ -7,7 +7,8 @@ prepare pipelines with `--env demo`, first) with the training clip recipe, and p
 Clips are loaded in the main process; on a GPU a run of 20 epochs takes seconds.
 
 Usage: python benchmarks/demo_learnability.py [--models c3d,mict_resnet18,r3d_18] [--size 32]
-       [--epochs 20] [--optimizer adam|sgd] [--lr 0.001] [--clip-grad 1.0] [--mode train|clip]
+       [--epochs 20] [--milestone 0] [--optimizer adamw|sgd] [--lr 0.001] [--clip-grad 1.0]
+       [--zero-init] [--jitter 0.5 1.5] [--mode train|clip]
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from torch import nn
 
 from mict_pipeline.data.clips import ClipConfig, ClipDataset, normalize_clips
 from mict_pipeline.models import build_model
+from mict_pipeline.training import Recipe
 
 
 class SmallC3D(nn.Module):
@@ -43,15 +45,15 @@ def probe(name: str, args: argparse.Namespace, device: str) -> list[tuple]:
     torch.manual_seed(0)
     train, test = (pd.read_csv(f"data/05_model_input/split_1/{s}.csv") for s in ("train", "test"))
     classes = int(max(train["label"].max(), test["label"].max())) + 1
-    config = ClipConfig(output_size=args.size, crop_sizes=tuple(args.crop_sizes))
+    config = ClipConfig(output_size=args.size, crop_sizes=tuple(args.crop_sizes), jitter=tuple(args.jitter))
     train_set, test_set = ClipDataset(train, args.mode, config), ClipDataset(test, "clip", config)
     x_test = normalize_clips(torch.stack([test_set[i][0] for i in range(len(test_set))]).to(device))
     y_test = torch.tensor(test_set.labels, device=device)
-    model = (SmallC3D(classes) if name == "c3d" else build_model(name, classes)).to(device)
-    if args.optimizer == "adam":
-        optimizer = torch.optim.Adam(model.parameters(), args.lr)
-    else:
-        optimizer = torch.optim.SGD(model.parameters(), args.lr, momentum=0.9, weight_decay=5e-4)
+    model = SmallC3D(classes) if name == "c3d" else build_model(name, classes, zero_init_residual=args.zero_init)
+    model = model.to(device)
+    recipe = Recipe(epochs=args.epochs, batch_size=args.batch_size, optimizer=args.optimizer, lr=args.lr)
+    optimizer = recipe.make_optimizer(model.parameters())
+    schedule = torch.optim.lr_scheduler.MultiStepLR(optimizer, [args.milestone] if args.milestone else [])
     rows = []
     for epoch in range(args.epochs):
         train_set.set_epoch(epoch)
@@ -71,7 +73,8 @@ def probe(name: str, args: argparse.Namespace, device: str) -> list[tuple]:
             optimizer.step()
             losses.append(loss.item())
             hits.append((logits.argmax(1) == y).float().mean().item())
-        if epoch % 5 == 4 or epoch == args.epochs - 1:
+        schedule.step()
+        if epoch % args.every == args.every - 1 or epoch == args.epochs - 1:
             model.eval()
             with torch.no_grad():
                 accuracy = (model(x_test).argmax(1) == y_test).float().mean().item()
@@ -86,7 +89,11 @@ def main() -> None:
     parser.add_argument("--crop-sizes", type=int, nargs="+", default=[32, 36, 40, 44, 48])
     parser.add_argument("--epochs", type=int, default=20)
     parser.add_argument("--batch-size", type=int, default=8)
-    parser.add_argument("--optimizer", choices=["adam", "sgd"], default="adam")
+    parser.add_argument("--milestone", type=int, default=0, help="epoch after which lr / 10 (0: none)")
+    parser.add_argument("--optimizer", choices=["adamw", "sgd"], default="adamw")
+    parser.add_argument("--zero-init", action="store_true", help="zero_init_residual (ResNets)")
+    parser.add_argument("--jitter", type=float, nargs=2, default=[0.5, 1.5], help="colour jitter factor range")
+    parser.add_argument("--every", type=int, default=5, help="report every N epochs")
     parser.add_argument("--lr", type=float, default=1e-3)
     parser.add_argument("--clip-grad", type=float, default=None)
     parser.add_argument("--mode", choices=["train", "clip"], default="train", help="clip = no augmentation")

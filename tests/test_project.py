@@ -17,7 +17,9 @@ def test_demo_env_overrides_single_keys_not_whole_blocks():
     base, demo = load_parameters(ROOT / "conf", "base"), load_parameters(ROOT / "conf", "demo")
     assert demo["run_experiments"] == ["mict_resnet18", "r3d_18"]
     assert set(demo["experiments"]) == set(base["experiments"])  # soft merge keeps the other experiments
-    assert demo["experiments"]["mict_resnet18"]["model"] == {**base["experiments"]["mict_resnet18"]["model"], "pretrained": False}
+    assert demo["experiments"]["mict_resnet18"]["model"] == {
+        **base["experiments"]["mict_resnet18"]["model"], "pretrained": False, "zero_init_residual": True
+    }
     assert demo["benchmark"]["size"] == base["benchmark"]["size"] == 160
 
 

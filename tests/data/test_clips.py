@@ -3,6 +3,7 @@ and ClipDataset on real frame stores (modes, determinism, DataLoader workers).""
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 import pandas as pd
 import pytest
@@ -292,8 +293,13 @@ def _pil_jitter(frames: np.ndarray, colour: float, brightness: float, contrast: 
 
 @pytest.fixture(scope="module")
 def natural_frames() -> np.ndarray:
-    """Frames of a synthetic video (RGB order does not matter here), two of them darkened/brightened."""
-    frames = render_frames(VideoSpec("Pulse", 1, 1, 4, 11))[:, 40:200, 80:240].copy()
+    """Smooth colour textures with soft edges, like photographs (the synthetic videos are dots on
+    black, mostly one grey level), two of them darkened/brightened."""
+    rng = np.random.default_rng(11)
+    coarse = rng.uniform(0, 255, (4, 12, 12, 3)).astype(np.float32)
+    fine = rng.normal(0, 12, (4, 160, 160, 3)).astype(np.float32)
+    smooth = np.stack([cv2.resize(c, (160, 160), interpolation=cv2.INTER_CUBIC) for c in coarse])
+    frames = np.clip(smooth + fine, 0, 255).astype(np.uint8)
     frames[1] = frames[1] // 3
     frames[2] = 255 - (255 - frames[2]) // 3
     return frames

@@ -58,8 +58,8 @@ def test_clips_frames_round_trip_is_a_view_in_channels_last():
     ("arch", "options", "message"),
     [
         ("mict_resnet50", {}, "valid architectures: ['mict_resnet18', 'mict_resnet34', 'r3d_18', 'r3d_34']"),
-        ("mict_resnet18", {"depth": 3}, "valid options: ['version', 'first_kernel_depth', 'dropout', 'pretrained']"),
-        ("r3d_18", {"version": "v2"}, "valid options: ['dropout', 'pretrained']"),
+        ("mict_resnet18", {"depth": 3}, "valid options: ['version', 'first_kernel_depth', 'dropout', 'zero_init_residual', 'pretrained']"),
+        ("r3d_18", {"version": "v2"}, "valid options: ['dropout', 'zero_init_residual', 'pretrained']"),
         ("mict_resnet18", {"version": "v3"}, "version must be one of ['v1', 'v2']"),
         ("mict_resnet18", {"first_kernel_depth": 4}, "first_kernel_depth must be one of [3, 5, 7]"),
         ("r3d_18", {"dropout": 1.5}, "dropout must be in [0, 1)"),
@@ -77,7 +77,7 @@ def test_bad_num_classes():
 
 
 def test_model_options_lists_builder_arguments():
-    assert model_options("mict_resnet34") == ["version", "first_kernel_depth", "dropout", "pretrained"]
+    assert model_options("mict_resnet34") == ["version", "first_kernel_depth", "dropout", "zero_init_residual", "pretrained"]
 
 
 @pytest.mark.parametrize(("version", "k", "frames"), [("v1", 7, 16), ("v2", 3, 16), ("v1", 5, 9)])
@@ -124,3 +124,15 @@ def test_training_step_updates_every_parameter():
     loss.backward()
     no_grad = [name for name, p in model.named_parameters() if p.grad is None or not p.grad.abs().sum()]
     assert no_grad == []
+
+
+@pytest.mark.parametrize("arch", ["mict_resnet18", "r3d_18"])
+def test_zero_init_residual_starts_every_block_as_identity(arch):
+    """With the option, every residual branch's last BN scale is zero; without it, none is."""
+    def residual_scales(model):
+        return [m.bn2.weight for name, m in model.named_modules() if hasattr(m, "bn2") and hasattr(m, "conv2")]
+
+    zeroed, plain = build_model(arch, 5, zero_init_residual=True), build_model(arch, 5)
+    assert len(residual_scales(zeroed)) == 8
+    assert all(torch.count_nonzero(w) == 0 for w in residual_scales(zeroed))
+    assert all(torch.count_nonzero(w) == w.numel() for w in residual_scales(plain))

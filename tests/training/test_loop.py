@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import socket
 
@@ -62,22 +63,25 @@ class InterruptingDataset(ClipDataset):
         return super().__getitem__(i)
 
 
-def test_resume_after_interruption_gives_identical_weights(tiny_datasets, tmp_path):
+@pytest.mark.parametrize("optimizer", ["sgd", "adamw"])
+def test_resume_after_interruption_gives_identical_weights(tiny_datasets, tmp_path, optimizer):
+    recipe = dataclasses.replace(RECIPE, optimizer=optimizer, lr=RECIPE.lr if optimizer == "sgd" else 1e-3)
     train_set, test_set = tiny_datasets(seed=7)
-    train(build(), train_set, test_set, RECIPE, tmp_path / "straight", save_best=saver, progress=False)
+    train(build(), train_set, test_set, recipe, tmp_path / "straight", save_best=saver, progress=False)
 
     interrupted = InterruptingDataset(index_table(8), "train", CLIPS, seed=7, loader=moving_bar_frames, limit=12)
     with pytest.raises(Interrupt):  # dies in the middle of epoch 2
-        train(build(), interrupted, test_set, RECIPE, tmp_path / "resumed", save_best=saver, progress=False)
+        train(build(), interrupted, test_set, recipe, tmp_path / "resumed", save_best=saver, progress=False)
     assert torch.load(tmp_path / "resumed" / "last.pt", weights_only=False)["epoch"] == 1
     train_set_again, _ = tiny_datasets(seed=7)
-    train(build(), train_set_again, test_set, RECIPE, tmp_path / "resumed", save_best=saver, progress=False)
+    train(build(), train_set_again, test_set, recipe, tmp_path / "resumed", save_best=saver, progress=False)
 
     straight = torch.load(tmp_path / "straight" / "last.pt", weights_only=False)
     resumed = torch.load(tmp_path / "resumed" / "last.pt", weights_only=False)
     assert resumed["epoch"] == straight["epoch"] == 3
     for key, value in straight["model"].items():
         assert torch.equal(value, resumed["model"][key]), key
+    assert ("exp_avg" in resumed["optimizer"]["state"][0]) == (optimizer == "adamw")  # the optimizer asked for
     same = ("train_loss", "train_top1", "val_loss", "val_top1", "lr")  # clips_per_s is a timing
     assert [{k: h[k] for k in same} for h in resumed["history"]] == [{k: h[k] for k in same} for h in straight["history"]]
 
@@ -118,6 +122,8 @@ def test_recipe_errors_name_the_key():
         Recipe.from_params({"batch_size": 2}, where="experiments.x.recipe")
     with pytest.raises(ConfigError, match="recipe.amp must be one of"):
         Recipe(epochs=1, batch_size=1, amp="fp8")
+    with pytest.raises(ConfigError, match="recipe.optimizer must be one of"):
+        Recipe(epochs=1, batch_size=1, optimizer="adam")
 
 
 def _free_port() -> int:

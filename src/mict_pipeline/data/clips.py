@@ -180,7 +180,8 @@ def jitter_colour(frames: np.ndarray, colour: float, brightness: float, contrast
     draws them, 99.9% of the values are PIL's and the rest one level off (rarely two or three,
     where OpenCV's grey level rounds differently from PIL's and the later factors amplify it). A
     factor a hair from 1 (within ~1e-4) can put up to half the values one or two levels off, as
-    PIL's truncation moves values that OpenCV keeps.
+    PIL's truncation moves values that OpenCV keeps. On large flat areas (the synthetic videos'
+    black background) one such rounding case moves the whole area one level.
     """
     out = np.array(frames, dtype=np.uint8, order="C", copy=True)
     height, width = out.shape[-3:-1]

@@ -13,10 +13,11 @@ from typing import Any, Callable
 
 import torch
 from torch import nn
+from torchvision.models.resnet import BasicBlock
 
 from ..atomic import atomic_path
 from .mict_resnet import FIRST_KERNEL_DEPTHS, TEMPORAL_STRIDES, MiCTResNet
-from .resnet3d import ResNet3d
+from .resnet3d import BasicBlock3d, ResNet3d
 from .weights import (
     CHECKPOINT_FORMAT,
     load_imagenet_resnet,
@@ -38,22 +39,39 @@ def _validate_common(num_classes: int, dropout: float) -> None:
         raise ValueError(f"dropout must be in [0, 1), got {dropout!r}")
 
 
-def _mict_resnet(depth: int, num_classes: int, version: str, first_kernel_depth: int, dropout: float, pretrained: Pretrained) -> MiCTResNet:
+def _zero_init_residual(model: nn.Module) -> None:
+    """Zero the last BatchNorm scale of every residual block, so each block starts as the identity.
+
+    torchvision's ``zero_init_residual`` (Goyal et al., 2017): it makes training from scratch start
+    from a shallow network and take off within an epoch. ImageNet weights, loaded after, replace it.
+    """
+    for module in model.modules():
+        if isinstance(module, (BasicBlock, BasicBlock3d)):
+            nn.init.zeros_(module.bn2.weight)
+
+
+def _mict_resnet(
+    depth: int, num_classes: int, version: str, first_kernel_depth: int, dropout: float, zero_init_residual: bool, pretrained: Pretrained
+) -> MiCTResNet:
     _validate_common(num_classes, dropout)
     if version not in TEMPORAL_STRIDES:
         raise ValueError(f"version must be one of {sorted(TEMPORAL_STRIDES)}, got {version!r}")
     if first_kernel_depth not in FIRST_KERNEL_DEPTHS:
         raise ValueError(f"first_kernel_depth must be one of {list(FIRST_KERNEL_DEPTHS)}, got {first_kernel_depth!r}")
     model = MiCTResNet(_LAYERS[depth], num_classes, version, first_kernel_depth, dropout)
+    if zero_init_residual:
+        _zero_init_residual(model)
     if pretrained:
         with torch.no_grad():
             transfer_imagenet_weights(model, load_imagenet_resnet(depth, pretrained), "mict")
     return model
 
 
-def _r3d(depth: int, num_classes: int, dropout: float, pretrained: Pretrained) -> ResNet3d:
+def _r3d(depth: int, num_classes: int, dropout: float, zero_init_residual: bool, pretrained: Pretrained) -> ResNet3d:
     _validate_common(num_classes, dropout)
     model = ResNet3d(_LAYERS[depth], num_classes, dropout)
+    if zero_init_residual:
+        _zero_init_residual(model)
     if pretrained:
         with torch.no_grad():
             transfer_imagenet_weights(model, load_imagenet_resnet(depth, pretrained), "r3d")
@@ -61,27 +79,41 @@ def _r3d(depth: int, num_classes: int, dropout: float, pretrained: Pretrained) -
 
 
 def mict_resnet18(
-    num_classes: int = 101, version: str = "v1", first_kernel_depth: int = 7, dropout: float = 0.5, pretrained: Pretrained = False
+    num_classes: int = 101,
+    version: str = "v1",
+    first_kernel_depth: int = 7,
+    dropout: float = 0.5,
+    zero_init_residual: bool = False,
+    pretrained: Pretrained = False,
 ) -> MiCTResNet:
     """MiCT-ResNet-18: 16,051,685 parameters with 101 classes and first_kernel_depth=7."""
-    return _mict_resnet(18, num_classes, version, first_kernel_depth, dropout, pretrained)
+    return _mict_resnet(18, num_classes, version, first_kernel_depth, dropout, zero_init_residual, pretrained)
 
 
 def mict_resnet34(
-    num_classes: int = 101, version: str = "v1", first_kernel_depth: int = 7, dropout: float = 0.5, pretrained: Pretrained = False
+    num_classes: int = 101,
+    version: str = "v1",
+    first_kernel_depth: int = 7,
+    dropout: float = 0.5,
+    zero_init_residual: bool = False,
+    pretrained: Pretrained = False,
 ) -> MiCTResNet:
     """MiCT-ResNet-34: 26,159,845 parameters with 101 classes and first_kernel_depth=7."""
-    return _mict_resnet(34, num_classes, version, first_kernel_depth, dropout, pretrained)
+    return _mict_resnet(34, num_classes, version, first_kernel_depth, dropout, zero_init_residual, pretrained)
 
 
-def r3d_18(num_classes: int = 101, dropout: float = 0.5, pretrained: Pretrained = False) -> ResNet3d:
+def r3d_18(
+    num_classes: int = 101, dropout: float = 0.5, zero_init_residual: bool = False, pretrained: Pretrained = False
+) -> ResNet3d:
     """3D-ResNet-18 (Hara et al.): 33,255,717 parameters with 101 classes."""
-    return _r3d(18, num_classes, dropout, pretrained)
+    return _r3d(18, num_classes, dropout, zero_init_residual, pretrained)
 
 
-def r3d_34(num_classes: int = 101, dropout: float = 0.5, pretrained: Pretrained = False) -> ResNet3d:
+def r3d_34(
+    num_classes: int = 101, dropout: float = 0.5, zero_init_residual: bool = False, pretrained: Pretrained = False
+) -> ResNet3d:
     """3D-ResNet-34 (Hara et al.)."""
-    return _r3d(34, num_classes, dropout, pretrained)
+    return _r3d(34, num_classes, dropout, zero_init_residual, pretrained)
 
 
 ARCHITECTURES: dict[str, Callable[..., nn.Module]] = {
@@ -111,7 +143,8 @@ def build_model(arch: str, num_classes: int = 101, **options: Any) -> nn.Module:
     """Build ``arch`` for ``num_classes`` classes.
 
     Options: ``version`` ("v1" or "v2", MiCT only), ``first_kernel_depth`` (3, 5 or 7, MiCT only),
-    ``dropout`` (0.5) and ``pretrained`` (False; True = torchvision's ImageNet ResNet weights,
+    ``dropout`` (0.5), ``zero_init_residual`` (False: True starts every residual block as the
+    identity, for training from scratch) and ``pretrained`` (False; True = torchvision's ImageNet ResNet weights,
     hash-checked; or a path to a ResNet state_dict for offline machines).
     Input (N, 3, T, H, W) float, output (N, num_classes) logits.
     """
@@ -130,6 +163,19 @@ def save_model(path: str | os.PathLike, model: nn.Module, arch: str, num_classes
     with atomic_path(path) as tmp:
         torch.save(payload, tmp)
     return path
+
+
+def load_model(path: str | os.PathLike) -> nn.Module:
+    """Rebuild the model a checkpoint written by ``save_model`` (such as a trained ``best.pt``) describes, in eval mode."""
+    checkpoint = read_checkpoint(path)
+    if not isinstance(checkpoint, dict) or checkpoint.get("format") != CHECKPOINT_FORMAT:
+        raise ValueError(
+            f"checkpoint {path} was not written by this project (no {CHECKPOINT_FORMAT!r} format tag): "
+            "load it with import_seed_checkpoint(path, arch, ...) and the architecture it holds"
+        )
+    model = build_model(checkpoint["arch"], checkpoint["num_classes"], **checkpoint["options"])
+    load_state_into(model, checkpoint["model"], f"checkpoint {path}")
+    return model.eval()
 
 
 def import_seed_checkpoint(path: str | os.PathLike, arch: str, num_classes: int = 101, **options: Any) -> nn.Module:
@@ -156,6 +202,7 @@ __all__ = [
     "ARCHITECTURES",
     "build_model",
     "import_seed_checkpoint",
+    "load_model",
     "mict_resnet18",
     "mict_resnet34",
     "model_options",

@@ -105,7 +105,7 @@ def train(
     model = model.to(device)
     if channels_last:
         to_channels_last(model)
-    optimizer = torch.optim.SGD(model.parameters(), lr=recipe.lr, momentum=recipe.momentum, weight_decay=recipe.weight_decay)
+    optimizer = recipe.make_optimizer(model.parameters())
     scheduler = torch.optim.lr_scheduler.MultiStepLR(optimizer, list(recipe.lr_milestones), gamma=recipe.lr_gamma)
     scaler = torch.amp.GradScaler(device.type, enabled=amp_dtype == torch.float16)
 

@@ -9,6 +9,7 @@ import torch
 from mict_pipeline.config import ConfigError, dataclass_from_params
 
 AMP_MODES = ("auto", "off", "bf16", "fp16")
+OPTIMIZERS = ("sgd", "adamw")
 
 
 def resolve_device(device: str) -> torch.device:
@@ -20,10 +21,15 @@ def resolve_device(device: str) -> torch.device:
 
 @dataclasses.dataclass(frozen=True)
 class Recipe:
-    """SGD with momentum and a step schedule (lr / 10 at each milestone epoch), as the original."""
+    """SGD with momentum and a step schedule (lr / 10 at each milestone epoch), as the original.
+
+    ``optimizer: adamw`` (``momentum`` unused) is for short from-scratch runs such as the CPU demo,
+    where SGD at the original's learning rate diverges without ImageNet weights.
+    """
 
     epochs: int
     batch_size: int
+    optimizer: str = "sgd"
     lr: float = 0.01
     momentum: float = 0.9
     weight_decay: float = 5e-4
@@ -38,6 +44,8 @@ class Recipe:
     seed: int = 0
 
     def __post_init__(self) -> None:
+        if self.optimizer not in OPTIMIZERS:
+            raise ConfigError(f"recipe.optimizer must be one of {list(OPTIMIZERS)}, got {self.optimizer!r}")
         if self.amp not in AMP_MODES:
             raise ConfigError(f"recipe.amp must be one of {list(AMP_MODES)}, got {self.amp!r}")
         if self.epochs < 1 or self.batch_size < 1:
@@ -47,6 +55,11 @@ class Recipe:
     def from_params(cls, params: dict, where: str = "recipe") -> Recipe:
         """Build from a parameters block; a missing or unknown key is named with the valid ones."""
         return dataclass_from_params(cls, params, where)
+
+    def make_optimizer(self, parameters) -> torch.optim.Optimizer:
+        if self.optimizer == "adamw":
+            return torch.optim.AdamW(parameters, lr=self.lr, weight_decay=self.weight_decay)
+        return torch.optim.SGD(parameters, lr=self.lr, momentum=self.momentum, weight_decay=self.weight_decay)
 
     def resolve_device(self) -> torch.device:
         return resolve_device(self.device)
