@@ -1,6 +1,6 @@
-"""mict-pipeline file for ensuring the package is executable
-as `mict-pipeline` and `python -m mict_pipeline`
-"""
+"""``python -m mict_pipeline``: the project's Kedro commands, plus ``predict VIDEO ...``
+(see :mod:`mict_pipeline.predict`)."""
+
 import sys
 from pathlib import Path
 from typing import Any
@@ -10,10 +10,14 @@ from kedro.framework.project import configure_project
 
 
 def main(*args, **kwargs) -> Any:
+    if sys.argv[1:2] == ["predict"]:
+        from mict_pipeline.predict import main as predict
+
+        sys.exit(predict(sys.argv[2:]))
     package_name = Path(__file__).parent.name
     configure_project(package_name)
 
-    interactive = hasattr(sys, 'ps1')
+    interactive = hasattr(sys, "ps1")
     kwargs["standalone_mode"] = not interactive
 
     run = find_run_command(package_name)

@@ -12,6 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mict_pipeline.data.frames import (
+    video_frames,
     FrameStoreError,
     VideoDecodeError,
     extract_frames,
@@ -31,16 +32,8 @@ def _make_video(path: Path, n_frames: int = N_FRAMES, seed: int = 7) -> Path:
 
 
 def _decode_directly(video: Path, width: int = 256, height: int = 192) -> np.ndarray:
-    capture = cv2.VideoCapture(str(video))
-    frames = []
-    while True:
-        ok, frame = capture.read()
-        if not ok:
-            break
-        frame = cv2.resize(frame, (width, height), interpolation=cv2.INTER_AREA)
-        frames.append(cv2.cvtColor(frame, cv2.COLOR_BGR2RGB))
-    capture.release()
-    return np.stack(frames)
+    resized = (cv2.resize(frame, (width, height), interpolation=cv2.INTER_AREA) for frame in video_frames(video))
+    return np.stack([cv2.cvtColor(frame, cv2.COLOR_BGR2RGB) for frame in resized])
 
 
 def _psnr(a: np.ndarray, b: np.ndarray) -> float:

@@ -13,6 +13,7 @@ import cv2
 import numpy as np
 import pytest
 
+from mict_pipeline.data.frames import video_frames
 from mict_pipeline.data.synthetic import (
     DEFAULT_CLASSES,
     MOTIONS,
@@ -180,18 +181,6 @@ def test_motions_are_flip_invariant_and_move_one_axis(class_name: str) -> None:
                 assert np.count_nonzero(np.diff(np.sign(signal[::stride]))) >= 4
 
 
-def _read_video(path: Path) -> list[np.ndarray]:
-    capture = cv2.VideoCapture(str(path))
-    frames = []
-    while True:
-        ok, frame = capture.read()
-        if not ok:
-            break
-        frames.append(frame)
-    capture.release()
-    return frames
-
-
 def _appearance(frame: np.ndarray) -> np.ndarray:
     """Colour statistics, texture scale (gradient energy) and a tiny thumbnail of one frame."""
     image = frame.astype(np.float32) / 255.0
@@ -227,7 +216,7 @@ def test_single_frames_do_not_reveal_the_class_but_motion_does(videos_dir: Path,
     """Nearest-centroid on the first frame's appearance is near chance; on a crude global-motion
     summary of the same videos it is far above. The first frame is the worst case: a cue that
     depends on time (where a moving object starts, how large a zoom starts) would show there."""
-    videos = {f"{p.parent.name}/{p.name}": _read_video(p) for p in videos_dir.glob("*/*.avi")}
+    videos = {f"{p.parent.name}/{p.name}": list(video_frames(p)) for p in videos_dir.glob("*/*.avi")}
     chance = 1 / len(DEFAULT_CLASSES)
     appearance = _split1_accuracy({p: _appearance(frames[0]) for p, frames in videos.items()}, lists)
     motion = _split1_accuracy({p: _global_motion(frames) for p, frames in videos.items()}, lists)

@@ -38,7 +38,7 @@ def kedro_project(tmp_path, monkeypatch):
         monkeypatch.setenv("KEDRO_ENV", env)  # the registry builds per-experiment pipelines for it
         bootstrap_project(tmp_path)  # forget pipelines registered for another environment
         with KedroSession.create(project_path=tmp_path, env=env, runtime_params=params or {}) as session:
-            return session.run(pipeline_name=pipeline, **kwargs)
+            return session.run(pipeline_names=[pipeline], **kwargs)
 
     run.path = tmp_path
     return run

@@ -3,15 +3,21 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
+import nbformat
+import numpy as np
 import pandas as pd
 import pytest
 import yaml
+from nbclient import NotebookClient
 
 from mict_pipeline.data.archives import extract_archive
-from mict_pipeline.data.synthetic import generate_dataset
+from mict_pipeline.data.frames import video_frames
+from mict_pipeline.data.synthetic import generate_dataset, write_video
 from mict_pipeline.pipelines.prepare.nodes import DataQualityError, data_quality_report, extract_video_frames
+from mict_pipeline.predict import main as predict_main
 
 from conftest import ROOT, SMALL_SYNTHETIC
 
@@ -25,7 +31,7 @@ TINY_TRAINING = {
 
 
 def test_demo_checksums_are_what_the_generator_writes(tmp_path):
-    synthetic = yaml.safe_load((ROOT / "conf/demo/parameters_synthetic.yml").read_text())["synthetic"]
+    synthetic = yaml.safe_load((ROOT / "conf/base/parameters_synthetic.yml").read_text())["synthetic"]
     download = yaml.safe_load((ROOT / "conf/demo/parameters_download.yml").read_text())["download"]
     options = {k: tuple(v) if isinstance(v, list) else v for k, v in synthetic.items() if k != "out_dir"}
     manifest = generate_dataset(tmp_path, **options)["archives"]
@@ -33,7 +39,45 @@ def test_demo_checksums_are_what_the_generator_writes(tmp_path):
     assert manifest["UCF101TrainTestSplits-RecognitionTask.zip"]["sha256"] == download["archives"]["splits"]["sha256"]
 
 
-def test_synthetic_download_prepare_end_to_end_and_rerun_skips(kedro_project):
+def _check_notebooks(project: Path) -> None:
+    """Every notebook in notebooks/ runs top to bottom against the project's outputs."""
+    notebooks = sorted((ROOT / "notebooks").glob("*.ipynb"))
+    assert notebooks
+    shutil.copytree(ROOT / "notebooks", project / "notebooks")
+    for path in notebooks:
+        notebook = nbformat.read(path, as_version=4)
+        NotebookClient(notebook, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(project / "notebooks")}}).execute()
+        images = [o for cell in notebook.cells for o in cell.get("outputs", []) if "image/png" in o.get("data", {})]
+        assert len(images) >= 3, f"{path.name}: expected its figures, got {len(images)}"
+
+
+def _check_predict_command(capsys) -> None:
+    """`python -m mict_pipeline predict` on an AVI and an MP4 of a test video, and on a broken file."""
+    avi = next(Path("data/01_raw/videos").rglob("v_ZoomIn_g01_c01.avi"))
+    mp4 = Path("clip.mp4")
+    write_video(mp4, np.stack(list(video_frames(avi))), fourcc="mp4v")
+    capsys.readouterr()  # drop what the pipeline runs logged
+    outputs = []
+    for video in (avi, mp4):
+        assert predict_main([str(video), "--experiment", "r3d_18", "--split", "1", "--json"]) == 0
+        outputs.append(json.loads(capsys.readouterr().out))
+    for out in outputs:
+        assert out["checkpoint"].endswith("split_1/r3d_18/best.pt")
+        assert {row["class"] for row in out["top"]} == {"MoveUp", "Twist", "ZoomIn"}  # 3 classes: top 5 is all
+        assert sum(row["probability"] for row in out["top"]) == pytest.approx(1.0, abs=1e-5)
+        assert out["top"] == sorted(out["top"], key=lambda row: -row["probability"])
+    # The two files hold the same frames up to MPEG-4 re-encoding: same ranking.
+    assert [row["class"] for row in outputs[0]["top"]] == [row["class"] for row in outputs[1]["top"]]
+
+    broken = Path("broken.mp4")
+    broken.write_bytes(b"not a video at all")
+    assert predict_main([str(broken)]) == 2
+    assert f"error: {broken}: cannot be opened as a video" in capsys.readouterr().err
+    assert predict_main([str(avi), "--experiment", "mict_resnet34"]) == 2
+    assert "split_1/mict_resnet34/best.pt not found: train it" in capsys.readouterr().err
+
+
+def test_synthetic_download_prepare_end_to_end_and_rerun_skips(kedro_project, capsys):
     params = {"synthetic": SMALL_SYNTHETIC, **UNPINNED}
     kedro_project("synthetic", params)
     kedro_project("download", params)
@@ -64,9 +108,11 @@ def test_synthetic_download_prepare_end_to_end_and_rerun_skips(kedro_project):
             assert set(m) == {"per_split", "mean", "std"} and set(m["per_split"]) == {"1", "2", "3"}
             assert 0.0 <= m["mean"] <= 1.0 and m["mean"] == pytest.approx(sum(m["per_split"].values()) / 3)
     assert "| MiCT-ResNet-18 |" in Path("data/08_reporting/results.md").read_text()
-    assert Path("data/08_reporting/mict_resnet18/split_2/confusion_matrix.png").stat().st_size > 1000
-    predictions = pd.read_csv("data/07_model_output/r3d_18/split_3/predictions.csv")
+    assert Path("data/08_reporting/split_2/mict_resnet18/confusion_matrix.png").stat().st_size > 1000
+    predictions = pd.read_csv("data/07_model_output/split_3/r3d_18/predictions.csv")
     assert len(predictions) == len(pd.read_csv("data/05_model_input/split_3/test.csv"))
+    _check_predict_command(capsys)
+    _check_notebooks(kedro_project.path)
 
     stores = sorted(Path("data/03_primary/frames").rglob("*.frames"))
     before = {p: p.stat().st_mtime_ns for p in stores}

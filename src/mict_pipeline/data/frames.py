@@ -127,36 +127,56 @@ class _Options:
         )
 
 
-def _decode_video(video: Path, options: _Options) -> tuple[list[bytes], int | None]:
-    """Encoded frames of ``video`` and the frame count its container declares (None if it declares none)."""
+def video_frames(video: str | os.PathLike) -> Iterator[np.ndarray]:
+    """Every frame of ``video`` as OpenCV decodes it (BGR uint8), read until decoding stops.
+
+    Raises :class:`VideoDecodeError` naming the file when it is missing, empty, cannot be opened or
+    yields no frame. The container's frame count is not trusted (it is often wrong).
+    """
+    video = Path(video)
     if not video.is_file():
         raise VideoDecodeError(f"{video}: file not found")
     if video.stat().st_size == 0:
         raise VideoDecodeError(f"{video}: empty file (0 bytes)")
-    ext, params = options.encoder()
-    size = (options.width, options.height)
     capture = cv2.VideoCapture(str(video))
     try:
         if not capture.isOpened():
             raise VideoDecodeError(f"{video}: cannot be opened as a video (corrupt or unsupported format)")
-        declared = int(capture.get(cv2.CAP_PROP_FRAME_COUNT))
-        payloads: list[bytes] = []
-        # Read until read() fails: the container's frame count is not reliable.
+        decoded = 0
         while True:
             ok, frame = capture.read()
             if not ok:
                 break
-            if frame.shape[1::-1] != size:
-                frame = cv2.resize(frame, size, interpolation=options.interpolation)
-            ok, encoded = cv2.imencode(ext, frame, params)
-            if not ok:
-                raise RuntimeError(f"{video}: cv2.imencode failed on frame {len(payloads)}")
-            payloads.append(encoded.tobytes())
+            decoded += 1
+            yield frame
     finally:
         capture.release()
-    if not payloads:
+    if not decoded:
         raise VideoDecodeError(f"{video}: no frame could be decoded")
-    return payloads, (declared if declared > 0 else None)
+
+
+def _declared_frames(video: Path) -> int | None:
+    capture = cv2.VideoCapture(str(video))
+    try:
+        declared = int(capture.get(cv2.CAP_PROP_FRAME_COUNT)) if capture.isOpened() else 0
+    finally:
+        capture.release()
+    return declared if declared > 0 else None
+
+
+def _decode_video(video: Path, options: _Options) -> tuple[list[bytes], int | None]:
+    """Encoded frames of ``video`` and the frame count its container declares (None if it declares none)."""
+    ext, params = options.encoder()
+    size = (options.width, options.height)
+    payloads: list[bytes] = []
+    for frame in video_frames(video):
+        if frame.shape[1::-1] != size:
+            frame = cv2.resize(frame, size, interpolation=options.interpolation)
+        ok, encoded = cv2.imencode(ext, frame, params)
+        if not ok:
+            raise RuntimeError(f"{video}: cv2.imencode failed on frame {len(payloads)}")
+        payloads.append(encoded.tobytes())
+    return payloads, _declared_frames(video)
 
 
 def _header(options: _Options, n_frames: int, index_crc: int) -> bytes:

@@ -30,13 +30,23 @@ def active_env(argv: list[str] | None = None) -> str:
     return os.environ.get("KEDRO_ENV") or settings.CONFIG_LOADER_ARGS["default_run_env"]
 
 
-def load_parameters(conf_source: str | Path = "conf", env: str | None = None) -> dict:
+def project_conf() -> Path:
+    """The project's ``conf`` folder, found from the working directory upwards (a notebook runs in
+    ``notebooks/``, Kedro commands in the project root)."""
+    for folder in (Path.cwd(), *Path.cwd().parents):
+        if (folder / "conf" / "base").is_dir() and (folder / "pyproject.toml").is_file():
+            return folder / "conf"
+    return Path("conf")
+
+
+def load_parameters(conf_source: str | Path | None = None, env: str | None = None) -> dict:
     """The parameters of ``env`` (default: the active environment) merged over base, as Kedro loads them."""
     args = {k: v for k, v in settings.CONFIG_LOADER_ARGS.items() if k != "default_run_env"}
-    return settings.CONFIG_LOADER_CLASS(conf_source=str(conf_source), env=env or active_env(), **args)["parameters"]
+    conf = str(conf_source or project_conf())
+    return settings.CONFIG_LOADER_CLASS(conf_source=conf, env=env or active_env(), **args)["parameters"]
 
 
-def configured_experiments(conf_source: str | Path = "conf", env: str | None = None) -> list[str]:
+def configured_experiments(conf_source: str | Path | None = None, env: str | None = None) -> list[str]:
     """``run_experiments`` of the active environment (base merged with it)."""
     return list(load_parameters(conf_source, env)["run_experiments"])
 

@@ -24,7 +24,8 @@ def experiment_setup(experiment: dict[str, Any], training: dict[str, Any], name:
 
 
 def checkpoint_dir(training: dict[str, Any], name: str, split: int) -> Path:
-    return Path(training.get("checkpoint_dir", "data/06_models")) / name / f"split_{split}"
+    # split first: each split's outputs are one folder, a DVC out of that split's train stage
+    return Path(training.get("checkpoint_dir", "data/06_models")) / f"split_{split}" / name
 
 
 def train_experiment(
@@ -49,6 +50,6 @@ def train_experiment(
             recipe,
             checkpoint_dir(training, name, split),
             save_best=lambda m, path: save_model(path, m, experiment["arch"], num_classes, **saved_options),
-            log_dir=Path(training.get("log_dir", "data/08_reporting/training")) / name / f"split_{split}",
+            log_dir=Path(training.get("log_dir", "data/08_reporting/training")) / f"split_{split}" / name,
         )
     return {"experiment": name, "split": split, "arch": experiment["arch"], "options": saved_options, **summary}
