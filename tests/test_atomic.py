@@ -35,3 +35,17 @@ def test_directory_replaced_as_a_whole(tmp_path):
         (tmp / "new.txt").write_text("x")
     assert sorted(p.name for p in target.iterdir()) == ["new.txt"]
     assert os.listdir(tmp_path) == ["tree"]
+
+
+@pytest.mark.parametrize("directory", [False, True])
+def test_temporaries_of_killed_runs_are_removed_by_the_next_write(tmp_path, directory):
+    stale_dir, stale_file = tmp_path / ".out.abc_1234.tmp", tmp_path / ".out.zzzzzzzz.tmp"
+    stale_dir.mkdir()
+    (stale_dir / "half.avi").write_bytes(b"half")
+    stale_file.write_bytes(b"half")
+    others = [tmp_path / ".out.old.abcdefgh.tmp", tmp_path / ".other.abcdefgh.tmp", tmp_path / "out.tmp"]
+    for path in others:
+        path.write_bytes(b"not ours")
+    with atomic_path(tmp_path / "out", directory=directory) as tmp:
+        (tmp / "f").write_bytes(b"new") if directory else tmp.write_bytes(b"new")
+    assert sorted(os.listdir(tmp_path)) == sorted(["out", *(p.name for p in others)])

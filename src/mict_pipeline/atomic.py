@@ -1,13 +1,16 @@
 """Atomic file and folder writes: build under a temporary name beside the target, then rename.
 
-A reader never sees a half-written output, and an interrupted run leaves at most a hidden
-``.<name>.*.tmp`` entry that the next run ignores and overwrites.
+A reader never sees a half-written output. A run killed mid-write leaves a hidden
+``.<name>.<random>.tmp`` entry; the next write of the same target removes it first, so a
+killed extraction of a 6.5 GB archive does not leave its half behind for good. A target has one
+writer at a time (each frame store, archive and checkpoint is written by one process).
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import re
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -20,6 +23,17 @@ def _umask() -> int:
     return mask
 
 
+def _remove_stale_temporaries(target: Path) -> None:
+    """Delete ``.<name>.<8 random characters>.tmp`` siblings that killed runs left for ``target``."""
+    pattern = re.compile(rf"\.{re.escape(target.name)}\.[a-z0-9_]{{8}}\.tmp")
+    for entry in target.parent.iterdir():
+        if pattern.fullmatch(entry.name):
+            if entry.is_dir() and not entry.is_symlink():
+                shutil.rmtree(entry, ignore_errors=True)
+            else:
+                entry.unlink(missing_ok=True)
+
+
 @contextlib.contextmanager
 def atomic_path(target: str | os.PathLike, *, directory: bool = False) -> Iterator[Path]:
     """Yield a temporary path beside ``target``; on success it replaces ``target``, on error it is removed.
@@ -29,6 +43,7 @@ def atomic_path(target: str | os.PathLike, *, directory: bool = False) -> Iterat
     """
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
+    _remove_stale_temporaries(target)
     if directory:
         tmp = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp"))
     else:
