@@ -388,7 +388,7 @@ def test_find_videos_matches_case_insensitively_and_reports_gaps(
     handstand = touch(root / disk_folder / "v_HandStandPushups_g01_c01.avi")
     apply = touch(root / "ApplyEyeMakeup" / "v_ApplyEyeMakeup_g01_c01.avi")
     extra = touch(root / "YoYo" / "v_YoYo_g99_c01.avi")
-    touch(root / "YoYo" / "notes.txt")
+    notes = touch(root / "YoYo" / "notes.txt")
 
     result = find_videos(root, splits)
 
@@ -396,7 +396,7 @@ def test_find_videos_matches_case_insensitively_and_reports_gaps(
         ["ApplyEyeMakeup/v_ApplyEyeMakeup_g01_c01", str(apply)],
         ["HandstandPushups/v_HandStandPushups_g01_c01", str(handstand)],
     ]
-    assert result["unlisted"]["path"].tolist() == [str(extra)]
+    assert result["unlisted"].values.tolist() == [[str(extra), "in no split list"], [str(notes), "not a video (.txt): ignored"]]
     missing = set(result["missing"]["video"])
     assert len(missing) == len(VIDEOS) - 2
     assert "YoYo/v_YoYo_g01_c01" in missing

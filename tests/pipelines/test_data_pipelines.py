@@ -140,8 +140,10 @@ def test_corrupt_video_is_reported_not_fatal(tmp_path):
 
     split_lists = pd.DataFrame({"video": video_files["video"], "class_name": "MoveUp", "label": 0, "group": 1, "split": 1, "subset": "train"})
     no_videos = pd.DataFrame({"video": [], "path": []})
-    report, _ = data_quality_report(split_lists, no_videos, no_videos, frame_index, prepare)
+    stray = pd.DataFrame({"path": ["UCF-101/MoveUp/notes.txt"], "reason": ["not a video (.txt): ignored"]})
+    report, _ = data_quality_report(split_lists, no_videos, stray, frame_index, prepare)
     assert {f["video"] for f in report["failures"]} == {"MoveUp/v_MoveUp_g99_c01", "MoveUp/v_MoveUp_g98_c01"}
+    assert report["unlisted_files"] == [{"path": "UCF-101/MoveUp/notes.txt", "reason": "not a video (.txt): ignored"}]
     assert report["usable_videos"] == 3
 
     with pytest.raises(DataQualityError, match=r"2 of 5 listed videos are unusable \(40.0% > prepare.max_failed_fraction = 10.0%\)"):

@@ -294,7 +294,8 @@ def find_videos(root: str | os.PathLike[str], splits: pd.DataFrame) -> dict[str,
 
     - ``"found"``: ``video``, ``path`` (``root`` joined with the path on disk) per listed video;
     - ``"missing"``: ``video`` for list entries with no file;
-    - ``"unlisted"``: ``path`` of ``.avi`` files that no list names.
+    - ``"unlisted"``: ``path`` and ``reason`` of every other file in a class folder: ``.avi``
+      files that no list names, and files that are not videos (they are left out, and named).
     """
     root = Path(root)
     if not root.is_dir():
@@ -303,8 +304,12 @@ def find_videos(root: str | os.PathLike[str], splits: pd.DataFrame) -> dict[str,
             "holds one folder per class."
         )
     on_disk: dict[str, Path] = {}
+    not_videos: list[Path] = []
     for path in sorted(root.glob("*/*")):
-        if path.suffix.lower() != _VIDEO_SUFFIX or not path.is_file():
+        if not path.is_file():
+            continue
+        if path.suffix.lower() != _VIDEO_SUFFIX:
+            not_videos.append(path)
             continue
         key = path.relative_to(root).with_suffix("").as_posix().casefold()
         if key in on_disk:
@@ -324,7 +329,10 @@ def find_videos(root: str | os.PathLike[str], splits: pd.DataFrame) -> dict[str,
             {"video": [video for video in videos if video.casefold() not in on_disk]}, dtype="str"
         ),
         "unlisted": pd.DataFrame(
-            {"path": [str(path) for key, path in on_disk.items() if key not in listed]}, dtype="str"
+            [(str(path), "in no split list") for key, path in on_disk.items() if key not in listed]
+            + [(str(path), f"not a video ({path.suffix or 'no extension'}): ignored") for path in not_videos],
+            columns=["path", "reason"],
+            dtype="str",
         ),
     }
 

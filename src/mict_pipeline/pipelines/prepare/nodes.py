@@ -73,7 +73,8 @@ def read_split_lists(folders: dict[str, str], prepare: dict[str, Any]) -> pd.Dat
 
 
 def locate_videos(folders: dict[str, str], split_lists: pd.DataFrame) -> dict[str, pd.DataFrame]:
-    """Video files of the listed videos, with the listed-but-missing and on-disk-but-unlisted ones."""
+    """Video files of the listed videos, with the listed-but-missing ones and the other files on disk
+    (unlisted videos, non-video files) with the reason each is left out."""
     found = find_videos(folders["videos_root"], split_lists)
     return {"video_files": found["found"], "missing_videos": found["missing"], "unlisted_videos": found["unlisted"]}
 
@@ -125,7 +126,7 @@ def data_quality_report(
         "usable_videos": int(listed - len(failures)),
         "failed_fraction": len(failures) / listed if listed else 0.0,
         "failures": failures,
-        "unlisted_videos": unlisted_videos["path"].astype(str).tolist() if len(unlisted_videos) else [],
+        "unlisted_files": unlisted_videos[["path", "reason"]].astype(str).to_dict("records") if len(unlisted_videos) else [],
         "frames": {
             "total": int(ok.sum()),
             "min": int(ok.min()) if len(ok) else 0,
