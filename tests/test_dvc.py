@@ -59,6 +59,11 @@ def dvc_repo(tmp_path):
     (repo / "conf" / "local" / ".gitkeep").touch()
     for name in ("pyproject.toml", ".telemetry", ".gitignore", ".dvcignore", "dvc.yaml"):
         shutil.copy(ROOT / name, repo / name)
+    # The data layer folders as committed (placeholders only): a DVC out must not be tracked by git.
+    tracked = subprocess.run(["git", "ls-files", "data"], cwd=ROOT, capture_output=True, text=True, check=True).stdout.split()
+    for name in tracked:
+        (repo / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(ROOT / name, repo / name)
     for relpath, extra in TINY.items():
         path = repo / "conf" / relpath
         path.write_text(yaml.safe_dump(_merge(yaml.safe_load(path.read_text()), extra), sort_keys=False))
