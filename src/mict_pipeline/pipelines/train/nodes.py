@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import torch
 
 from mict_pipeline.config import require
 from mict_pipeline.data.clips import ClipConfig, ClipDataset
@@ -40,6 +41,7 @@ def train_experiment(
 ) -> dict[str, Any]:
     """Train experiment ``name`` on split ``split``; resumes from its last checkpoint if one exists."""
     recipe, clips, options = experiment_setup(experiment, training, name)
+    torch.manual_seed(recipe.seed)  # the initial weights: a rerun starts from the same model
     model = build_model(experiment["arch"], num_classes, **options)
     saved_options = {k: v for k, v in options.items() if k != "pretrained"}
     with distributed_context():
