@@ -127,13 +127,9 @@ class _Options:
         )
 
 
-def video_frames(video: str | os.PathLike) -> Iterator[np.ndarray]:
-    """Every frame of ``video`` as OpenCV decodes it (BGR uint8), read until decoding stops.
-
-    Raises :class:`VideoDecodeError` naming the file when it is missing, empty, cannot be opened or
-    yields no frame. The container's frame count is not trusted (it is often wrong).
-    """
-    video = Path(video)
+@contextlib.contextmanager
+def _open_video(video: Path) -> Iterator[cv2.VideoCapture]:
+    """An opened capture of ``video``, or :class:`VideoDecodeError` naming why it cannot be read."""
     if not video.is_file():
         raise VideoDecodeError(f"{video}: file not found")
     if video.stat().st_size == 0:
@@ -142,26 +138,33 @@ def video_frames(video: str | os.PathLike) -> Iterator[np.ndarray]:
     try:
         if not capture.isOpened():
             raise VideoDecodeError(f"{video}: cannot be opened as a video (corrupt or unsupported format)")
-        decoded = 0
-        while True:
-            ok, frame = capture.read()
-            if not ok:
-                break
-            decoded += 1
-            yield frame
+        yield capture
     finally:
         capture.release()
+
+
+def _read_frames(capture: cv2.VideoCapture, video: Path) -> Iterator[np.ndarray]:
+    """Frames until decoding stops (the container's frame count is often wrong); at least one."""
+    decoded = 0
+    while True:
+        ok, frame = capture.read()
+        if not ok:
+            break
+        decoded += 1
+        yield frame
     if not decoded:
         raise VideoDecodeError(f"{video}: no frame could be decoded")
 
 
-def _declared_frames(video: Path) -> int | None:
-    capture = cv2.VideoCapture(str(video))
-    try:
-        declared = int(capture.get(cv2.CAP_PROP_FRAME_COUNT)) if capture.isOpened() else 0
-    finally:
-        capture.release()
-    return declared if declared > 0 else None
+def video_frames(video: str | os.PathLike) -> Iterator[np.ndarray]:
+    """Every frame of ``video`` as OpenCV decodes it (BGR uint8), read until decoding stops.
+
+    Raises :class:`VideoDecodeError` naming the file when it is missing, empty, cannot be opened or
+    yields no frame.
+    """
+    video = Path(video)
+    with _open_video(video) as capture:
+        yield from _read_frames(capture, video)
 
 
 def _decode_video(video: Path, options: _Options) -> tuple[list[bytes], int | None]:
@@ -169,14 +172,16 @@ def _decode_video(video: Path, options: _Options) -> tuple[list[bytes], int | No
     ext, params = options.encoder()
     size = (options.width, options.height)
     payloads: list[bytes] = []
-    for frame in video_frames(video):
-        if frame.shape[1::-1] != size:
-            frame = cv2.resize(frame, size, interpolation=options.interpolation)
-        ok, encoded = cv2.imencode(ext, frame, params)
-        if not ok:
-            raise RuntimeError(f"{video}: cv2.imencode failed on frame {len(payloads)}")
-        payloads.append(encoded.tobytes())
-    return payloads, _declared_frames(video)
+    with _open_video(video) as capture:
+        declared = int(capture.get(cv2.CAP_PROP_FRAME_COUNT))
+        for frame in _read_frames(capture, video):
+            if frame.shape[1::-1] != size:
+                frame = cv2.resize(frame, size, interpolation=options.interpolation)
+            ok, encoded = cv2.imencode(ext, frame, params)
+            if not ok:
+                raise RuntimeError(f"{video}: cv2.imencode failed on frame {len(payloads)}")
+            payloads.append(encoded.tobytes())
+    return payloads, (declared if declared > 0 else None)
 
 
 def _header(options: _Options, n_frames: int, index_crc: int) -> bytes:
