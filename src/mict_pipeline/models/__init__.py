@@ -50,6 +50,16 @@ def _zero_init_residual(model: nn.Module) -> None:
             nn.init.zeros_(module.bn2.weight)
 
 
+def _initialise(model: nn.Module, depth: int, family: str, zero_init_residual: bool, pretrained: Pretrained) -> nn.Module:
+    """Zero-init the residual blocks if asked, then copy (or inflate) ImageNet weights if asked."""
+    if zero_init_residual:
+        _zero_init_residual(model)
+    if pretrained:
+        with torch.no_grad():
+            transfer_imagenet_weights(model, load_imagenet_resnet(depth, pretrained), family)
+    return model
+
+
 def _mict_resnet(
     depth: int, num_classes: int, version: str, first_kernel_depth: int, dropout: float, zero_init_residual: bool, pretrained: Pretrained
 ) -> MiCTResNet:
@@ -59,23 +69,13 @@ def _mict_resnet(
     if first_kernel_depth not in FIRST_KERNEL_DEPTHS:
         raise ValueError(f"first_kernel_depth must be one of {list(FIRST_KERNEL_DEPTHS)}, got {first_kernel_depth!r}")
     model = MiCTResNet(_LAYERS[depth], num_classes, version, first_kernel_depth, dropout)
-    if zero_init_residual:
-        _zero_init_residual(model)
-    if pretrained:
-        with torch.no_grad():
-            transfer_imagenet_weights(model, load_imagenet_resnet(depth, pretrained), "mict")
-    return model
+    return _initialise(model, depth, "mict", zero_init_residual, pretrained)
 
 
 def _r3d(depth: int, num_classes: int, dropout: float, zero_init_residual: bool, pretrained: Pretrained) -> ResNet3d:
     _validate_common(num_classes, dropout)
     model = ResNet3d(_LAYERS[depth], num_classes, dropout)
-    if zero_init_residual:
-        _zero_init_residual(model)
-    if pretrained:
-        with torch.no_grad():
-            transfer_imagenet_weights(model, load_imagenet_resnet(depth, pretrained), "r3d")
-    return model
+    return _initialise(model, depth, "r3d", zero_init_residual, pretrained)
 
 
 def mict_resnet18(
