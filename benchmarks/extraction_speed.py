@@ -25,13 +25,12 @@ from pathlib import Path
 from mict_pipeline.data.frames import extract_many
 from mict_pipeline.data.synthetic import MOTIONS, VideoSpec, render_frames, write_video
 
-UCF101_VIDEOS = 13_320
 UCF101_FRAMES = 2_500_000  # about 2.5 million frames (13,320 videos, ~7 s each at 25 fps)
 
 
-def _disk(paths: list[Path]) -> tuple[int, int]:
-    """(bytes written, bytes of blocks allocated) of every file under ``paths``."""
-    files = [f for p in paths for f in ([p] if p.is_file() else p.rglob("*")) if f.is_file()]
+def _disk(folder: Path) -> tuple[int, int]:
+    """(bytes written, bytes of blocks allocated) of every file under ``folder``."""
+    files = [f for f in folder.rglob("*") if f.is_file()]
     return sum(f.stat().st_size for f in files), sum(f.stat().st_blocks * 512 for f in files)
 
 
@@ -67,14 +66,14 @@ def main() -> None:
         results = extract_many([(v, root / "stores" / f"{v.stem}.frames") for v in videos], 256, 192, workers=args.workers, quality=90)
         ours_s = time.perf_counter() - start
         ours_frames = sum(r.frames for r in results)
-        ours_disk = _disk([root / "stores"])
+        ours_disk = _disk(root / "stores")
 
         start = time.perf_counter()
         with ThreadPoolExecutor(args.workers) as pool:  # each thread waits on one ffmpeg process
             counts = list(pool.map(lambda v: _ffmpeg(v, root / "ffmpeg" / v.stem, args.ffmpeg_quality), videos))
         ffmpeg_s = time.perf_counter() - start
         ffmpeg_frames = sum(counts)
-        ffmpeg_disk = _disk([root / "ffmpeg"])
+        ffmpeg_disk = _disk(root / "ffmpeg")
 
     rows = {
         "frame stores (this project, JPEG q90)": (ours_s, ours_frames, *ours_disk),

@@ -29,7 +29,7 @@ from torch import nn
 from mict_pipeline.data.clips import ClipConfig, ClipDataset
 from mict_pipeline.data.frames import VideoDecodeError, extract_frames
 from mict_pipeline.models import load_model
-from mict_pipeline.training import Recipe, predict_scores
+from mict_pipeline.training import BEST, Recipe, predict_scores
 
 
 def predict_video(
@@ -85,15 +85,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
     parser.add_argument("--device", default="auto", help="cpu, cuda, ... (default: cuda when available)")
     args = parser.parse_args(argv)
+    # The project's own layout: imported here so that predict_video stays free of Kedro.
+    from mict_pipeline.pipelines.train.nodes import checkpoint_dir, clip_config
+
     try:
         params, names = _project_setup(args.env)
         training = params["training"]
-        checkpoint = args.checkpoint or Path(training["checkpoint_dir"]) / f"split_{args.split}" / args.experiment / "best.pt"
+        checkpoint = args.checkpoint or checkpoint_dir(training, args.experiment, args.split) / BEST
         if not checkpoint.is_file():
             raise FileNotFoundError(f"checkpoint {checkpoint} not found: train it with `kedro run --pipeline train` or pass --checkpoint")
         model = load_model(checkpoint)
-        experiment = params["experiments"].get(args.experiment, {})
-        clips = ClipConfig.from_params({**training.get("clips", {}), **experiment.get("clips", {})})
+        clips = clip_config(params["experiments"].get(args.experiment, {}), training)
         frames = params["prepare"]["frames"]
         top = predict_video(
             args.video, model, names, clips, (frames["width"], frames["height"]), frames.get("quality", 90), args.top, args.device

@@ -20,11 +20,16 @@ def experiment_setup(experiment: dict[str, Any], training: dict[str, Any], name:
     """The recipe (training defaults overridden by the experiment's), clip config and model options."""
     require(experiment, ["arch"], f"experiments.{name}", CONF_FILE)
     recipe = Recipe.from_params({**training.get("defaults", {}), **experiment.get("recipe", {})}, where=f"experiments.{name}.recipe")
-    clips = ClipConfig.from_params({**training.get("clips", {}), **experiment.get("clips", {})})
-    return recipe, clips, dict(experiment.get("model", {}))
+    return recipe, clip_config(experiment, training), dict(experiment.get("model", {}))
+
+
+def clip_config(experiment: dict[str, Any], training: dict[str, Any]) -> ClipConfig:
+    """The clip settings of ``training.clips`` overridden by the experiment's ``clips``."""
+    return ClipConfig.from_params({**training.get("clips", {}), **experiment.get("clips", {})})
 
 
 def checkpoint_dir(training: dict[str, Any], name: str, split: int) -> Path:
+    """Where experiment ``name`` keeps its checkpoints (``last.pt``, ``best.pt``) for ``split``."""
     # split first: each split's outputs are one folder, a DVC out of that split's train stage
     return Path(training.get("checkpoint_dir", "data/06_models")) / f"split_{split}" / name
 
