@@ -11,6 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from mict_pipeline.data import frames as frames_module
 from mict_pipeline.data.frames import (
     video_frames,
     FrameStoreError,
@@ -65,6 +66,26 @@ def test_round_trip_matches_direct_decode_within_jpeg_tolerance(store: Path, ref
     assert _psnr(frames, reference[indices]) > 35.0
     # RGB, not BGR: swapping channels back must make the match worse.
     assert _psnr(frames[..., ::-1], reference[indices]) < _psnr(frames, reference[indices])
+
+
+def test_jpeg_frames_decode_exactly_as_opencv(video: Path, store: Path) -> None:
+    """The loader's own JPEG decoding gives OpenCV's pixels, bit for bit, for the bytes extraction wrote."""
+    resized = [cv2.resize(frame, (256, 192), interpolation=cv2.INTER_AREA) for frame in video_frames(video)]
+    encoded = [cv2.imencode(".jpg", frame, [cv2.IMWRITE_JPEG_QUALITY, 90])[1] for frame in resized]
+    expected = np.stack([cv2.cvtColor(cv2.imdecode(data, cv2.IMREAD_COLOR), cv2.COLOR_BGR2RGB) for data in encoded])
+    np.testing.assert_array_equal(load_frames(store, range(N_FRAMES)), expected)
+
+
+def test_frame_of_the_wrong_size_is_reported(tmp_path: Path) -> None:
+    """A frame with intact checksums that decodes to another size than the header's names store and frame."""
+    options = frames_module._Options(32, 24, "jpeg", 90, cv2.INTER_AREA)
+    small = cv2.imencode(".jpg", np.zeros((24, 32, 3), np.uint8))[1].tobytes()
+    large = cv2.imencode(".jpg", np.zeros((48, 32, 3), np.uint8))[1].tobytes()
+    out = tmp_path / "mixed.frames"
+    frames_module._write_store(out, [small, large], options)
+    assert load_frames(out, [0]).shape == (1, 24, 32, 3)
+    with pytest.raises(FrameStoreError, match=re.escape(str(out)) + ".*frame 1 does not decode to 32x24"):
+        load_frames(out, [1])
 
 
 def test_png_store_is_lossless(video: Path, reference: np.ndarray, tmp_path: Path) -> None:

@@ -42,6 +42,7 @@ from typing import BinaryIO, Literal
 
 import cv2
 import numpy as np
+import simplejpeg
 
 from mict_pipeline.atomic import atomic_path
 
@@ -330,14 +331,31 @@ def load_frames(path: str | os.PathLike, indices: Sequence[int] | np.ndarray) ->
                 frames[row] = frames[first_row[frame]]
                 continue
             first_row[frame] = row
-            data = _read_frame(f, path, index, frame)
-            image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
-            if image is None or image.shape != frames.shape[1:]:
+            if not _decode_into(_read_frame(f, path, index, frame), info.image_format, frames[row]):
                 raise FrameStoreError(
                     f"{path}: corrupt frame store (frame {frame} does not decode to {info.width}x{info.height})"
                 )
-            cv2.cvtColor(image, cv2.COLOR_BGR2RGB, dst=frames[row])
     return frames
+
+
+def _decode_into(data: bytes, image_format: ImageFormat, out: np.ndarray) -> bool:
+    """Decode one encoded frame as RGB into the uint8 (H, W, 3) array ``out``; False if it does not fit exactly.
+
+    JPEG goes through simplejpeg: the same libjpeg-turbo decoding as ``cv2.imdecode`` (bit-identical
+    pixels), but straight into ``out`` and in RGB, 20-25% faster than ``cv2.imdecode`` followed by a
+    BGR -> RGB pass (``benchmarks/loader_speed.py``); decoding is half of a training clip's cost.
+    """
+    if image_format == "jpeg":
+        try:
+            image = simplejpeg.decode_jpeg(data, "RGB", buffer=out)
+        except ValueError:
+            return False
+        return image.shape == out.shape
+    image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
+    if image is None or image.shape != out.shape:
+        return False
+    cv2.cvtColor(image, cv2.COLOR_BGR2RGB, dst=out)
+    return True
 
 
 def _extract_result(video: Path, out: Path, options: _Options) -> ExtractResult:
