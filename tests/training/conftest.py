@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 import pandas as pd
 import pytest
 
 from mict_pipeline.data.clips import ClipConfig, ClipDataset
+from mict_pipeline.data.frames import FrameStoreInfo
 
 SIZE = 24
 
@@ -19,6 +21,13 @@ def moving_bar_frames(path: str, indices: np.ndarray) -> np.ndarray:
         y = (2 * int(t) if label == 0 else SIZE - 1 - 2 * int(t)) % SIZE
         frames[row, y : y + 3] = 255
     return frames
+
+
+def moving_bar_jpegs(path: str, indices: np.ndarray) -> tuple[FrameStoreInfo, list[bytes]]:
+    """The moving-bar frames as a JPEG frame store would hold them (for recipe.decode: device)."""
+    frames = moving_bar_frames(path, indices)
+    info = FrameStoreInfo(n_frames=12, width=SIZE, height=SIZE, image_format="jpeg", quality=95)
+    return info, [cv2.imencode(".jpg", f[..., ::-1], [cv2.IMWRITE_JPEG_QUALITY, 95])[1].tobytes() for f in frames]
 
 
 def index_table(n_videos: int, n_frames: int = 12) -> pd.DataFrame:

@@ -13,10 +13,11 @@ import torch.multiprocessing as mp
 
 from mict_pipeline.config import ConfigError
 from mict_pipeline.data.clips import ClipDataset
+from mict_pipeline.data.device_clips import EncodedClipDataset
 from mict_pipeline.models import build_model, import_seed_checkpoint, save_model
 from mict_pipeline.training import Recipe, distributed_context, predict_scores, topk_correct, train
 
-from conftest import CLIPS, index_table, moving_bar_frames
+from conftest import CLIPS, index_table, moving_bar_frames, moving_bar_jpegs
 
 RECIPE = Recipe(epochs=3, batch_size=4, lr=0.01, lr_milestones=(2,), workers=0, eval_batch_size=3, seed=7)
 
@@ -86,6 +87,20 @@ def test_resume_after_interruption_gives_identical_weights(tiny_datasets, tmp_pa
     assert [{k: h[k] for k in same} for h in resumed["history"]] == [{k: h[k] for k in same} for h in straight["history"]]
 
 
+def test_decoding_on_the_device_trains_repeatably(tiny_datasets, tmp_path):
+    """recipe.decode: device on the CPU: workers read JPEG bytes, the loop decodes and augments; two runs agree."""
+    recipe = dataclasses.replace(RECIPE, epochs=2, decode="device", workers=2, prefetch_factor=2)
+    _, test_set = tiny_datasets()
+    runs = []
+    for name in ("a", "b"):
+        train_set = EncodedClipDataset(index_table(8), CLIPS, seed=7, reader=moving_bar_jpegs)
+        summary = train(build(), train_set, test_set, recipe, tmp_path / name, save_best=saver, progress=False)
+        assert [h["epoch"] for h in summary["history"]] == [1, 2]
+        runs.append(torch.load(tmp_path / name / "last.pt", weights_only=False)["model"])
+    for key, value in runs[0].items():
+        assert torch.equal(value, runs[1][key]), key
+
+
 def test_finished_run_is_not_trained_again(tiny_datasets, tmp_path):
     train_set, test_set = tiny_datasets()
     train(build(), train_set, test_set, RECIPE, tmp_path, save_best=saver, progress=False)
@@ -124,6 +139,10 @@ def test_recipe_errors_name_the_key():
         Recipe(epochs=1, batch_size=1, amp="fp8")
     with pytest.raises(ConfigError, match="recipe.optimizer must be one of"):
         Recipe(epochs=1, batch_size=1, optimizer="adam")
+    with pytest.raises(ConfigError, match=r"recipe.decode must be one of \['worker', 'device'\]"):
+        Recipe(epochs=1, batch_size=1, decode="gpu")
+    with pytest.raises(ConfigError, match="recipe.prefetch_factor must be positive"):
+        Recipe(epochs=1, batch_size=1, prefetch_factor=0)
 
 
 def _free_port() -> int:

@@ -304,9 +304,7 @@ class ClipDataset(torch.utils.data.Dataset):
     def __getitem__(self, i: int) -> tuple[torch.Tensor, int]:
         c = self.config
         if self.mode == "train":
-            rng = np.random.default_rng([self.seed, self.epoch, i])
-            indices = train_clip_indices(self.n_frames[i], c.clip_len, rng, c.max_temporal_stride)
-            augment = TrainAugment.draw(c, rng)
+            indices, augment = self.train_draw(i)
             clip = self._load(i, indices, lambda frames: augment.apply(frames, c.output_size))
         elif self.mode == "clip":
             indices = test_clip_indices(self.n_frames[i], c.clip_len)
@@ -316,6 +314,12 @@ class ClipDataset(torch.utils.data.Dataset):
             clip = self._load(i, indices.ravel(), lambda frames: centre_crop(frames, c.output_size))
             clip = clip.reshape(*indices.shape, *clip.shape[1:])
         return torch.from_numpy(clip), int(self.labels[i])
+
+    def train_draw(self, i: int) -> tuple[np.ndarray, TrainAugment]:
+        """Frame indices and augmentation of training sample ``i`` in the current epoch."""
+        rng = np.random.default_rng([self.seed, self.epoch, i])
+        indices = train_clip_indices(self.n_frames[i], self.config.clip_len, rng, self.config.max_temporal_stride)
+        return indices, TrainAugment.draw(self.config, rng)
 
     def _load(self, i: int, indices: np.ndarray, transform: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
         """``transform`` of frames ``indices`` of video ``i``, each distinct frame read and transformed once.

@@ -309,12 +309,11 @@ def is_complete(path: str | os.PathLike, *, check_frames: bool = False) -> bool:
     return True
 
 
-def load_frames(path: str | os.PathLike, indices: Sequence[int] | np.ndarray) -> np.ndarray:
-    """Frames ``indices`` of the store ``path`` as a ``(len(indices), height, width, 3)`` uint8 RGB array.
+def read_encoded_frames(path: str | os.PathLike, indices: Sequence[int] | np.ndarray) -> tuple[FrameStoreInfo, list[bytes]]:
+    """The store's header and the encoded bytes of frames ``indices`` (checksums verified), not decoded.
 
-    Reads only the header, the index and the requested frames; a frame repeated in ``indices``
-    (looped short videos) is decoded once. Raises :class:`FrameStoreError` on a corrupt store and
-    IndexError on an index outside ``[0, n_frames)``.
+    Reads only the header, the index and the requested frames. Raises :class:`FrameStoreError` on a
+    corrupt store and IndexError on an index outside ``[0, n_frames)``.
     """
     path = Path(path)
     wanted = np.asarray(indices, dtype=np.int64).reshape(-1)
@@ -324,18 +323,26 @@ def load_frames(path: str | os.PathLike, indices: Sequence[int] | np.ndarray) ->
             raise IndexError(
                 f"{path}: frame indices must be in [0, {info.n_frames}), got {wanted.min()}..{wanted.max()}"
             )
-        frames = np.empty((wanted.size, info.height, info.width, 3), np.uint8)
-        first_row: dict[int, int] = {}
-        for row, frame in enumerate(wanted.tolist()):
-            if frame in first_row:
-                frames[row] = frames[first_row[frame]]
-                continue
-            first_row[frame] = row
-            if not _decode_into(_read_frame(f, path, index, frame), info.image_format, frames[row]):
-                raise FrameStoreError(
-                    f"{path}: corrupt frame store (frame {frame} does not decode to {info.width}x{info.height})"
-                )
-    return frames
+        return info, [_read_frame(f, path, index, frame) for frame in wanted.tolist()]
+
+
+def load_frames(path: str | os.PathLike, indices: Sequence[int] | np.ndarray) -> np.ndarray:
+    """Frames ``indices`` of the store ``path`` as a ``(len(indices), height, width, 3)`` uint8 RGB array.
+
+    Reads only the header, the index and the requested frames; a frame repeated in ``indices``
+    (looped short videos) is read and decoded once. Raises :class:`FrameStoreError` on a corrupt
+    store and IndexError on an index outside ``[0, n_frames)``.
+    """
+    wanted = np.asarray(indices, dtype=np.int64).reshape(-1)
+    unique, inverse = np.unique(wanted, return_inverse=True)
+    info, encoded = read_encoded_frames(path, unique)
+    frames = np.empty((len(unique), info.height, info.width, 3), np.uint8)
+    for row, (frame, data) in enumerate(zip(unique.tolist(), encoded, strict=True)):
+        if not _decode_into(data, info.image_format, frames[row]):
+            raise FrameStoreError(
+                f"{path}: corrupt frame store (frame {frame} does not decode to {info.width}x{info.height})"
+            )
+    return frames if np.array_equal(unique, wanted) else frames[inverse]
 
 
 def _decode_into(data: bytes, image_format: ImageFormat, out: np.ndarray) -> bool:

@@ -124,6 +124,7 @@ def train(
     net = nn.parallel.DistributedDataParallel(model) if distributed else model
     net = torch.compile(net) if recipe.compile else net
     per_process_batch = max(1, recipe.batch_size // world)
+    to_device = batch_to_device(train_set)
 
     for epoch in range(start_epoch, recipe.epochs):
         torch.manual_seed(_epoch_seed(recipe.seed, epoch))  # dropout masks
@@ -135,23 +136,13 @@ def train(
             sampler.set_epoch(epoch)
         else:
             sampler = RandomSampler(train_set, generator=order)
-        loader = DataLoader(
-            train_set, batch_size=per_process_batch, sampler=sampler, drop_last=True, num_workers=recipe.workers,
-            pin_memory=device.type == "cuda", persistent_workers=False, prefetch_factor=4 if recipe.workers else None,
-        )
+        loader = train_loader(train_set, recipe, per_process_batch, sampler, device)
         net.train()
         totals = torch.zeros(4, dtype=torch.float64)  # loss sum, top1, top5, samples
         started = time.perf_counter()
         for clips, labels in tqdm(loader, desc=f"epoch {epoch + 1}/{recipe.epochs}", disable=not (progress and _is_main()), leave=False):
-            x = normalize_clips(clips.to(device, non_blocking=True))
             labels = labels.to(device, non_blocking=True)
-            with torch.autocast(device.type, dtype=amp_dtype, enabled=amp_dtype is not None):
-                logits = net(x)
-                loss = F.cross_entropy(logits, labels)
-            optimizer.zero_grad(set_to_none=True)
-            scaler.scale(loss).backward()
-            scaler.step(optimizer)
-            scaler.update()
+            loss, logits = train_step(net, to_device(clips, device), labels, optimizer, scaler, amp_dtype)
             top1, top5 = topk_correct(logits.detach().float(), labels)
             totals += torch.tensor([loss.item() * len(labels), top1, top5, len(labels)], dtype=torch.float64)
         seconds = time.perf_counter() - started
@@ -185,6 +176,38 @@ def train(
         best_top1, best_epoch, history = state["best_top1"], state["best_epoch"], state["history"]
     return {"epochs": recipe.epochs, "best_epoch": best_epoch, "best_val_top1": best_top1, "history": history,
             "best_checkpoint": str(out_dir / BEST), "last_checkpoint": str(last_path)}
+
+
+def train_loader(train_set: Dataset, recipe: Recipe, batch_size: int, sampler, device: torch.device) -> DataLoader:
+    """The DataLoader of one training epoch: the recipe's workers and prefetch, the dataset's collation."""
+    return DataLoader(
+        train_set, batch_size=batch_size, sampler=sampler, drop_last=True, num_workers=recipe.workers,
+        pin_memory=device.type == "cuda", persistent_workers=False,
+        prefetch_factor=recipe.prefetch_factor if recipe.workers else None,
+        collate_fn=getattr(train_set, "collate_fn", None),
+    )
+
+
+def batch_to_device(train_set: Dataset) -> Callable[[Any, torch.device], torch.Tensor]:
+    """How a collated batch of ``train_set`` becomes uint8 clips on the device: moved (clips decoded in
+    the workers), or decoded and augmented there (``recipe.decode: device``)."""
+    return getattr(train_set, "batch_to_device", lambda batch, device: batch.to(device, non_blocking=True))
+
+
+def train_step(
+    net: nn.Module, clips: torch.Tensor, labels: torch.Tensor, optimizer: torch.optim.Optimizer,
+    scaler: torch.amp.GradScaler, amp_dtype: torch.dtype | None,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """One optimisation step on uint8 (N, T, H, W, 3) clips already on the device; returns (loss, logits)."""
+    x = normalize_clips(clips)
+    with torch.autocast(x.device.type, dtype=amp_dtype, enabled=amp_dtype is not None):
+        logits = net(x)
+        loss = F.cross_entropy(logits, labels)
+    optimizer.zero_grad(set_to_none=True)
+    scaler.scale(loss).backward()
+    scaler.step(optimizer)
+    scaler.update()
+    return loss, logits
 
 
 @torch.no_grad()

@@ -10,6 +10,7 @@ from mict_pipeline.config import ConfigError, dataclass_from_params
 
 AMP_MODES = ("auto", "off", "bf16", "fp16")
 OPTIMIZERS = ("sgd", "adamw")
+DECODERS = ("worker", "device")
 
 
 def resolve_device(device: str) -> torch.device:
@@ -36,6 +37,10 @@ class Recipe:
     lr_milestones: tuple[int, ...] = ()
     lr_gamma: float = 0.1
     workers: int = 4
+    prefetch_factor: int = 4  # batches each worker prepares ahead
+    # Where training clips are decoded and augmented: in the loader workers, or on the training
+    # device (nvJPEG on a GPU), the workers only reading (mict_pipeline.data.device_clips).
+    decode: str = "worker"
     eval_batch_size: int = 32
     amp: str = "auto"  # auto: bf16 where the GPU supports it, else fp16 with a grad scaler; off on CPU
     channels_last: bool = True  # on GPU only
@@ -46,6 +51,10 @@ class Recipe:
     def __post_init__(self) -> None:
         if self.optimizer not in OPTIMIZERS:
             raise ConfigError(f"recipe.optimizer must be one of {list(OPTIMIZERS)}, got {self.optimizer!r}")
+        if self.decode not in DECODERS:
+            raise ConfigError(f"recipe.decode must be one of {list(DECODERS)}, got {self.decode!r}")
+        if self.prefetch_factor < 1:
+            raise ConfigError(f"recipe.prefetch_factor must be positive, got {self.prefetch_factor}")
         if self.amp not in AMP_MODES:
             raise ConfigError(f"recipe.amp must be one of {list(AMP_MODES)}, got {self.amp!r}")
         if self.epochs < 1 or self.batch_size < 1:

@@ -10,6 +10,7 @@ import torch
 
 from mict_pipeline.config import require
 from mict_pipeline.data.clips import ClipConfig, ClipDataset
+from mict_pipeline.data.device_clips import EncodedClipDataset
 from mict_pipeline.models import build_model, save_model
 from mict_pipeline.training import Recipe, distributed_context, train
 
@@ -26,6 +27,13 @@ def experiment_setup(experiment: dict[str, Any], training: dict[str, Any], name:
 def clip_config(experiment: dict[str, Any], training: dict[str, Any]) -> ClipConfig:
     """The clip settings of ``training.clips`` overridden by the experiment's ``clips``."""
     return ClipConfig.from_params({**training.get("clips", {}), **experiment.get("clips", {})})
+
+
+def training_clips(index: pd.DataFrame, recipe: Recipe, clips: ClipConfig) -> ClipDataset:
+    """The training set: decoded in the loader workers, or read there and decoded on the device."""
+    if recipe.decode == "device":
+        return EncodedClipDataset(index, clips, seed=recipe.seed)
+    return ClipDataset(index, "train", clips, seed=recipe.seed)
 
 
 def checkpoint_dir(training: dict[str, Any], name: str, split: int) -> Path:
@@ -52,7 +60,7 @@ def train_experiment(
     with distributed_context():
         summary = train(
             model,
-            ClipDataset(train_index, "train", clips, seed=recipe.seed),
+            training_clips(train_index, recipe, clips),
             ClipDataset(test_index, "clip", clips),  # validation on the test split, as the original
             recipe,
             checkpoint_dir(training, name, split),
