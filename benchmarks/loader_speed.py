@@ -15,7 +15,8 @@ The JPEG files hold the same bytes as the frame store (same decoder, resize and 
 rounds rotate the order of the sides, so machine noise hits all of them. Also timed: ours without
 the normalisation (``ours_uint8``), as a training worker runs it (the training device normalises).
 Then a per-stage breakdown of ours, and a fidelity check that runs the PIL recipe with our draws
-(same frames, crop, flip and factors) and reports the difference in uint8 levels.
+(same frames, crop, flip and factors) and reports the difference in uint8 levels, for the worker
+path and for ``recipe.decode: device`` (torch decoding and augmentation, here on the CPU).
 
 Usage: python benchmarks/loader_speed.py [--videos 40] [--clips 200] [--rounds 10] [--json out.json]
 """
@@ -42,6 +43,7 @@ from PIL import Image, ImageEnhance
 from torchvision import transforms
 
 from mict_pipeline.data import clips as C
+from mict_pipeline.data.device_clips import EncodedClipDataset, collate_encoded
 from mict_pipeline.data.frames import extract_frames, load_frames
 from mict_pipeline.data.synthetic import MOTIONS, VideoSpec, render_frames, write_video
 
@@ -160,6 +162,14 @@ def _run_ours(dataset: C.ClipDataset, ids: list[int], normalize: bool = True) ->
     return time.perf_counter() - t0
 
 
+def _run_read_only(dataset: EncodedClipDataset, ids: list[int]) -> float:
+    """A worker's share with recipe.decode: device: read the clip's JPEG bytes and collate them."""
+    t0 = time.perf_counter()
+    for i in ids:
+        collate_encoded([dataset[i]])
+    return time.perf_counter() - t0
+
+
 def _run_original(dataset: OriginalTrainClips, ids: list[int]) -> float:
     t0 = time.perf_counter()
     for i in ids:
@@ -171,13 +181,17 @@ def throughput(index: pd.DataFrame, n_clips: int, rounds: int, seed: int) -> dic
     """Clips/s of each side over ``n_clips`` clips, in ``rounds`` rounds that rotate the order of the sides.
 
     ``ours_uint8`` is ours as a training worker runs it: the clip leaves the worker as uint8 and
-    is normalised on the training device, so the worker does not normalise.
+    is normalised on the training device, so the worker does not normalise. ``read_only`` is a
+    worker's share under ``recipe.decode: device`` (decoding and augmentation move to the device,
+    so it is not the same work and not a loader-to-loader ratio).
     """
     ours, original = C.ClipDataset(index, "train", seed=seed), OriginalTrainClips(index, seed=seed)
+    encoded = EncodedClipDataset(index, seed=seed)
     sides = {
         "ours": lambda ids: _run_ours(ours, ids),
         "original": lambda ids: _run_original(original, ids),
         "ours_uint8": lambda ids: _run_ours(ours, ids, normalize=False),
+        "read_only": lambda ids: _run_read_only(encoded, ids),
     }
     n = len(index)
     for run in sides.values():  # warm-up: imports, page cache, allocators
@@ -189,6 +203,7 @@ def throughput(index: pd.DataFrame, n_clips: int, rounds: int, seed: int) -> dic
         ids = [(done + j) % n for j in range(count)]
         done += count
         ours.set_epoch(r)
+        encoded.set_epoch(r)
         original.epoch = r
         names = list(sides)
         names = names[r % len(names) :] + names[: r % len(names)]
@@ -242,16 +257,19 @@ def stage_breakdown(index: pd.DataFrame, n_clips: int, seed: int) -> dict:
 
 
 def fidelity(index: pd.DataFrame, n_clips: int, seed: int) -> dict:
-    """Ours against the PIL recipe run with our draws: max and mean |difference| in uint8 levels (x 255 * std)."""
+    """Ours against the PIL recipe run with our draws: max and mean |difference| in uint8 levels (x 255 * std).
+
+    Both of our paths: ``worker`` (ClipDataset, OpenCV in the loader worker) and ``device``
+    (recipe.decode: device, decoded and augmented by torch; run here on the CPU).
+    """
     config, original = C.ClipConfig(), OriginalTrainClips(index, seed=seed)
-    dataset = C.ClipDataset(index, "train", seed=seed)
+    paths = {"worker": C.ClipDataset(index, "train", seed=seed), "device": EncodedClipDataset(index, seed=seed)}
     std = torch.tensor(C.IMAGENET_STD).view(3, 1, 1, 1)
-    worst, total = 0.0, 0.0
+    worst, total = dict.fromkeys(paths, 0.0), dict.fromkeys(paths, 0.0)
     for i in range(n_clips):
         rng = np.random.default_rng([seed, 0, i])
         indices = C.train_clip_indices(int(index["n_frames"][i]), config.clip_len, rng, config.max_temporal_stride)
         augment = C.TrainAugment.draw(config, rng)
-        ours = C.normalize_clips(dataset[i][0])
         # Ours flips after the crop, the original before: the same clip is the mirrored crop position.
         position = augment.position
         if augment.flip and position != "c":
@@ -259,9 +277,14 @@ def fidelity(index: pd.DataFrame, n_clips: int, seed: int) -> dict:
         names = [original.videos[i][k] for k in indices]
         ref = original.make_clip(names, augment.flip, (augment.crop_w, augment.crop_h, position),
                                  [augment.colour, augment.brightness, augment.contrast])
-        diff = ((ours - ref) * std * 255).abs()
-        worst, total = max(worst, diff.max().item()), total + diff.mean().item()
-    return {"clips": n_clips, "max_abs_diff_levels": worst, "mean_abs_diff_levels": total / n_clips}
+        for name, dataset in paths.items():
+            clip = dataset[i][0]
+            if name == "device":
+                clip = dataset.batch_to_device(collate_encoded([(clip, 0)])[0], torch.device("cpu"))[0]
+            diff = ((C.normalize_clips(clip) - ref) * std * 255).abs()
+            worst[name], total[name] = max(worst[name], diff.max().item()), total[name] + diff.mean().item()
+    return {"clips": n_clips, **{name: {"max_abs_diff_levels": worst[name], "mean_abs_diff_levels": total[name] / n_clips}
+                                 for name in paths}}
 
 
 def main() -> None:
@@ -293,11 +316,14 @@ def main() -> None:
         print(f"speed-up   {speed['speedup']:7.2f}x (per round: {rounds})")
         print(f"ours uint8 {speed['ours_uint8_clips_per_s']:7.1f} clips/s per worker, {speed['speedup_uint8']:.2f}x "
               "(as in training: the worker hands over uint8, the training device normalises)")
+        print(f"read only  {speed['read_only_clips_per_s']:7.1f} clips/s per worker (recipe.decode: device: the worker "
+              "reads and collates the JPEG bytes; decoding and augmentation run on the training device)")
         stages = stage_breakdown(index, args.clips, args.seed)
         print("ours per stage, ms per clip: " + ", ".join(f"{k} {v:.2f}" for k, v in stages.items()))
         fid = fidelity(index, min(args.fidelity_clips, len(index)), args.seed)
-        print(f"fidelity vs the PIL recipe with the same draws ({fid['clips']} clips): "
-              f"max |diff| {fid['max_abs_diff_levels']:.1f} levels, mean {fid['mean_abs_diff_levels']:.3f}")
+        for name in ("worker", "device"):
+            print(f"fidelity vs the PIL recipe with the same draws ({fid['clips']} clips), {name} path: "
+                  f"max |diff| {fid[name]['max_abs_diff_levels']:.1f} levels, mean {fid[name]['mean_abs_diff_levels']:.3f}")
         results = {"videos": len(index), "frames": int(index["n_frames"].sum()), "threads": 1,
                    "versions": {"opencv": cv2.__version__, "pillow": PIL.__version__, "torch": torch.__version__,
                                 "torchvision": torchvision.__version__},

@@ -30,8 +30,9 @@ from mict_pipeline.data.clips import (
     video_clip_indices,
 )
 from mict_pipeline.data.clips import test_clip_indices as first_clip_indices
-from mict_pipeline.data.frames import extract_frames, load_frames
-from mict_pipeline.data.synthetic import VideoSpec, render_frames, write_video
+from mict_pipeline.data.frames import load_frames
+
+from frame_stores import store_index
 
 hypothesis_settings = settings(max_examples=60, deadline=None)
 CONFIG = ClipConfig()
@@ -404,14 +405,7 @@ VIDEO_LENGTHS = (40, 10, 1)  # long, shorter than a clip, a single frame
 
 @pytest.fixture(scope="module")
 def index(tmp_path_factory: pytest.TempPathFactory) -> pd.DataFrame:
-    root = tmp_path_factory.mktemp("clips")
-    rows = []
-    for k, n in enumerate(VIDEO_LENGTHS):
-        video = write_video(root / f"v{k}.avi", render_frames(VideoSpec("Twist", 1, k + 1, n, 100 + k)))
-        store = root / f"v{k}.frames"
-        assert extract_frames(video, store) == n
-        rows.append({"frame_store": str(store), "n_frames": n, "label": k + 3})
-    return pd.DataFrame(rows)
+    return store_index(tmp_path_factory.mktemp("clips"), "Twist", VIDEO_LENGTHS, seed=100, first_label=3)
 
 
 class _CountingLoader:

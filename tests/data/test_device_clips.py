@@ -17,19 +17,14 @@ from mict_pipeline.data.device_clips import EncodedBatch, EncodedClipDataset, co
 from mict_pipeline.data.frames import extract_frames
 from mict_pipeline.data.synthetic import VideoSpec, render_frames, write_video
 
+from frame_stores import store_index
+
 VIDEO_LENGTHS = (40, 10, 1)  # long, shorter than a clip, a single frame
 
 
 @pytest.fixture(scope="module")
 def index(tmp_path_factory: pytest.TempPathFactory) -> pd.DataFrame:
-    root = tmp_path_factory.mktemp("device_clips")
-    rows = []
-    for k, n in enumerate(VIDEO_LENGTHS):
-        video = write_video(root / f"v{k}.avi", render_frames(VideoSpec("SwayHorizontal", 1, k + 1, n, 200 + k)))
-        store = root / f"v{k}.frames"
-        assert extract_frames(video, store) == n
-        rows.append({"frame_store": str(store), "n_frames": n, "label": k + 1})
-    return pd.DataFrame(rows)
+    return store_index(tmp_path_factory.mktemp("device_clips"), "SwayHorizontal", VIDEO_LENGTHS, seed=200, first_label=1)
 
 
 def _device_batch(dataset: EncodedClipDataset, device: str = "cpu") -> tuple[torch.Tensor, torch.Tensor]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from mict_pipeline.models import ARCHITECTURES, build_model, model_options
+from mict_pipeline.models import build_model, model_options
 from mict_pipeline.models.layout import clips_to_frames, frames_to_clips, to_channels_last
 from mict_pipeline.models.reference import OriginalMiCTResNet
 from mict_pipeline.models.weights import load_state_into, rename_keys

@@ -71,6 +71,7 @@ class EncodedBatch:
         size = self.output_size
         out = torch.empty((len(self), self.order.shape[1], size, size, 3), dtype=torch.uint8, device=frames.device)
         first, boxes, flips, factors = self.first.tolist(), self.boxes.tolist(), self.flips.tolist(), self.factors.tolist()
+        order = self.order.to(frames.device, non_blocking=True)
         for n in range(len(self)):
             x1, y1, x2, y2 = boxes[n]
             clip = frames[first[n] : first[n + 1], :, y1:y2, x1:x2].float()
@@ -80,7 +81,7 @@ class EncodedBatch:
             if flips[n]:
                 clip = clip.flip(-1)
             clip = jitter_like_pil(clip, *factors[n])
-            out[n] = clip[self.order[n].to(clip.device)].permute(0, 2, 3, 1).to(torch.uint8)
+            out[n] = clip[order[n]].permute(0, 2, 3, 1).to(torch.uint8)
         return out
 
     def pin_memory(self) -> EncodedBatch:

@@ -9,7 +9,6 @@ with the same weights as an uninterrupted run on the CPU.
 from __future__ import annotations
 
 import logging
-import math
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -25,7 +24,6 @@ from tqdm import tqdm
 
 from mict_pipeline.atomic import atomic_path
 from mict_pipeline.data.clips import normalize_clips
-from mict_pipeline.models import save_model
 from mict_pipeline.models.layout import to_channels_last
 
 from .recipe import Recipe
