@@ -14,7 +14,7 @@ cropped, resized, mirrored and jittered in turn while it is in cache, and a clip
 as uint8 (T, H, W, 3): 4x less to move than float, and :func:`normalize_clips` turns a batch into
 normalised float (N, 3, T, H, W) on the training device, already in channels_last_3d memory. The
 result is the original's PIL pipeline up to rounding (bilinear resizing without PIL's
-anti-aliasing, and OpenCV's grey levels) at about 3.3x its speed per worker (3.9x leaving
+anti-aliasing, and OpenCV's grey levels) at about 3x its speed per worker (3.6-3.9x leaving
 normalisation to the training device); reading and decoding the JPEG frames, which both pay,
 is then half of the time (``benchmarks/loader_speed.py``).
 The randomness of sample ``i`` in epoch ``e`` comes from ``(seed, e, i)`` alone, so a run is
