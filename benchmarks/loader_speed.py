@@ -37,6 +37,7 @@ import cv2
 import numpy as np
 import pandas as pd
 import PIL
+import simplejpeg
 import torch
 import torchvision
 from PIL import Image, ImageEnhance
@@ -307,7 +308,7 @@ def main() -> None:
         index = make_data(root, args.videos, tuple(args.frames), args.seed)
         print(f"{len(index)} videos, {index['n_frames'].sum()} frames at 256x192 "
               f"({time.perf_counter() - t0:.0f} s to generate); one thread; "
-              f"opencv {cv2.__version__}, pillow {PIL.__version__}, torch {torch.__version__}, "
+              f"opencv {cv2.__version__}, simplejpeg {simplejpeg.__version__}, pillow {PIL.__version__}, torch {torch.__version__}, "
               f"torchvision {torchvision.__version__}, {platform.processor() or platform.machine()}")
         speed = throughput(index, args.clips, args.rounds, args.seed)
         print(f"ours       {speed['ours_clips_per_s']:7.1f} clips/s per worker (ClipDataset + normalize_clips on the CPU)")
@@ -325,7 +326,8 @@ def main() -> None:
             print(f"fidelity vs the PIL recipe with the same draws ({fid['clips']} clips), {name} path: "
                   f"max |diff| {fid[name]['max_abs_diff_levels']:.1f} levels, mean {fid[name]['mean_abs_diff_levels']:.3f}")
         results = {"videos": len(index), "frames": int(index["n_frames"].sum()), "threads": 1,
-                   "versions": {"opencv": cv2.__version__, "pillow": PIL.__version__, "torch": torch.__version__,
+                   "versions": {"opencv": cv2.__version__, "simplejpeg": simplejpeg.__version__, "pillow": PIL.__version__,
+                                "torch": torch.__version__,
                                 "torchvision": torchvision.__version__},
                    "throughput": speed, "stages_ms_per_clip": stages, "fidelity": fid}
         if args.json:
