@@ -39,24 +39,12 @@ from torch.utils.data import RandomSampler
 
 from mict_pipeline.data.clips import ClipConfig, ClipDataset
 from mict_pipeline.data.device_clips import EncodedClipDataset
-from mict_pipeline.data.frames import extract_frames
-from mict_pipeline.data.synthetic import MOTIONS, VideoSpec, render_frames, write_video
+from mict_pipeline.data.synthetic import MOTIONS
 from mict_pipeline.models import build_model
 from mict_pipeline.models.layout import to_channels_last
 from mict_pipeline.training import Recipe, batch_to_device, train_loader, train_step
 
-
-def make_index(root: Path, n_videos: int, seed: int) -> pd.DataFrame:
-    rng = np.random.default_rng(seed)
-    classes = sorted(MOTIONS)
-    rows = []
-    for k in range(n_videos):
-        spec = VideoSpec(classes[k % len(classes)], 1 + k // len(classes), 1, int(rng.integers(60, 151)), int(rng.integers(2**31)))
-        video = write_video(root / spec.name, render_frames(spec))
-        store = root / f"{video.stem}.frames"
-        rows.append({"frame_store": str(store), "n_frames": extract_frames(video, store), "label": k % len(classes)})
-        video.unlink()
-    return pd.DataFrame(rows)
+from loader_speed import make_data  # the same synthetic frame stores as the loader benchmark
 
 
 def _sync(device: torch.device) -> None:
@@ -171,7 +159,7 @@ def main() -> None:
     cv2.setNumThreads(1)
     root = Path(tempfile.mkdtemp(prefix="train_throughput_"))
     try:
-        index = make_index(root, args.videos, seed=0)
+        index = make_data(root, args.videos, (60, 150), seed=0, jpeg_files=False)
         bench = Bench(args, index)
         name = torch.cuda.get_device_name(bench.device) if bench.device.type == "cuda" else platform.processor() or "cpu"
         print(f"{name}; torch {torch.__version__}, torchvision {torchvision.__version__}; batch {args.batch} x 16 x "
