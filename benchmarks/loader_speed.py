@@ -13,7 +13,9 @@ exactly this loop, so clips/s here is clips/s per worker), with OpenCV and torch
 
 The JPEG files hold the same bytes as the frame store (same decoder, resize and quality). Timed
 rounds rotate the order of the sides, so machine noise hits all of them. Also timed: ours without
-the normalisation (``ours_uint8``), as a training worker runs it (the training device normalises).
+the normalisation (``ours_uint8``), as a training worker runs it (the training device normalises),
+and both sides with their draws and decoding only (``*_decode_only``): the floor under each loader,
+which shows how much of a 5x budget the exact JPEG decoding leaves for the augmentation.
 Then a per-stage breakdown of ours, and a fidelity check that runs the PIL recipe with our draws
 (same frames, crop, flip and factors) and reports the difference in uint8 levels, for the worker
 path and for ``recipe.decode: device`` (torch decoding and augmentation, here on the CPU).
@@ -25,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import random
 import shutil
@@ -124,6 +127,10 @@ class OriginalTrainClips:
         return len(self.videos)
 
     def __getitem__(self, i: int) -> tuple[torch.Tensor, int]:
+        return self.make_clip(*self.draw(i)), self.labels[i]
+
+    def draw(self, i: int) -> tuple[list[str], bool, tuple[int, int, str], list[float]]:
+        """The frame files, flip, crop and jitter factors of sample ``i`` in the current epoch."""
         rnd = random.Random(hash((self.seed, self.epoch, i)))  # the original draws from the global RNGs
         images = self.videos[i][:: rnd.randint(1, 4)]
         start = rnd.randint(0, max(0, len(images) - CLIP_LEN))
@@ -131,10 +138,14 @@ class OriginalTrainClips:
         crop_w, crop_h = SCALES[rnd.randint(0, len(SCALES) - 1)], SCALES[rnd.randint(0, len(SCALES) - 1)]
         position = ["c", "tl", "tr", "bl", "br"][rnd.randint(0, 4)]
         factors = [rnd.uniform(0.5, 1.5) for _ in range(3)]
-        return self.make_clip(images[start : start + CLIP_LEN], flip, (crop_w, crop_h, position), factors), self.labels[i]
+        return images[start : start + CLIP_LEN], flip, (crop_w, crop_h, position), factors
+
+    @staticmethod
+    def decode(images: list[str]) -> list[Image.Image]:
+        return [Image.open(name).convert("RGB") for name in images]
 
     def make_clip(self, images: list[str], flip: bool, crop: tuple[int, int, str], factors: list[float]) -> torch.Tensor:
-        vid = [Image.open(name).convert("RGB") for name in images]
+        vid = self.decode(images)
         for image in vid:  # loop the frames as many times as necessary
             if len(vid) >= CLIP_LEN:
                 break
@@ -150,6 +161,16 @@ class OriginalTrainClips:
         vid = [ImageEnhance.Brightness(im).enhance(brightness) for im in vid]
         vid = [ImageEnhance.Contrast(im).enhance(contrast) for im in vid]
         return torch.stack([self.transform(im) for im in vid], dim=1)
+
+
+def _cpu() -> str:
+    """CPU model, core count and the widest SIMD level torch dispatches to, for the record."""
+    try:
+        with open("/proc/cpuinfo") as f:
+            model = next(line.split(":", 1)[1].strip() for line in f if line.startswith("model name"))
+    except (OSError, StopIteration):
+        model = platform.processor() or platform.machine()
+    return f"{model}, {os.cpu_count()} cores, SIMD {torch.backends.cpu.get_cpu_capability()}"
 
 
 # ----------------------------------------------------------------------------------------------
@@ -181,6 +202,23 @@ def _run_original(dataset: OriginalTrainClips, ids: list[int]) -> float:
     return time.perf_counter() - t0
 
 
+def _run_decode_only(dataset: C.ClipDataset, ids: list[int]) -> float:
+    """Ours without augmentation: the clip's draws, then read + decode of its distinct frames."""
+    t0 = time.perf_counter()
+    for i in ids:
+        indices, _ = dataset.train_draw(i)
+        load_frames(dataset.paths[i], np.unique(indices))
+    return time.perf_counter() - t0
+
+
+def _run_original_decode_only(dataset: OriginalTrainClips, ids: list[int]) -> float:
+    """The PIL recipe without augmentation: the clip's draws, then open + decode of its frame files."""
+    t0 = time.perf_counter()
+    for i in ids:
+        dataset.decode(dataset.draw(i)[0])
+    return time.perf_counter() - t0
+
+
 def throughput(index: pd.DataFrame, n_clips: int, rounds: int, seed: int) -> dict:
     """Clips/s of each side over ``n_clips`` clips, in ``rounds`` rounds that rotate the order of the sides.
 
@@ -196,6 +234,8 @@ def throughput(index: pd.DataFrame, n_clips: int, rounds: int, seed: int) -> dic
         "original": lambda ids: _run_original(original, ids),
         "ours_uint8": lambda ids: _run_ours(ours, ids, normalize=False),
         "read_only": lambda ids: _run_read_only(encoded, ids),
+        "ours_decode_only": lambda ids: _run_decode_only(ours, ids),
+        "original_decode_only": lambda ids: _run_original_decode_only(original, ids),
     }
     n = len(index)
     for run in sides.values():  # warm-up: imports, page cache, allocators
@@ -216,8 +256,12 @@ def throughput(index: pd.DataFrame, n_clips: int, rounds: int, seed: int) -> dic
             seconds[name] += dt
         ratios.append(elapsed["original"] / elapsed["ours"])
     rates = {f"{name}_clips_per_s": n_clips / dt for name, dt in seconds.items()}
+    ms = {name: 1e3 * dt / n_clips for name, dt in seconds.items()}
     return {"clips": n_clips, "rounds": rounds, **rates, "speedup": seconds["original"] / seconds["ours"],
             "speedup_uint8": seconds["original"] / seconds["ours_uint8"],
+            "speedup_decode_only": seconds["original"] / seconds["ours_decode_only"],
+            "ms_per_clip_at_5x": ms["original"] / 5, "ms_per_clip_decode_only": ms["ours_decode_only"],
+            "ms_per_clip_after_decode": ms["ours_uint8"] - ms["ours_decode_only"],
             "speedup_per_round": ratios, "speedup_median_round": statistics.median(ratios)}
 
 
@@ -258,6 +302,55 @@ def stage_breakdown(index: pd.DataFrame, n_clips: int, seed: int) -> dict:
     ms["of_which_crop_resize_flip"] = 1e3 * crop_only / n_clips
     ms["of_which_colour_jitter"] = ms["augment"] - ms["of_which_crop_resize_flip"]
     return ms
+
+
+def _us_per_frame(fn, frames: int, repeats: int = 50) -> float:
+    fn()
+    t0 = time.perf_counter()
+    for _ in range(repeats):
+        fn()
+    return 1e6 * (time.perf_counter() - t0) / (repeats * frames)
+
+
+def augmentation_floor(index: pd.DataFrame) -> dict:
+    """Per-frame cost (us) of the augmentation's biggest steps and their alternatives, on real frames.
+
+    Bilinear resizing of a 16-frame clip to 160 x 160 from each crop size ``(h, w)``: OpenCV frame
+    by frame (ours) and torch's uint8 kernel on the whole clip (anti-aliased, PIL's filter); and
+    Color + Brightness as the four OpenCV calls the jitter makes now against one 3x3 ``cv2.transform``.
+    """
+    frames = load_frames(index["frame_store"][0], np.arange(CLIP_LEN) % int(index["n_frames"][0]))
+    size = C.ClipConfig().output_size
+    out = np.empty((CLIP_LEN, size, size, 3), np.uint8)
+    resize = {}
+    for h, w in ((128, 144), (160, 192), (176, 176), (192, 192)):
+        crop = frames[:, :h, :w]
+        tensor = torch.from_numpy(crop).permute(0, 3, 1, 2)
+
+        def opencv(crop=crop) -> None:
+            for src, dst in zip(crop, out, strict=True):
+                cv2.resize(src, (size, size), dst=dst, interpolation=cv2.INTER_LINEAR)
+
+        def torch_aa(tensor=tensor) -> None:
+            torch.nn.functional.interpolate(tensor, size=(size, size), mode="bilinear", antialias=True)
+
+        resize[f"{h}x{w}"] = {"opencv": _us_per_frame(opencv, CLIP_LEN), "torch_antialias": _us_per_frame(torch_aa, CLIP_LEN)}
+    frame, grey, grey3 = out[0], np.empty((size, size), np.uint8), np.empty((size, size, 3), np.uint8)
+    colour, brightness = 0.8, 1.2
+
+    def four_calls() -> None:
+        cv2.cvtColor(frame, cv2.COLOR_RGB2GRAY, dst=grey)
+        cv2.cvtColor(grey, cv2.COLOR_GRAY2RGB, dst=grey3)
+        cv2.addWeighted(frame, colour, grey3, 1.0 - colour, 0.0, dst=grey3)
+        cv2.convertScaleAbs(grey3, dst=grey3, alpha=brightness)
+
+    matrix = brightness * (colour * np.eye(3) + (1 - colour) * np.tile([0.299, 0.587, 0.114], (3, 1)))
+
+    def one_transform() -> None:
+        cv2.transform(frame, matrix.astype(np.float32), dst=grey3)
+
+    return {"resize_us_per_frame": resize, "colour_brightness_us_per_frame": {
+        "four_opencv_calls": _us_per_frame(four_calls, 1, 2000), "one_transform": _us_per_frame(one_transform, 1, 2000)}}
 
 
 def fidelity(index: pd.DataFrame, n_clips: int, seed: int) -> dict:
@@ -312,7 +405,7 @@ def main() -> None:
         print(f"{len(index)} videos, {index['n_frames'].sum()} frames at 256x192 "
               f"({time.perf_counter() - t0:.0f} s to generate); one thread; "
               f"opencv {cv2.__version__}, simplejpeg {simplejpeg.__version__}, pillow {PIL.__version__}, torch {torch.__version__}, "
-              f"torchvision {torchvision.__version__}, {platform.processor() or platform.machine()}")
+              f"torchvision {torchvision.__version__}, {_cpu()}")
         speed = throughput(index, args.clips, args.rounds, args.seed)
         print(f"ours       {speed['ours_clips_per_s']:7.1f} clips/s per worker (ClipDataset + normalize_clips on the CPU)")
         print(f"original   {speed['original_clips_per_s']:7.1f} clips/s per worker (PIL + ToTensor + Normalize)")
@@ -322,17 +415,28 @@ def main() -> None:
               "(as in training: the worker hands over uint8, the training device normalises)")
         print(f"read only  {speed['read_only_clips_per_s']:7.1f} clips/s per worker (recipe.decode: device: the worker "
               "reads and collates the JPEG bytes; decoding and augmentation run on the training device)")
+        print(f"decode only {speed['ours_decode_only_clips_per_s']:6.1f} clips/s per worker, "
+              f"{speed['speedup_decode_only']:.2f}x (ours: draws + read + decode, no augmentation; the PIL recipe's "
+              f"open + decode alone: {speed['original_decode_only_clips_per_s']:.1f} clips/s)")
+        print(f"5x budget  {speed['ms_per_clip_at_5x']:.2f} ms per clip; ours decodes in {speed['ms_per_clip_decode_only']:.2f} ms "
+              f"and spends {speed['ms_per_clip_after_decode']:.2f} ms more on the augmentation")
         stages = stage_breakdown(index, args.clips, args.seed)
         print("ours per stage, ms per clip: " + ", ".join(f"{k} {v:.2f}" for k, v in stages.items()))
+        floor = augmentation_floor(index)
+        print("resize to 160, us per frame: " + ", ".join(
+            f"{crop} opencv {t['opencv']:.1f} / torch {t['torch_antialias']:.1f}" for crop, t in floor["resize_us_per_frame"].items()))
+        cb = floor["colour_brightness_us_per_frame"]
+        print(f"Color + Brightness, us per frame: four OpenCV calls (ours) {cb['four_opencv_calls']:.1f}, "
+              f"one cv2.transform {cb['one_transform']:.1f}")
         fid = fidelity(index, min(args.fidelity_clips, len(index)), args.seed)
         for name in ("worker", "device"):
             print(f"fidelity vs the PIL recipe with the same draws ({fid['clips']} clips), {name} path: "
                   f"max |diff| {fid[name]['max_abs_diff_levels']:.1f} levels, mean {fid[name]['mean_abs_diff_levels']:.3f}")
-        results = {"videos": len(index), "frames": int(index["n_frames"].sum()), "threads": 1,
+        results = {"videos": len(index), "frames": int(index["n_frames"].sum()), "threads": 1, "cpu": _cpu(),
                    "versions": {"opencv": cv2.__version__, "simplejpeg": simplejpeg.__version__, "pillow": PIL.__version__,
                                 "torch": torch.__version__,
                                 "torchvision": torchvision.__version__},
-                   "throughput": speed, "stages_ms_per_clip": stages, "fidelity": fid}
+                   "throughput": speed, "stages_ms_per_clip": stages, "augmentation_floor": floor, "fidelity": fid}
         if args.json:
             Path(args.json).write_text(json.dumps(results, indent=2))
     finally:
