@@ -1,13 +1,17 @@
-"""The Kedro project: configuration environments, pipeline registry, no telemetry."""
+"""The Kedro project: configuration environments, pipeline registry, DVC stage parameters, no telemetry."""
 
 from __future__ import annotations
 
+import importlib
+import re
 from pathlib import Path
 
+import pytest
 import yaml
 from kedro.framework.project import configure_project
 
 from mict_pipeline.models import build_model
+from mict_pipeline.pipelines import experiments
 from mict_pipeline.pipelines.experiments import load_parameters
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -47,6 +51,35 @@ def test_parameter_files_are_plain_yaml_for_dvc():
         assert "${" not in text, path
         events = list(yaml.parse(text))
         assert not [e for e in events if isinstance(e, yaml.AliasEvent) or getattr(e, "anchor", None)], path
+
+
+def _parameters_read(pipeline_name: str, monkeypatch: pytest.MonkeyPatch) -> set[str]:
+    """Top-level parameter keys a pipeline's nodes read, plus ``run_experiments`` where the pipeline
+    is built once per configured experiment (its shape depends on that key)."""
+    built_per_experiment = []
+    load = experiments.load_parameters  # what configured_experiments calls, however a pipeline imported it
+    monkeypatch.setattr(experiments, "load_parameters", lambda *a, **k: built_per_experiment.append(1) or load(*a, **k))
+    pipeline = importlib.import_module(f"mict_pipeline.pipelines.{pipeline_name}").create_pipeline()
+    read = {name.removeprefix("params:").split(".")[0] for name in pipeline.inputs() if name.startswith("params:")}
+    return read | ({"run_experiments"} if built_per_experiment else set())
+
+
+@pytest.mark.parametrize("env", ["base", "demo"])
+def test_dvc_stages_list_exactly_the_parameters_their_pipeline_reads(env, monkeypatch):
+    # A key a stage reads but does not list would not rerun it; one it lists but does not read reruns it for nothing.
+    monkeypatch.setenv("KEDRO_ENV", env)
+    defined = {
+        path.relative_to(ROOT).as_posix(): set(yaml.safe_load(path.read_text()) or {})
+        for path in sorted((ROOT / "conf").glob("*/parameters*.yml"))
+        if path.parent.name in ("base", "demo")
+    }
+    for name, stage in yaml.safe_load((ROOT / "dvc.yaml").read_text())["stages"].items():
+        stage = stage.get("do", stage)
+        read = _parameters_read(re.search(r"--pipeline=(\w+)", stage["cmd"]).group(1), monkeypatch)
+        listed = {file: set(keys) for entry in stage.get("params", []) for file, keys in entry.items()}
+        assert set(listed) <= set(defined), (name, sorted(set(listed) - set(defined)))
+        for file, keys in defined.items():
+            assert listed.get(file, set()) == read & keys, f"dvc.yaml stage {name!r}, {file}: lists {sorted(listed.get(file, []))}, reads {sorted(read & keys)}"
 
 
 def test_pipelines_are_registered():

@@ -16,7 +16,7 @@ normalised float (N, 3, T, H, W) on the training device, already in channels_las
 result is the original's PIL pipeline up to rounding (bilinear resizing without PIL's
 anti-aliasing, and OpenCV's grey levels) at about 3x its speed per worker (3.6-3.9x leaving
 normalisation to the training device); reading and decoding the JPEG frames, which both pay,
-is then half of the time (``benchmarks/loader_speed.py``).
+is then over half of the time (``benchmarks/loader_speed.py``).
 The randomness of sample ``i`` in epoch ``e`` comes from ``(seed, e, i)`` alone, so a run is
 repeatable whatever the number of workers, and a resumed run sees the clips it would have seen.
 """

@@ -1,14 +1,15 @@
 """Training clips decoded and augmented on the training device instead of in the loader workers.
 
 On a GPU machine the loader workers can become the bound of training: decoding 16 JPEG frames per
-clip is half of a worker's time (``benchmarks/loader_speed.py``). With ``recipe.decode: device``
+clip is over half of a worker's time (``benchmarks/loader_speed.py``). With ``recipe.decode: device``
 the workers only read: :class:`EncodedClipDataset` returns each clip's distinct frames as their
 JPEG bytes together with the clip's draws (the same frame indices, crop, flip and colour factors
 as :class:`~mict_pipeline.data.clips.ClipDataset` draws for the same seed, epoch and sample), and
 :func:`collate_encoded` packs a batch into a few tensors (one shared-memory block per tensor, not
 one per frame). :meth:`EncodedBatch.to_clips` then decodes every frame of the batch in one
-``torchvision.io.decode_jpeg`` call (nvJPEG on CUDA) and augments on the device, giving the same
-uint8 (N, T, H, W, 3) clips the worker path gives, ready for ``normalize_clips``.
+``torchvision.io.decode_jpeg`` call (nvJPEG on CUDA) and augments on the device, giving uint8
+(N, T, H, W, 3) clips with the worker path's draws, layout and pixels within a few levels, ready
+for ``normalize_clips``.
 
 The augmentation follows the original's PIL recipe more closely than the worker path: the resize
 is torch's anti-aliased bilinear (PIL's BILINEAR, within a level), and the colour jitter repeats

@@ -13,13 +13,13 @@ File layout (little-endian)::
              u32 crc32[n_frames] of each frame's bytes
     payload  the encoded frames, back to back
 
-Why JPEG (quality 90): measured at 256x192 with OpenCV 5.0 / libjpeg-turbo on one core, on a
-natural-image video (pan over a photograph, MPEG-4 decoded) and on a synthetic one, JPEG q90 takes
-14.0 / 6.3 KiB per frame and 0.23 / 0.17 ms to read and decode a random frame, at 38.5 / 42.9 dB
-PSNR against the lossless frames. Raw uint8 ``.npy`` (memory-mapped) reads in 0.02 ms but takes
-144 KiB per frame, 10-20x more (about 340 GiB for UCF-101's 2.5 million frames); lossless PNG takes
-77 / 53 KiB and 1.2 ms; WebP q90 is a little smaller than JPEG but 2-3x slower to decode and 30x
-slower to encode.
+Why JPEG (quality 90): measured at 256x192 on one core (``benchmarks/frame_store_formats.py``,
+docs/benchmarks.md) on a procedural natural-looking video and on a synthetic one, JPEG q90 takes
+4.9 / 6.3 KiB per frame (14.0 on a pan over a real photograph) and 0.18 ms to read and decode a
+random frame (0.23 on the photograph), at 37.6 / 42.9 dB PSNR against the lossless frames. Raw
+uint8 ``.npy`` (memory-mapped) reads in 0.02 ms but takes 144 KiB per frame, 20-30x more (about
+340 GiB for UCF-101's 2.5 million frames); lossless PNG takes 30 / 53 KiB and 0.8-1.2 ms; WebP q90
+is about half JPEG's size but 1.3-1.9x slower to decode and 25x slower to encode.
 
 There is no timestamp or path in the file, so the same video and options give a bit-identical
 store. The index checksum and ``offsets[n] == file size`` catch truncated or overwritten stores
@@ -350,7 +350,7 @@ def _decode_into(data: bytes, image_format: ImageFormat, out: np.ndarray) -> boo
 
     JPEG goes through simplejpeg: the same libjpeg-turbo decoding as ``cv2.imdecode`` (bit-identical
     pixels), but straight into ``out`` and in RGB, 20-25% faster than ``cv2.imdecode`` followed by a
-    BGR -> RGB pass (``benchmarks/loader_speed.py``); decoding is half of a training clip's cost.
+    BGR -> RGB pass (``benchmarks/loader_speed.py``); decoding is over half of a training clip's cost.
     """
     if image_format == "jpeg":
         try:

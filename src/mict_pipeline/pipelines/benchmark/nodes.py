@@ -45,8 +45,9 @@ def benchmark_models(
 def add_loader_benchmark(
     report: dict[str, Any], train_index: pd.DataFrame, training: dict[str, Any], benchmark: dict[str, Any]
 ) -> dict[str, Any]:
-    """Add the training loader's clips/s per worker: read + decode + the full augmentation +
-    normalisation, one thread, as one DataLoader worker does it."""
+    """Add the training loader's clips/s per worker: read + decode + the full augmentation on one
+    thread as a DataLoader worker runs it, plus the normalisation that training leaves to its
+    device (so a little below a training worker's rate; docs/benchmarks.md has both)."""
     dataset = ClipDataset(train_index, "train", ClipConfig.from_params(training.get("clips", {})))
     n = min(len(dataset), int(benchmark.get("loader_clips", 200)))
     threads, cv_threads = torch.get_num_threads(), cv2.getNumThreads()
