@@ -16,7 +16,7 @@ out = Path(tempfile.mkdtemp(prefix="frame_store_formats_"))
 T = 150
 
 def natural_video():
-    """Slow pan/zoom over a photograph plus sensor-like noise, encoded like UCF-101 (XVID 320x240)."""
+    """Slow pan/zoom over a procedural photo-like image plus sensor-like noise, encoded like UCF-101 (XVID 320x240)."""
     rng = np.random.default_rng(0)
     h, w = 960, 1280
     img = sum(cv2.resize(rng.random((h // s, w // s, 3)).astype(np.float32), (w, h), interpolation=cv2.INTER_CUBIC) / s**0.5
