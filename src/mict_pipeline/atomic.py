@@ -13,8 +13,9 @@ import os
 import re
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import BinaryIO
 
 
 def _umask() -> int:
@@ -64,8 +65,18 @@ def atomic_path(target: str | os.PathLike, *, directory: bool = False) -> Iterat
             tmp.unlink(missing_ok=True)
 
 
+def write_atomic(target: str | os.PathLike, write: Callable[[BinaryIO], object]) -> Path:
+    """Call ``write`` with a binary file that replaces ``target`` once it returns.
+
+    ``write`` gets a file object, not the temporary path, so writers that record their file's name
+    (``torch.save`` names the folder inside its zip after the file) give the same bytes for the
+    same content: reproducible outputs keep their DVC hash.
+    """
+    with atomic_path(target) as tmp, tmp.open("wb") as f:
+        write(f)
+    return Path(target)
+
+
 def write_bytes_atomic(target: str | os.PathLike, data: bytes) -> Path:
     """Write ``data`` to ``target`` atomically."""
-    with atomic_path(target) as tmp:
-        tmp.write_bytes(data)
-    return Path(target)
+    return write_atomic(target, lambda f: f.write(data))

@@ -62,6 +62,9 @@ def test_project_checkpoint_round_trip(tmp_path, randomize_batchnorm):
     randomize_batchnorm(model)
     path = save_model(tmp_path / "best.pt", model, "mict_resnet18", 12, version="v2", first_kernel_depth=5)
     assert not list(tmp_path.glob(".*tmp"))  # nothing half-written left behind
+    # The same weights give the same bytes (DVC hashes them), whatever the temporary file was called.
+    again = save_model(tmp_path / "again" / "best.pt", model, "mict_resnet18", 12, version="v2", first_kernel_depth=5)
+    assert again.read_bytes() == path.read_bytes()
     loaded = import_seed_checkpoint(path, "mict_resnet18", 12, version="v2", first_kernel_depth=5)
     x = torch.randn(1, 3, 16, 64, 64)
     with torch.no_grad():

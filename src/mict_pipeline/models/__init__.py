@@ -6,6 +6,7 @@ the builder's signature so an unknown one is named with the valid ones.
 
 from __future__ import annotations
 
+import functools
 import inspect
 import os
 from pathlib import Path
@@ -15,7 +16,7 @@ import torch
 from torch import nn
 from torchvision.models.resnet import BasicBlock
 
-from ..atomic import atomic_path
+from ..atomic import write_atomic
 from .mict_resnet import FIRST_KERNEL_DEPTHS, TEMPORAL_STRIDES, MiCTResNet
 from .resnet3d import BasicBlock3d, ResNet3d
 from .weights import (
@@ -156,13 +157,11 @@ def build_model(arch: str, num_classes: int = 101, **options: Any) -> nn.Module:
 
 
 def save_model(path: str | os.PathLike, model: nn.Module, arch: str, num_classes: int, **options: Any) -> Path:
-    """Write the model's weights with what is needed to rebuild it; atomic (temp file, then rename)."""
-    path = Path(path)
+    """Write the model's weights with what is needed to rebuild it; atomic (temp file, then rename),
+    and the same weights give the same bytes."""
     options = {k: v for k, v in options.items() if k != "pretrained"}
     payload = {"format": CHECKPOINT_FORMAT, "arch": arch, "num_classes": num_classes, "options": options, "model": model.state_dict()}
-    with atomic_path(path) as tmp:
-        torch.save(payload, tmp)
-    return path
+    return write_atomic(path, functools.partial(torch.save, payload))
 
 
 def load_model(path: str | os.PathLike) -> nn.Module:

@@ -8,6 +8,7 @@ with the same weights as an uninterrupted run on the CPU.
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
 from collections.abc import Callable
@@ -22,7 +23,7 @@ from torch import nn
 from torch.utils.data import DataLoader, Dataset, DistributedSampler, RandomSampler
 from tqdm import tqdm
 
-from mict_pipeline.atomic import atomic_path
+from mict_pipeline.atomic import write_atomic
 from mict_pipeline.data.clips import normalize_clips
 from mict_pipeline.models.layout import to_channels_last
 
@@ -44,8 +45,7 @@ def _epoch_seed(seed: int, epoch: int) -> int:
 
 
 def _save_state(path: Path, state: dict[str, Any]) -> None:
-    with atomic_path(path) as tmp:
-        torch.save(state, tmp)
+    write_atomic(path, functools.partial(torch.save, state))
 
 
 def _is_main() -> bool:
