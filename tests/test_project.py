@@ -53,21 +53,22 @@ def test_parameter_files_are_plain_yaml_for_dvc():
         assert not [e for e in events if isinstance(e, yaml.AliasEvent) or getattr(e, "anchor", None)], path
 
 
-def _parameters_read(pipeline_name: str, monkeypatch: pytest.MonkeyPatch) -> set[str]:
-    """Top-level parameter keys a pipeline's nodes read, plus ``run_experiments`` where the pipeline
-    is built once per configured experiment (its shape depends on that key)."""
-    built_per_experiment = []
-    load = experiments.load_parameters  # what configured_experiments calls, however a pipeline imported it
-    monkeypatch.setattr(experiments, "load_parameters", lambda *a, **k: built_per_experiment.append(1) or load(*a, **k))
+def _parameters_read(pipeline_name: str, parameter_loads: list) -> set[str]:
+    """Top-level parameter keys a pipeline's nodes read, plus ``run_experiments`` where building the
+    pipeline loaded the parameters (it is built once per configured experiment: its shape depends
+    on that key). ``parameter_loads`` records those loads."""
+    parameter_loads.clear()
     pipeline = importlib.import_module(f"mict_pipeline.pipelines.{pipeline_name}").create_pipeline()
     read = {name.removeprefix("params:").split(".")[0] for name in pipeline.inputs() if name.startswith("params:")}
-    return read | ({"run_experiments"} if built_per_experiment else set())
+    return read | ({"run_experiments"} if parameter_loads else set())
 
 
 @pytest.mark.parametrize("env", ["base", "demo"])
 def test_dvc_stages_list_exactly_the_parameters_their_pipeline_reads(env, monkeypatch):
     # A key a stage reads but does not list would not rerun it; one it lists but does not read reruns it for nothing.
     monkeypatch.setenv("KEDRO_ENV", env)
+    parameter_loads, load = [], experiments.load_parameters  # what configured_experiments calls, however imported
+    monkeypatch.setattr(experiments, "load_parameters", lambda *a, **k: parameter_loads.append(1) or load(*a, **k))
     defined = {
         path.relative_to(ROOT).as_posix(): set(yaml.safe_load(path.read_text()) or {})
         for path in sorted((ROOT / "conf").glob("*/parameters*.yml"))
@@ -75,7 +76,7 @@ def test_dvc_stages_list_exactly_the_parameters_their_pipeline_reads(env, monkey
     }
     for name, stage in yaml.safe_load((ROOT / "dvc.yaml").read_text())["stages"].items():
         stage = stage.get("do", stage)
-        read = _parameters_read(re.search(r"--pipeline=(\w+)", stage["cmd"]).group(1), monkeypatch)
+        read = _parameters_read(re.search(r"--pipeline=(\w+)", stage["cmd"]).group(1), parameter_loads)
         listed = {file: set(keys) for entry in stage.get("params", []) for file, keys in entry.items()}
         assert set(listed) <= set(defined), (name, sorted(set(listed) - set(defined)))
         for file, keys in defined.items():
