@@ -25,10 +25,10 @@ import numpy as np
 import pytest
 import torch
 
-from mict_pipeline.data.archives import extract_archive
-from mict_pipeline.data.download import download_file
-from mict_pipeline.data.frames import extract_many
-from mict_pipeline.data.synthetic import VideoSpec, render_frames, write_video
+from mict_pipeline.io.archives import extract_archive
+from mict_pipeline.io.download import download_file
+from mict_pipeline.io.frame_store import extract_many
+from mict_pipeline.datasets.synthetic import VideoSpec, render_frames, write_video
 
 TESTS = Path(__file__).resolve().parent
 
@@ -98,7 +98,7 @@ def test_killed_download_resumes_with_range_to_the_same_bytes(tmp_path):
     dest = tmp_path / "UCF101.rar"
     try:
         process = _start(f"""
-            from mict_pipeline.data.download import download_file
+            from mict_pipeline.io.download import download_file
             download_file({url!r}, {str(dest)!r}, sha256={sha256!r}, progress=False, retries=0)
         """, tmp_path)
         partial = tmp_path / ".UCF101.rar.part"
@@ -125,7 +125,7 @@ def test_killed_archive_extraction_reruns_to_the_same_tree(tmp_path):
 
     dest = tmp_path / "out" / "videos"
     process = _start(f"""
-        from mict_pipeline.data.archives import extract_archive
+        from mict_pipeline.io.archives import extract_archive
         extract_archive({str(archive)!r}, {str(dest)!r})
     """, tmp_path)
     _kill_when(process, lambda: any(p.name.endswith(".tmp") and any(p.rglob("*.avi")) for p in dest.parent.glob(".videos.*")))
@@ -149,7 +149,7 @@ def test_killed_frame_extraction_reruns_to_bit_identical_stores(tmp_path):
     stores = tmp_path / "stores"
     process = _start(f"""
         from pathlib import Path
-        from mict_pipeline.data.frames import extract_many
+        from mict_pipeline.io.frame_store import extract_many
         videos = sorted(Path({str(tmp_path / "videos")!r}).glob("*.avi"), key=lambda p: int(p.stem[1:]))
         extract_many([(v, Path({str(stores)!r}) / f"{{v.stem}}.frames") for v in videos], 256, 192, workers=1)
     """, tmp_path)

@@ -1,12 +1,9 @@
-"""``python -m mict_pipeline``: the project's Kedro commands, plus ``predict VIDEO ...``
-(see :mod:`mict_pipeline.predict`)."""
+"""``mict-pipeline`` / ``python -m mict_pipeline``: ``predict VIDEO ...`` (no Kedro, see
+:mod:`mict_pipeline.predict`), and otherwise the project's Kedro commands."""
 
 import sys
 from pathlib import Path
 from typing import Any
-
-from kedro.framework.cli.utils import find_run_command
-from kedro.framework.project import configure_project
 
 
 def main(*args, **kwargs) -> Any:
@@ -14,6 +11,9 @@ def main(*args, **kwargs) -> Any:
         from mict_pipeline.predict import main as predict
 
         sys.exit(predict(sys.argv[2:]))
+    from kedro.framework.cli.utils import find_run_command
+    from kedro.framework.project import configure_project
+
     package_name = Path(__file__).parent.name
     configure_project(package_name)
 

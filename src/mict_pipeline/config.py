@@ -1,53 +1,62 @@
-"""Reading parameter blocks with errors that name the missing or unknown key and where to fix it."""
+"""Parameter blocks as frozen Pydantic models whose errors name the key path and the valid keys.
+
+Every block of ``conf/*/parameters*.yml`` (and every part of an experiment) is a :class:`Params`
+subclass. Kedro validates a node's ``params:`` inputs against the models in the node's type hints
+before any node runs (``kedro.validation``), calling :meth:`Params.model_validate`; the same
+models serve the library, where a block is built from a plain dict.
+"""
 
 from __future__ import annotations
 
-import dataclasses
-from collections.abc import Iterable, Mapping
-from typing import Any, TypeVar
+from collections.abc import Mapping
+from typing import Any
 
-T = TypeVar("T")
-
-
-class ConfigError(KeyError):
-    """A parameter is missing, unknown or invalid; the message names the key and the fix."""
-
-    def __str__(self) -> str:  # KeyError would print the message quoted
-        return str(self.args[0])
+from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 
 
-def require(block: Mapping[str, Any], keys: Iterable[str], name: str, conf_file: str) -> None:
-    """Raise ConfigError naming ``name.key`` for each of ``keys`` missing from ``block``."""
-    if not isinstance(block, Mapping):
-        raise ConfigError(f"parameter '{name}' must be a mapping, got {block!r}; fix it in {conf_file}")
-    missing = [k for k in keys if k not in block]
-    if missing:
-        raise ConfigError(
-            f"parameter(s) {', '.join(f'{name}.{k}' for k in missing)} missing; add them to {conf_file} "
-            f"(or your environment's copy of it)"
-        )
+class ParameterError(ValueError):
+    """A parameter block is invalid; the message names each key path, what is wrong and the valid keys."""
 
 
-def reject_unknown(block: Mapping[str, Any], allowed: Iterable[str], name: str, conf_file: str) -> None:
-    """Raise ConfigError naming keys of ``block`` that are not in ``allowed``."""
-    unknown = sorted(set(block) - set(allowed))
-    if unknown:
-        raise ConfigError(f"unknown parameter(s) {', '.join(f'{name}.{k}' for k in unknown)} in {conf_file}; valid keys: {sorted(allowed)}")
+def _describe(error: ValidationError, where: str) -> str:
+    lines = []
+    for item in error.errors(include_url=False):
+        path = ".".join(str(part) for part in (where, *item["loc"]) if part != "")
+        message = item["msg"].removeprefix("Value error, ")
+        got = item.get("input")
+        if item["type"] not in ("value_error", "missing") and not isinstance(got, (Mapping, list, tuple)):
+            message += f" (got {got!r})"
+        lines.append(f"{path or 'parameters'}: {message}")
+    return "; ".join(lines)
 
 
-def dataclass_from_params(cls: type[T], params: Mapping[str, Any], where: str) -> T:
-    """Build the dataclass ``cls`` from a parameters block (YAML lists become tuples).
+class Params(BaseModel):
+    """A frozen block of parameters; an unknown key is refused with the valid ones named."""
 
-    Unknown keys are named with the valid ones, missing required keys by their full name.
-    """
-    fields = {f.name: f for f in dataclasses.fields(cls)}
-    unknown = sorted(set(params) - set(fields))
-    if unknown:
-        raise ConfigError(f"unknown parameter(s) {[f'{where}.{k}' for k in unknown]}; valid keys: {sorted(fields)}")
-    required = [
-        name for name, f in fields.items()
-        if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING and name not in params
-    ]
-    if required:
-        raise ConfigError(f"parameter(s) {[f'{where}.{k}' for k in required]} missing; add them to {where}")
-    return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in params.items()})
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _refuse_unknown_keys(cls, data: Any) -> Any:
+        if isinstance(data, Mapping):
+            unknown = sorted(str(key) for key in data if key not in cls.model_fields)
+            if unknown:
+                raise ValueError(f"unknown key {', '.join(map(repr, unknown))}; valid keys: {', '.join(cls.model_fields)}")
+        return data
+
+    @classmethod
+    def model_validate(cls, obj: Any, *args: Any, where: str = "", **kwargs: Any) -> Any:
+        """Validate ``obj``; a :class:`ParameterError` lists every problem in one line,
+        each as ``<where>.<key path>: <what is wrong>``."""
+        try:
+            return super().model_validate(obj, *args, **kwargs)
+        except ValidationError as error:
+            raise ParameterError(_describe(error, where)) from None
+
+    def explicit(self) -> dict[str, Any]:
+        """The fields that were given explicitly (not left to their defaults), as plain data."""
+        return self.model_dump(include=self.model_fields_set)
+
+    def updated(self, overrides: Params) -> Params:
+        """This block with the fields ``overrides`` gives explicitly replacing its own."""
+        return type(self).model_validate({**self.explicit(), **overrides.explicit()})

@@ -1,116 +1,202 @@
-"""Classify any video file with a trained model: top-k classes with probabilities.
+"""Classify video files with a trained model, from its checkpoint alone.
 
-The video goes through exactly what the test videos went through: frames decoded, resized to the
-frame store's size and JPEG-encoded as ``prepare`` does, then the video-level protocol of
-evaluation (up to ``video_frames`` frames in consecutive clips, centre crop, softmax averaged).
+A video goes through what the test videos went through: frames decoded, resized and JPEG-encoded
+as ``prepare`` stored them, then the video-level protocol of evaluation (consecutive clips over up
+to ``video_frames`` frames, centre crop, softmax averaged). Frame size, clip settings and class
+names come from the checkpoint's experiment, never from a project's configuration, so a
+``best.pt`` or ``last.pt`` copied anywhere gives the same answer. No Kedro is imported.
 
-Library: :func:`predict_video`. Command line (reads the model, frame size, clip settings and class
-names from the project's Kedro configuration and catalog)::
+Python::
 
-    python -m mict_pipeline predict VIDEO [--experiment mict_resnet18 --split 1 | --checkpoint PATH]
-                                          [--env demo] [--top 5] [--json]
+    from mict_pipeline.predict import Classifier
+
+    classifier = Classifier.from_checkpoint("best.pt")          # or an original's, with arch=...
+    for prediction in classifier.predict(["a.mp4", "videos/"], top=5):
+        print(prediction.video, prediction.top[0].class_name, prediction.top[0].probability)
+
+Command line (``mict-pipeline predict`` or ``python -m mict_pipeline predict``)::
+
+    mict-pipeline predict VIDEO [VIDEO or FOLDER ...] --checkpoint best.pt [--top 5] [--json] [--device cpu]
+    mict-pipeline predict VIDEO --checkpoint model_best.pth.tar --arch mict_resnet18 [--version v2]
+    mict-pipeline predict VIDEO --experiment mict_resnet18 --split 1 [--env demo]   # inside a project
 """
 
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import os
 import sys
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import pandas as pd
+import torch
 from torch import nn
+from tqdm import tqdm
 
-from mict_pipeline.data.clips import ClipConfig, ClipDataset
-from mict_pipeline.data.frames import VideoDecodeError, extract_frames
-from mict_pipeline.models import load_model
-from mict_pipeline.training import BEST, Recipe, predict_scores
+from mict_pipeline.checkpoint import BEST, CheckpointError, read_checkpoint, run_dir
+from mict_pipeline.clips.dataset import ClipDataset
+from mict_pipeline.experiment import Experiment, resolve_device
+from mict_pipeline.io.frame_store import VideoDecodeError, extract_frames
+from mict_pipeline.models import ARCHITECTURES
+from mict_pipeline.project import find_project, load_parameters
+from mict_pipeline.training import predict_scores
+
+#: File name suffixes taken as videos when a folder is given.
+VIDEO_SUFFIXES = (".avi", ".mp4", ".mkv", ".mov", ".webm", ".mpg", ".mpeg", ".m4v", ".wmv", ".flv")
 
 
-def predict_video(
-    video: str | os.PathLike,
-    model: nn.Module,
-    class_names: Sequence[str],
-    clips: ClipConfig = ClipConfig(),
-    frame_size: tuple[int, int] = (256, 192),
-    quality: int = 90,
-    top: int = 5,
-    device: str = "auto",
-) -> list[dict[str, Any]]:
-    """The ``top`` classes of ``video`` as ``[{"class", "label", "probability"}]``, most likely first.
+class PredictInputError(ValueError):
+    """A video path, folder or project setting cannot be used; the message names it and the fix."""
 
-    Raises :class:`VideoDecodeError` naming the file when it is missing, empty or not a video.
+
+@dataclass(frozen=True)
+class ClassScore:
+    class_name: str
+    label: int
+    probability: float
+
+    def to_json(self) -> dict[str, object]:
+        return {"class": self.class_name, "label": self.label, "probability": self.probability}
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """The ``top`` most likely classes of one video, most likely first."""
+
+    video: Path
+    top: list[ClassScore]
+
+
+def find_videos(paths: Iterable[str | os.PathLike]) -> list[Path]:
+    """``paths`` with every folder replaced by the video files under it (by suffix, sorted).
+
+    Raises :class:`PredictInputError` for a path that does not exist and a folder with no video.
     """
-    with tempfile.TemporaryDirectory(prefix="mict-predict-") as scratch:
-        store = Path(scratch) / "video.frames"
-        n_frames = extract_frames(video, store, *frame_size, quality=quality)
-        index = pd.DataFrame({"frame_store": [str(store)], "n_frames": [n_frames], "label": [0]})
-        recipe = Recipe(epochs=1, batch_size=1, workers=0, device=device)
-        scores = predict_scores(model, ClipDataset(index, "video", clips), recipe)[0]
-    if len(class_names) != len(scores):
-        raise ValueError(f"the model has {len(scores)} classes but {len(class_names)} class names were given")
-    order = scores.argsort()[::-1][:top]
-    return [{"class": class_names[i], "label": int(i), "probability": float(scores[i])} for i in order]
+    videos: list[Path] = []
+    for path in map(Path, paths):
+        if path.is_dir():
+            found = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in VIDEO_SUFFIXES)
+            if not found:
+                raise PredictInputError(f"{path}: folder holds no video file ({', '.join(VIDEO_SUFFIXES)})")
+            videos += found
+        elif path.exists():
+            videos.append(path)
+        else:
+            raise PredictInputError(f"{path}: no such file or folder")
+    return videos
 
 
-def _project_setup(env: str | None) -> tuple[dict[str, Any], list[str]]:
-    """Parameters and class names (classInd order) of the Kedro project in the current directory."""
-    from kedro.framework.session import KedroSession
-    from kedro.framework.startup import bootstrap_project
+class Classifier:
+    """A trained model with its experiment: ``predict`` videos as the experiment's test videos were scored."""
 
-    from mict_pipeline.pipelines.evaluate.nodes import class_names
+    def __init__(self, model: nn.Module, experiment: Experiment, device: str = "auto") -> None:
+        self.experiment = experiment
+        # Scored in this process, on the asked device; the experiment's own batch size is kept.
+        self.recipe = experiment.recipe.model_copy(update={"workers": 0, "device": device})
+        self.model = model.eval().to(resolve_device(device))
 
-    bootstrap_project(Path.cwd())
-    # Kedro logs to stdout; stdout is for the result (--json output can be piped).
-    with contextlib.redirect_stdout(sys.stderr), KedroSession.create(project_path=Path.cwd(), env=env) as session:
-        context = session.load_context()
-        if not context.catalog.exists("split_lists"):
-            raise FileNotFoundError("no class names yet: run `kedro run --pipeline prepare` (the split lists name the classes)")
-        return context.params, class_names(context.catalog.load("split_lists"))
+    @classmethod
+    def from_checkpoint(
+        cls, path: str | os.PathLike, *, arch: str | None = None, version: str = "v1", device: str = "auto"
+    ) -> Classifier:
+        """From a ``best.pt``/``last.pt`` of this project, or an original MiCT-Net-PyTorch checkpoint
+        with its ``arch`` (and ``version``) named. Raises :class:`CheckpointError` naming the file."""
+        checkpoint = read_checkpoint(path, arch=arch, version=version)
+        return cls(checkpoint.build_model(), checkpoint.experiment, device)
+
+    @property
+    def class_names(self) -> tuple[str, ...]:
+        return self.experiment.dataset.class_names
+
+    def scores(self, video: str | os.PathLike) -> torch.Tensor:
+        """Class probabilities of ``video``; :class:`VideoDecodeError` names a file that is not a readable video."""
+        frames = self.experiment.dataset.frames
+        with tempfile.TemporaryDirectory(prefix="mict-predict-") as scratch:
+            store = Path(scratch) / "video.frames"
+            n_frames = extract_frames(video, store, frames.width, frames.height, quality=frames.quality)
+            index = pd.DataFrame({"frame_store": [str(store)], "n_frames": [n_frames], "label": [0]})
+            return torch.from_numpy(predict_scores(self.model, ClipDataset(index, "video", self.experiment.clips), self.recipe)[0])
+
+    def predict_video(self, video: str | os.PathLike, top: int = 5) -> Prediction:
+        probabilities = self.scores(video)
+        values, labels = probabilities.topk(min(top, len(probabilities)))
+        scores = [ClassScore(self.class_names[i], i, p) for i, p in zip(labels.tolist(), values.tolist())]
+        return Prediction(Path(video), scores)
+
+    def predict(self, videos: str | os.PathLike | Iterable[str | os.PathLike], top: int = 5) -> Iterator[Prediction]:
+        """Predictions of each video (folders are searched for videos), in order."""
+        paths = [videos] if isinstance(videos, (str, os.PathLike)) else list(videos)
+        for video in find_videos(paths):
+            yield self.predict_video(video, top)
+
+
+def project_checkpoint(experiment: str, split: int, env: str | None, project: Path | None = None) -> Path:
+    """The ``best.pt`` of ``experiment`` on ``split`` in the project at or above the working directory,
+    where the environment's ``training.checkpoint_dir`` puts it."""
+    try:
+        root = project or find_project()
+    except FileNotFoundError as error:
+        raise PredictInputError(f"--experiment needs a project: {error}; or give --checkpoint PATH") from None
+    checkpoints = root / load_parameters(root, env)["training"]["checkpoint_dir"]
+    path = run_dir(checkpoints, split, experiment) / BEST
+    if not path.is_file():
+        trained = sorted({p.parent.name for p in checkpoints.glob(f"split_{split}/*/{BEST}")})
+        have = f"experiments with a {BEST} on split {split}: {', '.join(trained)}" if trained else f"no experiment has a {BEST} on split {split} yet"
+        raise PredictInputError(f"{path}: not found; {have} (train with `kedro run --pipelines=train`, or give --checkpoint PATH)")
+    return path
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="mict-pipeline predict", description="Top classes of video files, from a trained checkpoint.")
+    parser.add_argument("videos", nargs="+", type=Path, metavar="VIDEO", help="video files OpenCV reads (AVI, MP4/H.264, ...) or folders of them")
+    source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument("--checkpoint", type=Path, help="a best.pt or last.pt, or an original MiCT-Net-PyTorch checkpoint with --arch")
+    source.add_argument("--experiment", help="inside a project: the best.pt of this experiment (with --split, --env)")
+    parser.add_argument("--arch", choices=list(ARCHITECTURES), help="the architecture of an original MiCT-Net-PyTorch checkpoint")
+    parser.add_argument("--version", choices=("v1", "v2"), default="v1", help="temporal strides of an original MiCT checkpoint (default: %(default)s)")
+    parser.add_argument("--split", type=int, default=1, help="with --experiment: the split it was trained on (default: %(default)s)")
+    parser.add_argument("--env", help="with --experiment: the Kedro environment (default: KEDRO_ENV, else local)")
+    parser.add_argument("--top", type=_positive, default=5, help="how many classes to print (default: %(default)s)")
+    parser.add_argument("--json", action="store_true", help="one JSON object per video on stdout")
+    parser.add_argument("--device", default="auto", help="cpu, cuda, cuda:1, ... (default: cuda when available)")
+    return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m mict_pipeline predict", description="Top classes of a video file.")
-    parser.add_argument("video", type=Path, help="any video file OpenCV reads (AVI, MP4/H.264, ...)")
-    parser.add_argument("--checkpoint", type=Path, help="a best.pt/last.pt of this project (default: the experiment's best model)")
-    parser.add_argument("--experiment", default="mict_resnet18", help="experiment whose best model to use (default: %(default)s)")
-    parser.add_argument("--split", type=int, default=1, choices=(1, 2, 3), help="split it was trained on (default: %(default)s)")
-    parser.add_argument("--env", default=None, help="Kedro environment (default: KEDRO_ENV, else local)")
-    parser.add_argument("--top", type=int, default=5, help="how many classes to print (default: %(default)s)")
-    parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
-    parser.add_argument("--device", default="auto", help="cpu, cuda, ... (default: cuda when available)")
-    args = parser.parse_args(argv)
-    # The project's own layout: imported here so that predict_video stays free of Kedro.
-    from mict_pipeline.pipelines.train.nodes import checkpoint_dir, clip_config
-
+    """Print the top classes of each video; stdout carries only results. Exit status 2 when an
+    input cannot be used (one line on stderr each), 0 otherwise."""
+    args = _parser().parse_args(argv)
     try:
-        params, names = _project_setup(args.env)
-        training = params["training"]
-        checkpoint = args.checkpoint or checkpoint_dir(training, args.experiment, args.split) / BEST
-        if not checkpoint.is_file():
-            raise FileNotFoundError(f"checkpoint {checkpoint} not found: train it with `kedro run --pipeline train` or pass --checkpoint")
-        model = load_model(checkpoint)
-        clips = clip_config(params["experiments"].get(args.experiment, {}), training)
-        frames = params["prepare"]["frames"]
-        top = predict_video(
-            args.video, model, names, clips, (frames["width"], frames["height"]), frames.get("quality", 90), args.top, args.device
-        )
-    except (VideoDecodeError, FileNotFoundError, ValueError) as error:
+        videos = find_videos(args.videos)
+        checkpoint = args.checkpoint or project_checkpoint(args.experiment, args.split, args.env)
+        classifier = Classifier.from_checkpoint(checkpoint, arch=args.arch, version=args.version, device=args.device)
+    except (PredictInputError, CheckpointError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    if args.json:
-        print(json.dumps({"video": str(args.video), "checkpoint": str(checkpoint), "top": top}, indent=2))
-    else:
-        print(f"{args.video} ({checkpoint}):")
-        for row in top:
-            print(f"  {row['probability']:7.2%}  {row['class']}")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+    failed = False
+    for video in tqdm(videos, desc="videos", unit="video", file=sys.stderr, disable=None, leave=False):
+        try:
+            prediction = classifier.predict_video(video, args.top)
+        except VideoDecodeError as error:
+            tqdm.write(f"error: {error}", file=sys.stderr)
+            failed = True
+            continue
+        if args.json:
+            record = {"video": str(video), "checkpoint": str(checkpoint), "top": [s.to_json() for s in prediction.top]}
+            print(json.dumps(record), flush=True)
+        else:
+            print(f"{video} ({checkpoint}):")
+            for score in prediction.top:
+                print(f"  {score.probability:7.2%}  {score.class_name}", flush=True)
+    return 2 if failed else 0

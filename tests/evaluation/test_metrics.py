@@ -21,7 +21,6 @@ from mict_pipeline.evaluation import (
     per_class_accuracy,
     predictions_table,
     row_normalise,
-    split_metrics,
     topk_accuracy,
     topk_labels,
 )
@@ -225,18 +224,28 @@ def test_predictions_table_columns_and_values():
     assert ((table["clip_prob"] > 0) & (table["clip_prob"] <= 1)).all()
 
 
+def _table_metrics(table: pd.DataFrame) -> dict[str, float]:
+    """Top-1 and top-5 accuracy as a reader of predictions.csv computes them."""
+    result = {}
+    for prefix in ("clip", "video"):
+        top5 = [{int(c) for c in str(row).split()} for row in table[f"{prefix}_top5"]]
+        result[f"{prefix}_top1"] = float((table[f"{prefix}_pred"] == table["label"]).mean())
+        result[f"{prefix}_top5"] = float(np.mean([label in row for label, row in zip(table["label"], top5)]))
+    return result
+
+
 def test_predictions_table_round_trips_through_csv(tmp_path):
     videos, labels, names, clip_logits, video_probs = _random_split()
     expected = metrics_from_scores(clip_logits, video_probs, labels)
     assert set(expected) == {"clip_top1", "clip_top5", "video_top1", "video_top5"}
     assert all(0.0 <= v <= 1.0 for v in expected.values())
     table = predictions_table(videos, labels, names, clip_logits, video_probs)
-    assert split_metrics(table) == expected
+    assert _table_metrics(table) == expected
     path = tmp_path / "predictions.csv"
     table.to_csv(path, index=False)
     back = pd.read_csv(path)
     assert tuple(back.columns) == PREDICTION_COLUMNS
-    assert split_metrics(back) == expected
+    assert _table_metrics(back) == expected
     np.testing.assert_allclose(back["clip_prob"], table["clip_prob"])
 
 
@@ -245,12 +254,12 @@ def test_predictions_table_with_fewer_than_five_classes_and_one_class(tmp_path):
     scores = np.eye(3)[[0, 2, 2]]
     table = predictions_table(["a", "b", "c"], labels, ["x", "y", "z"], scores, scores)
     assert table["clip_top5"].tolist() == ["0 1 2", "2 0 1", "2 0 1"]
-    assert split_metrics(table) == {"clip_top1": 2 / 3, "clip_top5": 1.0, "video_top1": 2 / 3, "video_top5": 1.0}
+    assert _table_metrics(table) == {"clip_top1": 2 / 3, "clip_top5": 1.0, "video_top1": 2 / 3, "video_top5": 1.0}
     # One class: the top-5 column is a bare integer once read back from CSV.
     single = predictions_table(["a", "b"], [0, 0], ["x"], np.ones((2, 1)), np.ones((2, 1)))
     single.to_csv(tmp_path / "one.csv", index=False)
     back = pd.read_csv(tmp_path / "one.csv")
-    assert split_metrics(back) == {"clip_top1": 1.0, "clip_top5": 1.0, "video_top1": 1.0, "video_top5": 1.0}
+    assert _table_metrics(back) == {"clip_top1": 1.0, "clip_top5": 1.0, "video_top1": 1.0, "video_top5": 1.0}
 
 
 def test_predictions_table_rejects_mismatches():
@@ -263,10 +272,3 @@ def test_predictions_table_rejects_mismatches():
         predictions_table(["a", "b"], [0, 1], ["x", "y", "z"], scores, np.zeros((2, 4)))
     with pytest.raises(ValueError, match="normalise"):
         predictions_table(["a", "b"], [0, 1], ["x", "y", "z"], scores, scores, normalise="bogus")
-
-
-def test_split_metrics_rejects_incomplete_tables():
-    with pytest.raises(ValueError, match="lacks column"):
-        split_metrics(pd.DataFrame({"label": [0], "clip_pred": [0]}))
-    with pytest.raises(ValueError, match="empty"):
-        split_metrics(pd.DataFrame(columns=list(PREDICTION_COLUMNS)))

@@ -28,7 +28,7 @@ PER_SPLIT = {
         2: _metrics(0.64, 0.84, 0.72, 0.91),
         3: _metrics(0.63, 0.845, 0.71, 0.92),
     },
-    "r3d_18": {"1": _metrics(0.60, 0.82, 0.66, 0.88), "2": _metrics(0.64, 0.85, 0.70, 0.90)},
+    "resnet3d_18": {"1": _metrics(0.60, 0.82, 0.66, 0.88), "2": _metrics(0.64, 0.85, 0.70, 0.90)},
     "mict_resnet18_k3": {"split_1": _metrics(0.5, 0.75, 0.55, 0.8)},
 }
 
@@ -40,7 +40,7 @@ PER_SPLIT = {
 
 def test_cross_split_shape_and_arithmetic():
     result = cross_split_metrics(PER_SPLIT)
-    assert list(result) == ["mict_resnet18", "r3d_18", "mict_resnet18_k3"]
+    assert list(result) == ["mict_resnet18", "resnet3d_18", "mict_resnet18_k3"]
     for block in result.values():
         assert list(block) == ["clip_top1", "clip_top5", "video_top1", "video_top5"]
         for entry in block.values():
@@ -63,7 +63,7 @@ def test_cross_split_shape_and_arithmetic():
 
 def test_cross_split_partial_splits():
     result = cross_split_metrics(PER_SPLIT)
-    two = result["r3d_18"]["clip_top1"]
+    two = result["resnet3d_18"]["clip_top1"]
     assert two["per_split"] == {"1": 0.60, "2": 0.64}
     assert two["mean"] == pytest.approx(0.62, abs=1e-15)
     assert two["std"] == pytest.approx(math.sqrt(2) * 0.02, abs=1e-15)
@@ -105,11 +105,11 @@ def test_cross_split_accepts_boundaries():
 # results table
 # --------------------------------------------------------------------------------------------- #
 
-PARAMS = {"mict_resnet18": 16_051_685, "r3d_18": 33_255_717, "mict_resnet18_k3": 16_014_053}
+PARAMS = {"mict_resnet18": 16_051_685, "resnet3d_18": 33_255_717, "mict_resnet18_k3": 16_014_053}
 BENCHMARK = {
     "models": {
         "mict_resnet18": {"params": 16_051_685, "fps": 1981.4, "peak_memory_mb": 984.6, "device": "cuda"},
-        "r3d_18": {"params": 33_255_717, "fps": 643.5, "peak_memory_mb": 1045.2, "device": "cuda"},
+        "resnet3d_18": {"params": 33_255_717, "fps": 643.5, "peak_memory_mb": 1045.2, "device": "cuda"},
     },
     "loader": {"clips_per_s": 120.0},
 }
@@ -118,7 +118,7 @@ BENCHMARK = {
 def test_display_names():
     assert display_name("mict_resnet18") == "MiCT-ResNet-18"
     assert display_name("mict_resnet34") == "MiCT-ResNet-34"
-    assert display_name("r3d_18") == "3D-ResNet-18"
+    assert display_name("resnet3d_18") == "3D-ResNet-18"
     assert display_name("mict_resnet18_k3") == "MiCT-ResNet-18 (k=3)"
     assert display_name("mict_resnet34_v2") == "MiCT-ResNet-34 (v2)"
     assert display_name("mict_resnet18_k5_v2") == "MiCT-ResNet-18 (k=5, v2)"
@@ -129,7 +129,7 @@ def test_results_table_with_benchmark():
     cross = cross_split_metrics(
         {
             "mict_resnet18": {1: _metrics(0.6331, 0.8379, 0.7, 0.9), 2: _metrics(0.6329, 0.8381, 0.72, 0.92)},
-            "r3d_18": {1: _metrics(0.618, 0.833, 0.65, 0.88)},
+            "resnet3d_18": {1: _metrics(0.618, 0.833, 0.65, 0.88)},
             "mict_resnet18_k3": {1: _metrics(0.5, 0.75, 0.55, 0.8)},
         }
     )
@@ -174,7 +174,7 @@ def test_results_table_without_benchmark():
 
 
 def test_results_table_falls_back_to_benchmark_params():
-    cross = cross_split_metrics({"r3d_18": {1: _metrics(0.5, 0.6, 0.7, 0.8)}})
+    cross = cross_split_metrics({"resnet3d_18": {1: _metrics(0.5, 0.6, 0.7, 0.8)}})
     table = results_table(cross, BENCHMARK, {})
     assert table.loc[0, "Parameters"] == "33.26M"
 
@@ -193,7 +193,7 @@ def test_results_table_round_trips_through_csv(tmp_path):
 
 
 def test_results_markdown_renders_a_github_table():
-    cross = cross_split_metrics({"mict_resnet18": {1: _metrics(0.6331, 0.8379, 0.7, 0.9)}, "r3d_18": {1: _metrics(0.618, 0.833, 0.65, 0.88)}})
+    cross = cross_split_metrics({"mict_resnet18": {1: _metrics(0.6331, 0.8379, 0.7, 0.9)}, "resnet3d_18": {1: _metrics(0.618, 0.833, 0.65, 0.88)}})
     table = results_table(cross, BENCHMARK, PARAMS)
     text = results_markdown(table, "UCF-101, 3-split mean")
     assert text == (

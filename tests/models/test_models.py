@@ -5,9 +5,10 @@ from __future__ import annotations
 import pytest
 import torch
 
+from reference import OriginalMiCTResNet
+
 from mict_pipeline.models import build_model, model_options
 from mict_pipeline.models.layout import clips_to_frames, frames_to_clips, to_channels_last
-from mict_pipeline.models.reference import OriginalMiCTResNet
 from mict_pipeline.models.weights import load_state_into, rename_keys
 
 
@@ -23,7 +24,7 @@ def n_params(model: torch.nn.Module) -> int:
         ("mict_resnet18", {"first_kernel_depth": 3}, 16_014_053),
         ("mict_resnet18", {"version": "v2"}, 16_051_685),
         ("mict_resnet34", {}, 26_159_845),
-        ("r3d_18", {}, 33_255_717),
+        ("resnet3d_18", {}, 33_255_717),
     ],
 )
 def test_parameter_counts_match_the_original(arch, options, expected):
@@ -32,11 +33,11 @@ def test_parameter_counts_match_the_original(arch, options, expected):
 
 @pytest.mark.parametrize(
     ("arch", "options"),
-    [(a, {"version": v}) for a in ("mict_resnet18", "mict_resnet34") for v in ("v1", "v2")] + [("r3d_18", {}), ("r3d_34", {})],
+    [(a, {"version": v}) for a in ("mict_resnet18", "mict_resnet34") for v in ("v1", "v2")] + [("resnet3d_18", {}), ("resnet3d_34", {})],
 )
 @pytest.mark.parametrize("frames", [16, 7])
 def test_output_shape(arch, options, frames):
-    model = build_model(arch, num_classes=5, **options).eval()
+    model = build_model(arch, num_classes=5, width=16, **options).eval()
     with torch.no_grad():
         out = model(torch.randn(2, 3, frames, 64, 64))
     assert out.shape == (2, 5)
@@ -57,12 +58,14 @@ def test_clips_frames_round_trip_is_a_view_in_channels_last():
 @pytest.mark.parametrize(
     ("arch", "options", "message"),
     [
-        ("mict_resnet50", {}, "valid architectures: ['mict_resnet18', 'mict_resnet34', 'r3d_18', 'r3d_34']"),
-        ("mict_resnet18", {"depth": 3}, "valid options: ['version', 'first_kernel_depth', 'dropout', 'zero_init_residual', 'pretrained']"),
-        ("r3d_18", {"version": "v2"}, "valid options: ['dropout', 'zero_init_residual', 'pretrained']"),
+        ("mict_resnet50", {}, "valid architectures: mict_resnet18, mict_resnet34, resnet3d_18, resnet3d_34"),
+        ("mict_resnet18", {"depth": 3}, "valid options: ['version', 'first_kernel_depth', 'dropout', 'width', 'zero_init_residual', 'pretrained']"),
+        ("resnet3d_18", {"version": "v2"}, "valid options: ['dropout', 'width', 'zero_init_residual', 'pretrained']"),
         ("mict_resnet18", {"version": "v3"}, "version must be one of ['v1', 'v2']"),
         ("mict_resnet18", {"first_kernel_depth": 4}, "first_kernel_depth must be one of [3, 5, 7]"),
-        ("r3d_18", {"dropout": 1.5}, "dropout must be in [0, 1)"),
+        ("resnet3d_18", {"dropout": 1.5}, "dropout must be in [0, 1)"),
+        ("resnet3d_18", {"width": 0}, "width must be a positive integer"),
+        ("mict_resnet18", {"width": 16, "pretrained": True}, "pretrained ImageNet weights need width=64, got width=16"),
     ],
 )
 def test_bad_options_raise_value_error_listing_valid_ones(arch, options, message):
@@ -77,7 +80,15 @@ def test_bad_num_classes():
 
 
 def test_model_options_lists_builder_arguments():
-    assert model_options("mict_resnet34") == ["version", "first_kernel_depth", "dropout", "zero_init_residual", "pretrained"]
+    assert model_options("mict_resnet34") == ["version", "first_kernel_depth", "dropout", "width", "zero_init_residual", "pretrained"]
+
+
+@pytest.mark.parametrize(("arch", "expected"), [("mict_resnet18", 266_069), ("resnet3d_18", 533_629)])
+def test_width_scales_every_stage(arch, expected):
+    # width 8 instead of 64: every convolution has 8x fewer inputs and outputs, the classifier 8x fewer inputs.
+    model = build_model(arch, 101, width=8)
+    assert n_params(model) == expected
+    assert model.fc.in_features == 64 and model.layer1.state_dict()[next(iter(model.layer1.state_dict()))].shape[0] == 8
 
 
 @pytest.mark.parametrize(("version", "k", "frames"), [("v1", 7, 16), ("v2", 3, 16), ("v1", 5, 9)])
@@ -92,7 +103,7 @@ def test_same_logits_as_the_original_mechanics(version, k, frames, randomize_bat
         torch.testing.assert_close(model(x), original(x), rtol=1e-4, atol=1e-5)
 
 
-@pytest.mark.parametrize("arch", ["mict_resnet18", "r3d_18"])
+@pytest.mark.parametrize("arch", ["mict_resnet18", "resnet3d_18"])
 def test_channels_last_and_bf16_autocast_keep_outputs(arch):
     torch.manual_seed(0)
     model = build_model(arch, 7).eval()
@@ -126,7 +137,7 @@ def test_training_step_updates_every_parameter():
     assert no_grad == []
 
 
-@pytest.mark.parametrize("arch", ["mict_resnet18", "r3d_18"])
+@pytest.mark.parametrize("arch", ["mict_resnet18", "resnet3d_18"])
 def test_zero_init_residual_starts_every_block_as_identity(arch):
     """With the option, every residual branch's last BN scale is zero; without it, none is."""
     def residual_scales(model):

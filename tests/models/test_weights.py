@@ -1,4 +1,4 @@
-"""Weights: original checkpoints, the project's own checkpoints, ImageNet transfer and inflation."""
+"""Weights from outside: original MiCT-Net-PyTorch checkpoints, ImageNet transfer and inflation."""
 
 from __future__ import annotations
 
@@ -9,8 +9,9 @@ import torch
 import torch.nn.functional as F
 from torchvision.models import resnet18
 
-from mict_pipeline.models import build_model, import_seed_checkpoint, save_model
-from mict_pipeline.models.reference import OriginalMiCTResNet
+from mict_pipeline.checkpoint import CheckpointError, import_seed_checkpoint
+from mict_pipeline.models import build_model
+from reference import OriginalMiCTResNet
 from mict_pipeline.models.weights import inflate_kernel
 
 # The original checkpoint's MiCT key names, as documented for MiCT-Net-PyTorch.
@@ -41,12 +42,12 @@ def test_original_mict_checkpoint_maps_one_to_one_and_gives_its_logits(tmp_path,
 
 
 def test_original_3d_resnet_checkpoint_loads(tmp_path):
-    model = build_model("r3d_18")
+    model = build_model("resnet3d_18")
     # Hara's names: conv1, bn1, layerN.I.*, fc — ours differ only in the stem.
     state = {k.replace("stem.0.", "conv1.").replace("stem.1.", "bn1."): v.clone() for k, v in model.state_dict().items()}
     assert {k.split(".")[0] for k in state} == {"conv1", "bn1", "layer1", "layer2", "layer3", "layer4", "fc"}
     save_original_checkpoint(tmp_path / "r3d.pth.tar", state)
-    loaded = import_seed_checkpoint(tmp_path / "r3d.pth.tar", "r3d_18")
+    loaded = import_seed_checkpoint(tmp_path / "r3d.pth.tar", "resnet3d_18")
     for key, value in loaded.state_dict().items():
         assert torch.equal(value, model.state_dict()[key]), key
 
@@ -57,42 +58,35 @@ def test_data_parallel_prefix_is_stripped(tmp_path):
     import_seed_checkpoint(tmp_path / "dp.pth.tar", "mict_resnet18")
 
 
-def test_project_checkpoint_round_trip(tmp_path, randomize_batchnorm):
-    model = build_model("mict_resnet18", 12, version="v2", first_kernel_depth=5)
-    randomize_batchnorm(model)
-    path = save_model(tmp_path / "best.pt", model, "mict_resnet18", 12, version="v2", first_kernel_depth=5)
-    assert not list(tmp_path.glob(".*tmp"))  # nothing half-written left behind
-    # The same weights give the same bytes (DVC hashes them), whatever the temporary file was called.
-    again = save_model(tmp_path / "again" / "best.pt", model, "mict_resnet18", 12, version="v2", first_kernel_depth=5)
-    assert again.read_bytes() == path.read_bytes()
-    loaded = import_seed_checkpoint(path, "mict_resnet18", 12, version="v2", first_kernel_depth=5)
-    x = torch.randn(1, 3, 16, 64, 64)
-    with torch.no_grad():
-        torch.testing.assert_close(loaded(x), model.eval()(x))
-
-
 def test_wrong_architecture_is_named(tmp_path):
-    path = save_model(tmp_path / "r3d.pt", build_model("r3d_18", 5), "r3d_18", 5)
-    with pytest.raises(ValueError, match="is a 'r3d_18' model, not 'mict_resnet18'"):
-        import_seed_checkpoint(path, "mict_resnet18", 5)
     save_original_checkpoint(tmp_path / "orig.pth.tar", OriginalMiCTResNet((2, 2, 2, 2)).state_dict())
-    with pytest.raises(ValueError, match="does not fit this model") as err:
-        import_seed_checkpoint(tmp_path / "orig.pth.tar", "r3d_18")
+    with pytest.raises(CheckpointError, match="does not fit this model") as err:
+        import_seed_checkpoint(tmp_path / "orig.pth.tar", "resnet3d_18")
     assert "missing keys" in str(err.value) and "orig.pth.tar" in str(err.value)
 
 
-def test_wrong_number_of_classes_is_named(tmp_path):
-    save_original_checkpoint(tmp_path / "orig.pth.tar", OriginalMiCTResNet((2, 2, 2, 2), num_classes=101).state_dict())
-    with pytest.raises(ValueError, match=r"fc.weight: \(101, 512\) vs \(10, 512\)"):
-        import_seed_checkpoint(tmp_path / "orig.pth.tar", "mict_resnet18", 10)
+def test_other_number_of_classes_is_named(tmp_path):
+    # The original's checkpoints are UCF-101 models: one trained on 51 classes does not pass for one.
+    save_original_checkpoint(tmp_path / "orig.pth.tar", OriginalMiCTResNet((2, 2, 2, 2), num_classes=51).state_dict())
+    with pytest.raises(CheckpointError, match=r"fc.weight: \(51, 512\) vs \(101, 512\)"):
+        import_seed_checkpoint(tmp_path / "orig.pth.tar", "mict_resnet18")
 
 
-def test_missing_and_unreadable_checkpoints(tmp_path):
-    with pytest.raises(FileNotFoundError, match="nope.pt"):
-        import_seed_checkpoint(tmp_path / "nope.pt", "mict_resnet18")
-    (tmp_path / "bad.pt").write_bytes(b"not a checkpoint")
-    with pytest.raises(ValueError, match="bad.pt is not a readable PyTorch checkpoint"):
-        import_seed_checkpoint(tmp_path / "bad.pt", "mict_resnet18")
+def test_v2_checkpoint_and_first_kernel_depth(tmp_path, randomize_batchnorm):
+    torch.manual_seed(2)
+    original = OriginalMiCTResNet((2, 2, 2, 2), version="v2", first_kernel_depth=3).eval()
+    randomize_batchnorm(original, seed=2)
+    save_original_checkpoint(tmp_path / "v2.pth.tar", original.state_dict())
+    model = import_seed_checkpoint(tmp_path / "v2.pth.tar", "mict_resnet18", version="v2")  # depth read from the weights
+    x = torch.randn(1, 3, 16, 64, 64)
+    with torch.no_grad():
+        torch.testing.assert_close(model(x), original(x), rtol=1e-4, atol=1e-5)
+
+
+def test_a_file_without_a_state_dict_is_not_an_original_checkpoint(tmp_path):
+    torch.save({"weights": {}}, tmp_path / "other.pt")
+    with pytest.raises(CheckpointError, match=r"other.pt: not an original MiCT-Net-PyTorch checkpoint"):
+        import_seed_checkpoint(tmp_path / "other.pt", "mict_resnet18")
 
 
 @pytest.fixture
@@ -121,7 +115,7 @@ def test_mict_copies_imagenet_weights_into_its_2d_branch(imagenet_resnet18):
 
 def test_r3d_inflation_responds_like_the_2d_kernel_on_a_static_clip(imagenet_resnet18):
     resnet, path = imagenet_resnet18
-    model = build_model("r3d_18", pretrained=str(path))
+    model = build_model("resnet3d_18", pretrained=str(path))
     conv3d = model.stem[0]
     assert torch.allclose(conv3d.weight.sum(dim=2), resnet.conv1.weight, atol=1e-6)
     frame = torch.randn(1, 3, 32, 32)

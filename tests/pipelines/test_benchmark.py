@@ -29,8 +29,8 @@ def test_unknown_experiment_names_the_key_and_fix():
 
 
 def test_loader_benchmark_adds_clips_per_second(tmp_path):
-    from mict_pipeline.data.frames import extract_frames
-    from mict_pipeline.data.synthetic import VideoSpec, render_frames, write_video
+    from mict_pipeline.io.frame_store import extract_frames
+    from mict_pipeline.datasets.synthetic import VideoSpec, render_frames, write_video
     from mict_pipeline.pipelines.benchmark.nodes import add_loader_benchmark
 
     video = write_video(tmp_path / "v.avi", render_frames(VideoSpec("Twist", 1, 1, 20, 3)))

@@ -13,9 +13,9 @@ import pytest
 import yaml
 from nbclient import NotebookClient
 
-from mict_pipeline.data.archives import extract_archive
-from mict_pipeline.data.frames import video_frames
-from mict_pipeline.data.synthetic import generate_dataset, write_video
+from mict_pipeline.io.archives import extract_archive
+from mict_pipeline.io.frame_store import video_frames
+from mict_pipeline.datasets.synthetic import generate_dataset, write_video
 from mict_pipeline.pipelines.prepare.nodes import DataQualityError, data_quality_report, extract_video_frames
 from mict_pipeline.predict import main as predict_main
 

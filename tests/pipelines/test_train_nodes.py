@@ -7,10 +7,10 @@ import pandas as pd
 import pytest
 import torch
 
-from mict_pipeline.data.frames import extract_frames
-from mict_pipeline.data.synthetic import VideoSpec, render_frames, write_video
+from mict_pipeline.io.frame_store import extract_frames
+from mict_pipeline.datasets.synthetic import VideoSpec, render_frames, write_video
 from mict_pipeline.data.clips import ClipConfig, ClipDataset
-from mict_pipeline.data.device_clips import EncodedClipDataset
+from mict_pipeline.clips.device import EncodedClipDataset
 from mict_pipeline.pipelines.train.nodes import train_experiment, training_clips
 from mict_pipeline.training import Recipe
 

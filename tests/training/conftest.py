@@ -7,8 +7,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mict_pipeline.data.clips import ClipConfig, ClipDataset
-from mict_pipeline.data.frames import FrameStoreInfo
+from mict_pipeline.clips import ClipConfig, ClipDataset
+from mict_pipeline.experiment import DatasetSpec, Experiment, ModelOptions, Recipe
+from mict_pipeline.io.frame_store import FrameSpec, FrameStoreInfo
 
 SIZE = 24
 
@@ -36,6 +37,20 @@ def index_table(n_videos: int, n_frames: int = 12) -> pd.DataFrame:
 
 
 CLIPS = ClipConfig(clip_len=8, crop_sizes=(20, 24), output_size=16, video_frames=16)
+
+
+def tiny_experiment(**recipe) -> Experiment:
+    """A narrow MiCT-ResNet-18 (width 8) on the moving bars: the plumbing of a real run, in seconds."""
+    settings = {"epochs": 3, "batch_size": 4, "lr": 0.01, "lr_milestones": (2,), "workers": 0, "eval_batch_size": 3, "seed": 7}
+    return Experiment(
+        name="tiny",
+        arch="mict_resnet18",
+        model=ModelOptions(dropout=0.5, width=8),
+        recipe=Recipe(**{**settings, **recipe}),
+        clips=CLIPS,
+        dataset=DatasetSpec(name="moving bars", class_names=("down", "up"), frames=FrameSpec(width=SIZE, height=SIZE)),
+        split=1,
+    )
 
 
 @pytest.fixture

@@ -1,7 +1,8 @@
 """Evaluation: top-k accuracy, per-class accuracy, confusion matrices, the per-video predictions
 table (CSV-friendly), cross-split aggregation and the results table in the original's layout.
 
-Pure numpy / pandas / matplotlib (Figure API, no pyplot); no Kedro.
+Pure numpy / pandas / matplotlib (Figure API, no pyplot); no Kedro. Scoring a trained model is
+:mod:`mict_pipeline.evaluation.evaluate` (it needs torch).
 """
 
 from __future__ import annotations
@@ -17,7 +18,6 @@ from .metrics import (
     per_class_accuracy,
     predictions_table,
     row_normalise,
-    split_metrics,
     topk_accuracy,
     topk_labels,
 )
@@ -39,7 +39,6 @@ __all__ = [
     "results_markdown",
     "results_table",
     "row_normalise",
-    "split_metrics",
     "topk_accuracy",
     "topk_labels",
 ]

@@ -339,37 +339,3 @@ def predictions_table(
     for column in ("clip_prob", "video_prob"):
         table[column] = table[column].astype(np.float64)
     return table
-
-
-def _parse_topk(column: pd.Series, name: str) -> list[set[int]]:
-    parsed = []
-    for i, value in enumerate(column.tolist()):
-        if value is None or (isinstance(value, float) and np.isnan(value)):
-            raise ValueError(f"predictions column {name!r} is empty in row {i}")
-        try:
-            parsed.append({int(token) for token in str(value).split()})
-        except ValueError:
-            raise ValueError(f"predictions column {name!r} row {i}: {value!r} is not space-separated class indices") from None
-    return parsed
-
-
-def split_metrics(predictions: pd.DataFrame) -> dict[str, float]:
-    """``{"clip_top1", "clip_top5", "video_top1", "video_top5"}`` (fractions 0-1) of a predictions table.
-
-    Works on the table as built by :func:`predictions_table` and as read back from CSV
-    (``pd.read_csv``), and gives the same numbers as :func:`metrics_from_scores` on its scores.
-    """
-    required = ("label", "clip_pred", "clip_top5", "video_pred", "video_top5")
-    missing = [c for c in required if c not in predictions.columns]
-    if missing:
-        raise ValueError(f"predictions table lacks column(s) {missing}; expected {list(PREDICTION_COLUMNS)}")
-    if len(predictions) == 0:
-        raise ValueError("predictions table is empty")
-    labels = _indices(predictions["label"].to_numpy(), "label")
-    result = {}
-    for prefix in ("clip", "video"):
-        pred = _indices(predictions[f"{prefix}_pred"].to_numpy(), f"{prefix}_pred", length=len(labels))
-        top = _parse_topk(predictions[f"{prefix}_top5"], f"{prefix}_top5")
-        result[f"{prefix}_top1"] = float(np.mean(pred == labels))
-        result[f"{prefix}_top5"] = float(np.mean([int(label) in row for label, row in zip(labels, top)]))
-    return {name: result[name] for name in METRIC_NAMES}

@@ -108,13 +108,13 @@ def cross_split_metrics(per_split: Mapping[str, Mapping[int | str, Mapping[str, 
 # results table
 # --------------------------------------------------------------------------------------------- #
 
-_FAMILIES = {"mict_resnet": "MiCT-ResNet-", "r3d_": "3D-ResNet-", "r3d": "3D-ResNet-", "resnet": "ResNet-"}
+_FAMILIES = {"mict_resnet": "MiCT-ResNet-", "resnet3d_": "3D-ResNet-", "resnet": "ResNet-"}
 
 
 def display_name(experiment: str) -> str:
     """A readable architecture name for an experiment name.
 
-    ``mict_resnet18`` → ``MiCT-ResNet-18``, ``r3d_18`` → ``3D-ResNet-18``, ``mict_resnet18_k3`` →
+    ``mict_resnet18`` → ``MiCT-ResNet-18``, ``resnet3d_18`` → ``3D-ResNet-18``, ``mict_resnet18_k3`` →
     ``MiCT-ResNet-18 (k=3)``, ``mict_resnet34_v2`` → ``MiCT-ResNet-34 (v2)``; a name that does not
     follow the pattern is returned unchanged.
     """

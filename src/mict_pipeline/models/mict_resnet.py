@@ -38,17 +38,17 @@ def _pad_time_end(x: torch.Tensor, frames: int) -> torch.Tensor:
 class MiCTStem(nn.Module):
     """2D ResNet stem on every other frame, summed with a k x 7 x 7 3D stem on the whole clip."""
 
-    def __init__(self, first_kernel_depth: int, temporal_stride: int) -> None:
+    def __init__(self, first_kernel_depth: int, temporal_stride: int, width: int = 64) -> None:
         super().__init__()
         self.first_kernel_depth = first_kernel_depth
         self.stem_2d = nn.Sequential(
-            nn.Conv2d(3, 64, kernel_size=7, stride=2, padding=3, bias=False),
-            nn.BatchNorm2d(64),
+            nn.Conv2d(3, width, kernel_size=7, stride=2, padding=3, bias=False),
+            nn.BatchNorm2d(width),
             nn.ReLU(inplace=True),
             nn.MaxPool2d(kernel_size=3, stride=2, padding=1),
         )
         self.stem_3d = nn.Sequential(
-            *_conv3d_bn_relu(3, 64, (first_kernel_depth, 7, 7), (temporal_stride, 2, 2), (0, 3, 3)),
+            *_conv3d_bn_relu(3, width, (first_kernel_depth, 7, 7), (temporal_stride, 2, 2), (0, 3, 3)),
             nn.MaxPool3d(kernel_size=3, stride=2, padding=1),
         )
 
@@ -91,7 +91,10 @@ class MiCTStage(nn.Module):
 
 
 class MiCTResNet(nn.Module):
-    """MiCT-ResNet for clips (N, 3, T, H, W) -> logits (N, num_classes)."""
+    """MiCT-ResNet for clips (N, 3, T, H, W) -> logits (N, num_classes).
+
+    ``width``: channels of the stem and first stage (64 in the paper), doubled by each later stage.
+    """
 
     def __init__(
         self,
@@ -100,18 +103,19 @@ class MiCTResNet(nn.Module):
         version: str = "v1",
         first_kernel_depth: int = 7,
         dropout: float = 0.5,
+        width: int = 64,
     ) -> None:
         super().__init__()
         t = TEMPORAL_STRIDES[version]
-        self.stem = MiCTStem(first_kernel_depth, t[0])
-        widths = (64, 128, 256, 512)
-        in_planes = 64
+        self.stem = MiCTStem(first_kernel_depth, t[0], width)
+        widths = (width, 2 * width, 4 * width, 8 * width)
+        in_planes = width
         for i, (planes, blocks) in enumerate(zip(widths, layers)):
             spatial_stride = 1 if i == 0 else 2
             setattr(self, f"layer{i + 1}", MiCTStage(in_planes, planes, blocks, t[i + 1], spatial_stride))
             in_planes = planes
         self.dropout = nn.Dropout3d(dropout)  # drops whole channels of the 5D features
-        self.fc = nn.Linear(512, num_classes)
+        self.fc = nn.Linear(widths[-1], num_classes)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = self.stem(x)

@@ -2,6 +2,8 @@
 
 ResNet-18/34 with every 2D convolution replaced by a 3D one: 7 x 7 x 7 stem with stride (1, 2, 2),
 3 x 3 x 3 max-pool with stride 2, 3D basic blocks, 1 x 1 x 1 projection shortcuts ("shortcut B").
+It is not torchvision's ``r3d_18`` (Tran et al., CVPR 2018: a 3 x 7 x 7 stem and no max-pool), so
+its builders are named ``resnet3d_18`` and ``resnet3d_34``.
 """
 
 from __future__ import annotations
@@ -45,22 +47,25 @@ def _make_stage(in_planes: int, planes: int, num_blocks: int, stride: int) -> nn
 
 
 class ResNet3d(nn.Module):
-    """3D-ResNet for clips (N, 3, T, H, W) -> logits (N, num_classes)."""
+    """3D-ResNet for clips (N, 3, T, H, W) -> logits (N, num_classes).
 
-    def __init__(self, layers: tuple[int, int, int, int], num_classes: int = 101, dropout: float = 0.5) -> None:
+    ``width``: channels of the stem and first stage (64 in the paper), doubled by each later stage.
+    """
+
+    def __init__(self, layers: tuple[int, int, int, int], num_classes: int = 101, dropout: float = 0.5, width: int = 64) -> None:
         super().__init__()
         self.stem = nn.Sequential(
-            nn.Conv3d(3, 64, kernel_size=7, stride=(1, 2, 2), padding=3, bias=False),
-            nn.BatchNorm3d(64),
+            nn.Conv3d(3, width, kernel_size=7, stride=(1, 2, 2), padding=3, bias=False),
+            nn.BatchNorm3d(width),
             nn.ReLU(inplace=True),
             nn.MaxPool3d(kernel_size=3, stride=2, padding=1),
         )
-        self.layer1 = _make_stage(64, 64, layers[0], stride=1)
-        self.layer2 = _make_stage(64, 128, layers[1], stride=2)
-        self.layer3 = _make_stage(128, 256, layers[2], stride=2)
-        self.layer4 = _make_stage(256, 512, layers[3], stride=2)
+        self.layer1 = _make_stage(width, width, layers[0], stride=1)
+        self.layer2 = _make_stage(width, 2 * width, layers[1], stride=2)
+        self.layer3 = _make_stage(2 * width, 4 * width, layers[2], stride=2)
+        self.layer4 = _make_stage(4 * width, 8 * width, layers[3], stride=2)
         self.dropout = nn.Dropout(dropout)
-        self.fc = nn.Linear(512, num_classes)
+        self.fc = nn.Linear(8 * width, num_classes)
         for m in self.modules():
             if isinstance(m, nn.Conv3d):
                 nn.init.kaiming_normal_(m.weight, mode="fan_out")

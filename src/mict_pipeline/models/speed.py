@@ -21,7 +21,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from . import build_model
+from .builders import build_model
 from .layout import to_channels_last
 
 

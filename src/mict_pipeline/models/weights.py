@@ -1,4 +1,5 @@
-"""Weights, kept apart from the architectures: ImageNet transfer and checkpoint import.
+"""Weights from outside the project, kept apart from the architectures: ImageNet transfer and the
+key layout of the original MiCT-Net-PyTorch checkpoints.
 
 Two outside key layouts map onto this project's modules:
 
@@ -7,7 +8,7 @@ Two outside key layouts map onto this project's modules:
 * the original MiCT-Net-PyTorch checkpoints (``{'epoch', 'state_dict', 'optimizer', 'best_pred'}``):
   MiCT uses ``conv1``/``bn1`` (2D stem), ``conv2``/``bn2`` (3D stem),
   ``layerN.bottlenecks.I.*``, ``layerN.conv``/``layerN.bn`` (stage 3D conv); the 3D-ResNet uses
-  torchvision's names.
+  torchvision's names. Reading such a file is :func:`mict_pipeline.checkpoint.import_seed_checkpoint`.
 
 One rename table per architecture family serves both.
 """
@@ -16,7 +17,6 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any
 
 import torch
 from torch import nn
@@ -31,14 +31,14 @@ _MICT_RENAMES = [
     (r"^(layer\d)\.conv\.", r"\1.conv3d.0."),
     (r"^(layer\d)\.bn\.", r"\1.conv3d.1."),
 ]
-_R3D_RENAMES = [
+_RESNET3D_RENAMES = [
     (r"^conv1\.", "stem.0."),
     (r"^bn1\.", "stem.1."),
 ]
-RENAMES = {"mict": _MICT_RENAMES, "r3d": _R3D_RENAMES}
+RENAMES = {"mict": _MICT_RENAMES, "resnet3d": _RESNET3D_RENAMES}
 
-# The project's own checkpoints carry this marker, the architecture and the model options.
-CHECKPOINT_FORMAT = "mict_pipeline/checkpoint-v1"
+# torchvision's ImageNet ResNets have 64 channels in their first stage.
+IMAGENET_WIDTH = 64
 
 
 def rename_keys(state_dict: dict[str, torch.Tensor], family: str) -> dict[str, torch.Tensor]:
@@ -97,18 +97,6 @@ def transfer_imagenet_weights(model: nn.Module, resnet_state: dict[str, torch.Te
         if value.shape != target.shape:
             raise ValueError(f"ImageNet weight {key!r} has shape {tuple(value.shape)}, model expects {tuple(target.shape)}")
         target.copy_(value)
-
-
-def read_checkpoint(path: str | Path) -> dict[str, Any]:
-    """Load a checkpoint file onto the CPU with a clear error when it is missing or unreadable."""
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"checkpoint {path}: no such file")
-    try:
-        # Original MiCT-Net checkpoints pickle an optimizer state; they are trusted user files.
-        return torch.load(path, map_location="cpu", weights_only=False)
-    except Exception as exc:  # noqa: BLE001 - any unpickling failure means the same thing to the user
-        raise ValueError(f"checkpoint {path} is not a readable PyTorch checkpoint: {exc}") from exc
 
 
 def load_state_into(model: nn.Module, state_dict: dict[str, torch.Tensor], source: str) -> None:

@@ -1,79 +1,79 @@
-"""Which experiments the train/evaluate/report pipelines are built for.
+"""Which experiments the per-experiment pipelines (train, evaluate, benchmark, report) are built for.
 
-Kedro builds pipelines before it reads parameters for a run, but the per-experiment namespaces
-depend on ``run_experiments`` of the active environment. So the registry reads that one key itself,
-with the environment the run was asked for: ``--env``/``-e`` on the command line, else
-``KEDRO_ENV``, else Kedro's default run environment.
+Their namespaces depend on ``run_experiments`` of the session's parameters, but Kedro builds
+pipelines apart from any session. So the project context (:mod:`mict_pipeline.context`) hands the
+session's ``run_experiments`` over here when it is created, whatever created it (``kedro run
+--env``, ``KEDRO_ENV``, ``KedroSession.create(env=...)``, kedro-viz), and has the pipelines built
+again when they change. Before any session, the active environment's files are read.
 """
 
 from __future__ import annotations
 
-import os
-import sys
-from collections.abc import Callable, Iterable
-from pathlib import Path
+from collections.abc import Callable, Iterable, Sequence
 
 from kedro.pipeline import Pipeline
 
-from mict_pipeline import settings
+from mict_pipeline.datasets.ucf101 import SPLITS
+from mict_pipeline.project import find_project, load_parameters
 
-SPLITS = (1, 2, 3)  # UCF-101's three official train/test splits
-
-
-def active_env(argv: list[str] | None = None) -> str:
-    argv = sys.argv if argv is None else argv
-    for i, arg in enumerate(argv):
-        if arg in ("--env", "-e") and i + 1 < len(argv):
-            return argv[i + 1]
-        if arg.startswith("--env="):
-            return arg.split("=", 1)[1]
-    return os.environ.get("KEDRO_ENV") or settings.CONFIG_LOADER_ARGS["default_run_env"]
+_session_experiments: tuple[str, ...] | None = None
 
 
-def project_conf() -> Path:
-    """The project's ``conf`` folder, found from the working directory upwards (a notebook runs in
-    ``notebooks/``, Kedro commands in the project root)."""
-    for folder in (Path.cwd(), *Path.cwd().parents):
-        if (folder / "conf" / "base").is_dir() and (folder / "pyproject.toml").is_file():
-            return folder / "conf"
-    return Path("conf")
+def use_session_experiments(names: Sequence[str]) -> bool:
+    """Build pipelines for ``names`` from now on; True when that changes them."""
+    global _session_experiments
+    changed = tuple(names) != _session_experiments
+    _session_experiments = tuple(names)
+    return changed
 
 
-def load_parameters(conf_source: str | Path | None = None, env: str | None = None) -> dict:
-    """The parameters of ``env`` (default: the active environment) merged over base, as Kedro loads them."""
-    args = {k: v for k, v in settings.CONFIG_LOADER_ARGS.items() if k != "default_run_env"}
-    conf = str(conf_source or project_conf())
-    return settings.CONFIG_LOADER_CLASS(conf_source=conf, env=env or active_env(), **args)["parameters"]
+def configured_experiments() -> list[str]:
+    """``run_experiments`` of the current session, else of the active environment's files."""
+    if _session_experiments is not None:
+        return list(_session_experiments)
+    return list(load_parameters(find_project())["run_experiments"])
 
 
-def configured_experiments(conf_source: str | Path | None = None, env: str | None = None) -> list[str]:
-    """``run_experiments`` of the active environment (base merged with it)."""
-    return list(load_parameters(conf_source, env)["run_experiments"])
+def _namespaced(pipe: Pipeline, namespace: str, experiment: str, inputs: dict[str, str], parameters: Iterable[str]) -> Pipeline:
+    """``pipe`` under ``namespace``, its ``params:experiment`` (if it reads one) mapped to the experiment's block."""
+    mapping = {p: p for p in parameters}
+    if "params:experiment" in pipe.inputs():
+        mapping["params:experiment"] = f"params:experiments.{experiment}"
+    return Pipeline(pipe, namespace=namespace, inputs=inputs, parameters=mapping)
+
+
+def per_experiment(template: Callable[[str], Pipeline], inputs: Iterable[str] = (), parameters: Iterable[str] = ()) -> Pipeline:
+    """``template(experiment)`` for every configured experiment, under the namespace of the
+    experiment's name; ``params:experiment`` is that experiment's block, ``parameters`` the shared
+    blocks it reads and ``inputs`` come from the top level."""
+    return sum(
+        (_namespaced(template(e), e, e, {i: i for i in inputs}, parameters) for e in configured_experiments()),
+        Pipeline([]),
+    )
 
 
 def per_split_and_experiment(
-    template: Callable[[int, str], Pipeline], split_inputs: Iterable[str] = (), shared_inputs: Iterable[str] = ()
+    template: Callable[[int, str], Pipeline], split_inputs: Iterable[str] = (), shared_inputs: Iterable[str] = (),
+    parameters: Iterable[str] = (),
 ) -> Pipeline:
     """``template(split, experiment)`` for every configured experiment and split, each under
     namespace ``split_<n>.<experiment>``.
 
-    In the template, ``params:experiment`` is that experiment's block, ``params:training`` and
-    ``params:num_classes`` the shared ones; ``split_inputs`` come from the split's namespace
-    (``split_<n>.<name>``) and ``shared_inputs`` from the top level.
+    In the template, ``params:experiment`` is that experiment's block and ``parameters`` the
+    shared blocks it reads; ``split_inputs`` come from the split's namespace (``split_<n>.<name>``)
+    and ``shared_inputs`` from the top level.
     """
-    pipelines = []
-    for experiment in configured_experiments():
-        for split in SPLITS:
-            pipelines.append(
-                Pipeline(
-                    template(split, experiment),
-                    namespace=f"split_{split}.{experiment}",
-                    inputs={**{i: f"split_{split}.{i}" for i in split_inputs}, **{i: i for i in shared_inputs}},
-                    parameters={
-                        "params:experiment": f"params:experiments.{experiment}",
-                        "params:training": "params:training",
-                        "params:num_classes": "params:num_classes",
-                    },
-                )
+    return sum(
+        (
+            _namespaced(
+                template(split, experiment),
+                f"split_{split}.{experiment}",
+                experiment,
+                {**{i: f"split_{split}.{i}" for i in split_inputs}, **{i: i for i in shared_inputs}},
+                parameters,
             )
-    return sum(pipelines, Pipeline([]))
+            for experiment in configured_experiments()
+            for split in SPLITS
+        ),
+        Pipeline([]),
+    )

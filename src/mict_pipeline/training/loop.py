@@ -3,12 +3,13 @@
 Repeatability: every source of randomness is derived from ``(recipe.seed, epoch)`` at the start of
 each epoch (sampler order, dropout, clip sampling and augmentation), and a checkpoint is written
 after each epoch. A run interrupted anywhere and resumed from its last checkpoint therefore ends
-with the same weights as an uninterrupted run on the CPU.
+with the same weights as an uninterrupted run on the CPU. A run resumes only from a ``last.pt``
+of the same experiment: one trained with another model, recipe, clip recipe or data is refused,
+naming what differs.
 """
 
 from __future__ import annotations
 
-import functools
 import logging
 import time
 from collections.abc import Callable
@@ -16,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import torch
 import torch.distributed as dist
 import torch.nn.functional as F
@@ -23,14 +25,18 @@ from torch import nn
 from torch.utils.data import DataLoader, Dataset, DistributedSampler, RandomSampler
 from tqdm import tqdm
 
-from mict_pipeline.atomic import write_atomic
-from mict_pipeline.data.clips import normalize_clips
+from mict_pipeline.checkpoint import BEST, LAST, Checkpoint, read_checkpoint, save_checkpoint
+from mict_pipeline.clips.dataset import ClipDataset
+from mict_pipeline.clips.device import EncodedClipDataset
+from mict_pipeline.clips.transforms import normalize_clips
+from mict_pipeline.experiment import Experiment, Recipe
 from mict_pipeline.models.layout import to_channels_last
 
-from .recipe import Recipe
-
 log = logging.getLogger(__name__)
-LAST, BEST = "last.pt", "best.pt"
+
+
+class ResumeError(RuntimeError):
+    """A run's ``last.pt`` belongs to another experiment; the message says what differs and how to start afresh."""
 
 
 def topk_correct(logits: torch.Tensor, labels: torch.Tensor, ks: tuple[int, ...] = (1, 5)) -> list[int]:
@@ -47,10 +53,6 @@ TIMINGS = ("clips_per_s",)
 
 def _epoch_seed(seed: int, epoch: int) -> int:
     return seed * 100_003 + epoch
-
-
-def _save_state(path: Path, state: dict[str, Any]) -> None:
-    write_atomic(path, functools.partial(torch.save, state))
 
 
 def _is_main() -> bool:
@@ -80,25 +82,40 @@ class _Metrics:
             self.live.end()
 
 
+def _resume_from(last_path: Path, experiment: Experiment) -> Checkpoint:
+    """``last_path``, if it was written by a run of ``experiment``."""
+    checkpoint = read_checkpoint(last_path)
+    differences = checkpoint.experiment.differences(experiment)
+    if differences or checkpoint.training is None:
+        what = "; ".join(differences) if differences else "it holds no training state"
+        raise ResumeError(
+            f"{last_path} was written by another experiment than the one asked for ({what}), so training does "
+            f"not resume from it. To start afresh, delete or move away {last_path.parent}; to continue that run, "
+            "restore the settings it was trained with."
+        )
+    return checkpoint
+
+
 def train(
     model: nn.Module,
     train_set: Dataset,
     val_set: Dataset | None,
-    recipe: Recipe,
+    experiment: Experiment,
     out_dir: str | Path,
     *,
-    save_best: Callable[[nn.Module, Path], None],
     log_dir: str | Path | None = None,
     progress: bool = True,
 ) -> dict[str, Any]:
-    """Train ``model`` by ``recipe``; checkpoints in ``out_dir`` (``last.pt`` every epoch, ``best.pt``).
+    """Train ``model`` by ``experiment.recipe``; checkpoints in ``out_dir``: ``last.pt`` every epoch,
+    ``best.pt`` at the best validation clip top-1, both carrying ``experiment``.
 
-    Resumes from ``out_dir/last.pt`` when it exists. ``save_best(model, path)`` writes the best
-    model by validation clip top-1 (the caller knows how to describe the architecture). Under
-    ``torchrun`` (WORLD_SIZE > 1) it trains with DistributedDataParallel, the batch split across
-    processes. Returns a summary with the per-epoch history.
+    Resumes from ``out_dir/last.pt`` when it exists and belongs to the same experiment (else
+    :class:`ResumeError`). Under ``torchrun`` (WORLD_SIZE > 1) it trains with
+    DistributedDataParallel, the batch split across processes. Returns a summary with the
+    per-epoch history.
     """
     out_dir = Path(out_dir)
+    recipe = experiment.recipe
     device = recipe.resolve_device()
     distributed = dist.is_initialized() and dist.get_world_size() > 1
     world = dist.get_world_size() if distributed else 1
@@ -115,8 +132,9 @@ def train(
     start_epoch, best_top1, best_epoch, history = 0, -1.0, -1, []
     last_path = out_dir / LAST
     if last_path.is_file():
-        state = torch.load(last_path, map_location=device, weights_only=False)
-        model.load_state_dict(state["model"])
+        checkpoint = _resume_from(last_path, experiment)
+        model.load_state_dict(checkpoint.state_dict)
+        state = checkpoint.training
         optimizer.load_state_dict(state["optimizer"])
         scheduler.load_state_dict(state["scheduler"])
         scaler.load_state_dict(state["scaler"])
@@ -165,20 +183,27 @@ def train(
             score = row.get("val_top1", row["train_top1"])
             if score > best_top1:
                 best_top1, best_epoch = score, epoch + 1
-                save_best(model, out_dir / BEST)
-            _save_state(last_path, {
-                "model": model.state_dict(), "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(),
-                "scaler": scaler.state_dict(), "epoch": epoch + 1, "best_top1": best_top1, "best_epoch": best_epoch,
-                "history": history,
+                save_checkpoint(out_dir / BEST, model, experiment)
+            save_checkpoint(last_path, model, experiment, training={
+                "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(), "scaler": scaler.state_dict(),
+                "epoch": epoch + 1, "best_top1": best_top1, "best_epoch": best_epoch, "history": history,
             })
         if distributed:
             dist.barrier()
     metrics.close()
     if distributed:  # only rank 0 kept the history: every rank reports what it wrote
-        state = torch.load(last_path, map_location="cpu", weights_only=False)
+        state = read_checkpoint(last_path).training
         best_top1, best_epoch, history = state["best_top1"], state["best_epoch"], state["history"]
     return {"epochs": recipe.epochs, "best_epoch": best_epoch, "best_val_top1": best_top1, "history": history,
             "best_checkpoint": str(out_dir / BEST), "last_checkpoint": str(last_path)}
+
+
+def training_dataset(index: pd.DataFrame, experiment: Experiment) -> Dataset:
+    """The training clips of ``index``: decoded in the loader workers, or (``recipe.decode: device``)
+    only read there and decoded by the training loop."""
+    if experiment.recipe.decode == "device":
+        return EncodedClipDataset(index, experiment.clips, seed=experiment.recipe.seed)
+    return ClipDataset(index, "train", experiment.clips, seed=experiment.recipe.seed)
 
 
 def train_loader(train_set: Dataset, recipe: Recipe, batch_size: int, sampler, device: torch.device) -> DataLoader:

@@ -1,4 +1,4 @@
-"""Nodes of the benchmark pipeline: thin adapters over mict_pipeline.models.speed."""
+"""Nodes of the benchmark pipeline: thin adapters over mict_pipeline.models.speed and the clip loader."""
 
 from __future__ import annotations
 
@@ -10,46 +10,43 @@ import cv2
 import pandas as pd
 import torch
 
-from mict_pipeline.data.clips import ClipConfig, ClipDataset, normalize_clips
+from mict_pipeline.clips.dataset import ClipDataset
+from mict_pipeline.clips.transforms import normalize_clips
+from mict_pipeline.experiment import ExperimentConfig, TrainingParams, resolve_device
 from mict_pipeline.models.speed import measure_inference
-from mict_pipeline.training.recipe import resolve_device
+from mict_pipeline.parameters import BenchmarkParams
 
 log = logging.getLogger(__name__)
 
 
-def select_experiments(experiments: dict[str, Any], run_experiments: list[str]) -> dict[str, Any]:
-    """The experiment blocks named in ``run_experiments``, with a clear error for an unknown name."""
-    unknown = [name for name in run_experiments if name not in experiments]
-    if unknown:
-        raise KeyError(
-            f"parameters 'run_experiments' names {unknown}, which are not under 'experiments' "
-            f"(defined: {sorted(experiments)}); fix the name or add the experiment to conf/base/parameters.yml"
-        )
-    return {name: experiments[name] for name in run_experiments}
+def benchmark_model(dataset_spec: dict[str, Any], experiment: ExperimentConfig, benchmark: BenchmarkParams) -> dict[str, Any]:
+    """Parameters, FPS and peak memory of one experiment's model on the benchmark device, by the
+    original's protocol (``benchmark``)."""
+    options = benchmark.model_dump(exclude={"device", "loader_clips"})
+    result = measure_inference(
+        experiment.arch,
+        len(dataset_spec["class_names"]),
+        experiment.model.for_arch(experiment.arch, initialise=False),
+        device=str(resolve_device(benchmark.device)),
+        **options,
+    )
+    log.info("%s: %s params, %.1f FPS, %.0f MB peak on %s", experiment.arch, f"{result['params']:,}", result["fps"], result["peak_memory_mb"], result["device"])
+    return {k: result[k] for k in ("params", "fps", "latency_ms", "peak_memory_mb", "device")}
 
 
-def benchmark_models(
-    experiments: dict[str, Any], run_experiments: list[str], num_classes: int, benchmark: dict[str, Any]
-) -> dict[str, Any]:
-    """Parameters, FPS and peak memory of each selected experiment's model on the current device."""
-    options = {k: v for k, v in benchmark.items() if k != "loader_clips"}  # that one is the loader's
-    device = str(resolve_device(options.pop("device")))
-    models = {}
-    for name, experiment in select_experiments(experiments, run_experiments).items():
-        result = measure_inference(experiment["arch"], num_classes, experiment.get("model", {}), device=device, **options)
-        log.info("%s: %s params, %.1f FPS, %.0f MB peak on %s", name, f"{result['params']:,}", result["fps"], result["peak_memory_mb"], result["device"])
-        models[name] = {k: result[k] for k in ("params", "fps", "latency_ms", "peak_memory_mb", "device")}
+def collect_model_benchmarks(**models: dict[str, Any]) -> dict[str, Any]:
+    """The per-experiment results as one report: ``{"models": {experiment: result}}``."""
     return {"models": models}
 
 
 def add_loader_benchmark(
-    report: dict[str, Any], train_index: pd.DataFrame, training: dict[str, Any], benchmark: dict[str, Any]
+    report: dict[str, Any], train_index: pd.DataFrame, training: TrainingParams, benchmark: BenchmarkParams
 ) -> dict[str, Any]:
     """Add the training loader's clips/s per worker: read + decode + the full augmentation on one
     thread as a DataLoader worker runs it, plus the normalisation that training leaves to its
     device (so a little below a training worker's rate; docs/benchmarks.md has both)."""
-    dataset = ClipDataset(train_index, "train", ClipConfig.from_params(training.get("clips", {})))
-    n = min(len(dataset), int(benchmark.get("loader_clips", 200)))
+    dataset = ClipDataset(train_index, "train", training.clips)
+    n = min(len(dataset), benchmark.loader_clips)
     threads, cv_threads = torch.get_num_threads(), cv2.getNumThreads()
     torch.set_num_threads(1)
     cv2.setNumThreads(1)

@@ -9,7 +9,7 @@ def evaluation(split: int, experiment: str) -> Pipeline:
         [
             node(
                 evaluate_experiment,
-                inputs=["train_summary", "test_index", "split_lists", "params:experiment", "params:training", "params:num_classes"],
+                inputs=["train_summary", "test_index"],
                 outputs=["metrics", "predictions", "per_class_accuracy", "confusion_matrix", "confusion_matrix_plot"],
                 name="evaluate",
             )
@@ -18,4 +18,4 @@ def evaluation(split: int, experiment: str) -> Pipeline:
 
 
 def create_pipeline(**kwargs) -> Pipeline:
-    return per_split_and_experiment(evaluation, split_inputs=["test_index"], shared_inputs=["split_lists"])
+    return per_split_and_experiment(evaluation, split_inputs=["test_index"])

@@ -1,7 +1,8 @@
 """Nodes of the prepare pipeline: archives -> video folder and split lists -> frame stores -> split tables.
 
-Thin adapters over ``mict_pipeline.data``; every output is written atomically, and reruns skip
-finished work (extracted archives are stamped with their digest, complete frame stores are kept).
+Thin adapters over ``mict_pipeline.io`` and ``mict_pipeline.datasets``; every output is written
+atomically, and reruns skip finished work (extracted archives are stamped with their digest,
+complete frame stores are kept).
 """
 
 from __future__ import annotations
@@ -14,15 +15,19 @@ from typing import Any
 
 import pandas as pd
 
-from mict_pipeline.atomic import write_bytes_atomic
-from mict_pipeline.config import require
-from mict_pipeline.data.archives import extract_archive
-from mict_pipeline.data.frames import extract_many
-from mict_pipeline.data.ucf101 import OFFICIAL_COUNTS, ExpectedCounts, build_split_index, find_videos, load_split_lists, split_summary
+from mict_pipeline.clips.config import ClipConfig
+from mict_pipeline.datasets.ucf101 import OFFICIAL_COUNTS, build_split_index, class_names, find_videos, load_split_lists, split_summary
+from mict_pipeline.experiment import DatasetSpec
+from mict_pipeline.io.archives import extract_archive
+from mict_pipeline.io.atomic import write_bytes_atomic
+from mict_pipeline.io.frame_store import extract_many
+from mict_pipeline.parameters import PrepareParams
 
 log = logging.getLogger(__name__)
 CONF_FILE = "conf/<env>/parameters_prepare.yml"
 STAMP = ".extracted-from.json"
+# The report counts videos shorter than the recipe's clips, which training loops.
+CLIP_LEN = ClipConfig.model_fields["clip_len"].default
 
 
 class DataQualityError(RuntimeError):
@@ -39,15 +44,11 @@ def _extract_once(archive: dict[str, Any], dest: Path) -> None:
     write_bytes_atomic(stamp, json.dumps({"archive": archive["path"], "sha256": archive["sha256"]}).encode())
 
 
-def extract_dataset_archives(archives: dict[str, Any], prepare: dict[str, Any]) -> dict[str, str]:
+def extract_dataset_archives(archives: dict[str, Any], prepare: PrepareParams) -> dict[str, str]:
     """Unpack the video and split-list archives under ``prepare.raw_dir``; return the two folders."""
-    require(prepare, ["raw_dir", "videos_folder", "splits_folder"], "prepare", CONF_FILE)
-    missing = {"videos", "splits"} - set(archives)
-    if missing:
-        raise KeyError(f"download manifest lacks archive(s) {sorted(missing)}: declare them under download.archives")
-    raw = Path(prepare["raw_dir"])
+    raw = Path(prepare.raw_dir)
     folders = {}
-    for name, inner in (("videos", prepare["videos_folder"]), ("splits", prepare["splits_folder"])):
+    for name, inner in (("videos", prepare.videos_folder), ("splits", prepare.splits_folder)):
         _extract_once(archives[name], raw / name)
         folder = raw / name / inner
         if not folder.is_dir():
@@ -59,17 +60,17 @@ def extract_dataset_archives(archives: dict[str, Any], prepare: dict[str, Any]) 
     return folders
 
 
-def _expected_counts(setting: Any) -> ExpectedCounts | None:
-    if setting == "official":
-        return OFFICIAL_COUNTS
-    if setting is None:
-        return None
-    return ExpectedCounts(classes=setting["classes"], videos=setting["videos"], per_split={int(k): v for k, v in setting["per_split"].items()})
-
-
-def read_split_lists(folders: dict[str, str], prepare: dict[str, Any]) -> pd.DataFrame:
+def read_split_lists(folders: dict[str, str], prepare: PrepareParams) -> pd.DataFrame:
     """The official split lists as one table, validated (official counts on the real dataset)."""
-    return load_split_lists(folders["splits_root"], expected_counts=_expected_counts(prepare.get("expected_counts", "official")))
+    expected = OFFICIAL_COUNTS if prepare.expected_counts == "official" else prepare.expected_counts
+    return load_split_lists(folders["splits_root"], expected_counts=expected)
+
+
+def describe_dataset(split_lists: pd.DataFrame, prepare: PrepareParams) -> dict[str, Any]:
+    """The prepared dataset as models see it (name, class names in label order, frame storage):
+    part of every experiment trained on it."""
+    spec = DatasetSpec(name=prepare.dataset_name, class_names=tuple(class_names(split_lists)), frames=prepare.frames)
+    return spec.model_dump(mode="json")
 
 
 def locate_videos(folders: dict[str, str], split_lists: pd.DataFrame) -> dict[str, pd.DataFrame]:
@@ -79,18 +80,12 @@ def locate_videos(folders: dict[str, str], split_lists: pd.DataFrame) -> dict[st
     return {"video_files": found["found"], "missing_videos": found["missing"], "unlisted_videos": found["unlisted"]}
 
 
-def extract_video_frames(video_files: pd.DataFrame, prepare: dict[str, Any]) -> pd.DataFrame:
+def extract_video_frames(video_files: pd.DataFrame, prepare: PrepareParams) -> pd.DataFrame:
     """Frame store per video (parallel, incremental); bad videos are reported, not fatal."""
-    frames = prepare.get("frames", {})
-    frames_dir = Path(prepare.get("frames_dir", "data/03_primary/frames"))
+    frames_dir = Path(prepare.frames_dir)
     pairs = [(Path(p), frames_dir / f"{v}.frames") for v, p in zip(video_files["video"], video_files["path"])]
-    results = extract_many(
-        pairs,
-        frames.get("width", 256),
-        frames.get("height", 192),
-        workers=frames.get("workers") or None,
-        quality=frames.get("quality", 90),
-    )
+    spec = prepare.frames
+    results = extract_many(pairs, spec.width, spec.height, workers=prepare.workers, quality=spec.quality)
     counts = pd.Series([r.status for r in results]).value_counts().to_dict()
     log.info("frame extraction: %s", counts)
     return pd.DataFrame(
@@ -109,7 +104,7 @@ def data_quality_report(
     missing_videos: pd.DataFrame,
     unlisted_videos: pd.DataFrame,
     frame_index: pd.DataFrame,
-    prepare: dict[str, Any],
+    prepare: PrepareParams,
 ) -> tuple[dict[str, Any], pd.DataFrame]:
     """Failures with reasons, counts per class/split/subset and frame statistics.
 
@@ -132,14 +127,14 @@ def data_quality_report(
             "min": int(ok.min()) if len(ok) else 0,
             "median": float(ok.median()) if len(ok) else 0.0,
             "max": int(ok.max()) if len(ok) else 0,
-            "shorter_than_clip": int((ok < prepare.get("clip_len", 16)).sum()),
+            f"shorter_than_{CLIP_LEN}": int((ok < CLIP_LEN).sum()),
         },
     }
     summary = split_summary(split_lists)
-    limit = prepare.get("max_failed_fraction", 0.01)
+    limit = prepare.max_failed_fraction
     if report["failed_fraction"] > limit:
         # The report is the useful output here: write it before failing so the user can read it.
-        path = Path(prepare.get("report_dir", "data/08_reporting")) / "data_quality.json"
+        path = Path(prepare.report_dir) / "data_quality.json"
         write_bytes_atomic(path, json.dumps(report, indent=2).encode())
         raise DataQualityError(
             f"{len(failures)} of {listed} listed videos are unusable ({report['failed_fraction']:.1%} > "

@@ -2,15 +2,18 @@ from functools import partial, update_wrapper
 
 from kedro.pipeline import Pipeline, node
 
-from ..experiments import SPLITS
+from mict_pipeline.datasets.ucf101 import SPLITS
+
 from .nodes import (
     data_quality_report,
+    describe_dataset,
     extract_dataset_archives,
     extract_video_frames,
     locate_videos,
     read_split_lists,
     split_tables,
 )
+
 
 def split_pipeline(split: int) -> Pipeline:
     """The per-split index tables, under namespace ``split_<n>``."""
@@ -27,6 +30,7 @@ def create_pipeline(**kwargs) -> Pipeline:
         [
             node(extract_dataset_archives, inputs=["archives", "params:prepare"], outputs="dataset_folders", name="extract_dataset_archives"),
             node(read_split_lists, inputs=["dataset_folders", "params:prepare"], outputs="split_lists", name="read_split_lists"),
+            node(describe_dataset, inputs=["split_lists", "params:prepare"], outputs="dataset_spec", name="describe_dataset"),
             node(
                 locate_videos,
                 inputs=["dataset_folders", "split_lists"],

@@ -1,6 +1,8 @@
 from kedro.pipeline import Pipeline, node
 
-from ..experiments import SPLITS, configured_experiments
+from mict_pipeline.datasets.ucf101 import SPLITS
+
+from ..experiments import configured_experiments
 from .nodes import cross_split_report, metrics_input
 
 

@@ -12,7 +12,7 @@ def training(split: int, experiment: str) -> Pipeline:
         [
             node(
                 train,
-                inputs=["train_index", "test_index", "params:experiment", "params:training", "params:num_classes"],
+                inputs=["train_index", "test_index", "dataset_spec", "params:experiment", "params:training"],
                 outputs="train_summary",
                 name="train",
             )
@@ -21,4 +21,6 @@ def training(split: int, experiment: str) -> Pipeline:
 
 
 def create_pipeline(**kwargs) -> Pipeline:
-    return per_split_and_experiment(training, split_inputs=["train_index", "test_index"])
+    return per_split_and_experiment(
+        training, split_inputs=["train_index", "test_index"], shared_inputs=["dataset_spec"], parameters=["params:training"]
+    )

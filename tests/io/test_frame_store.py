@@ -11,8 +11,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mict_pipeline.data import frames as frames_module
-from mict_pipeline.data.frames import (
+from mict_pipeline.io import frame_store as frames_module
+from mict_pipeline.io.frame_store import (
     video_frames,
     FrameStoreError,
     VideoDecodeError,
@@ -23,7 +23,7 @@ from mict_pipeline.data.frames import (
     load_frames,
     store_info,
 )
-from mict_pipeline.data.synthetic import VideoSpec, render_frames, write_video
+from mict_pipeline.datasets.synthetic import VideoSpec, render_frames, write_video
 
 N_FRAMES = 20
 

@@ -1,25 +1,22 @@
-"""extract_archive: ZIP, tar and RAR round trips, refusal of escaping entries, all-or-nothing output."""
+"""extract_archive: ZIP and RAR round trips, refusal of escaping entries and links, all-or-nothing output."""
 
 from __future__ import annotations
 
-import io
 import shutil
-import tarfile
 import zipfile
-from collections import namedtuple
 from pathlib import Path
 
 import pytest
 from rar_fixtures import RarEntry, rar4_stored, rar5_stored
 
-from mict_pipeline.data import download
-from mict_pipeline.data.archives import (
+from mict_pipeline.io import download
+from mict_pipeline.io.archives import (
     SUPPORTED_SUFFIXES,
     ArchiveError,
     UnsafeArchiveError,
     extract_archive,
 )
-from mict_pipeline.data.download import InsufficientSpaceError
+from mict_pipeline.io.download import InsufficientSpaceError
 
 FIXTURES = Path(__file__).parent / "fixtures" / "rar"
 # The two files in rarfile's solid/crc test archives: 512 numbered lines.
@@ -57,60 +54,19 @@ def make_zip(path: Path, entries: dict[str, bytes | None], *, symlinks: dict[str
     return path
 
 
-TarSpec = namedtuple("TarSpec", "name type data linkname", defaults=(tarfile.REGTYPE, b"", ""))
-
-
-def make_tar(path: Path, members: list[TarSpec], mode: str = "w") -> Path:
-    with tarfile.open(path, mode) as tar:  # type: ignore[call-overload]  # mode is a plain str here
-        for spec in members:
-            info = tarfile.TarInfo(spec.name)
-            info.type = spec.type
-            info.linkname = spec.linkname
-            info.size = len(spec.data) if spec.type == tarfile.REGTYPE else 0
-            info.mode = 0o755 if spec.type == tarfile.DIRTYPE else 0o644
-            tar.addfile(info, io.BytesIO(spec.data) if spec.type == tarfile.REGTYPE else None)
-    return path
-
-
 # --- round trips -------------------------------------------------------------------------
 
 
 def test_zip_round_trip_returns_final_paths(tmp_path: Path) -> None:
-    archive = make_zip(
-        tmp_path / "data.zip",
-        {"videos/": None, "empty_dir/": None, **TREE},
-        symlinks={"videos/latest.avi": "Archery/v_Archery_g01_c01.avi"},
-    )
+    archive = make_zip(tmp_path / "data.zip", {"videos/": None, "empty_dir/": None, **TREE})
     dest = tmp_path / "out"
 
     extracted = extract_archive(archive, dest, progress=False)
 
-    assert extracted == [dest / name for name in TREE] + [dest / "videos/latest.avi"]
-    assert files_under(dest) == {**TREE, "videos/latest.avi": TREE["videos/Archery/v_Archery_g01_c01.avi"]}
-    assert (dest / "videos/latest.avi").is_symlink()
+    assert extracted == [dest / name for name in TREE]
+    assert files_under(dest) == TREE
     assert (dest / "empty_dir").is_dir()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["data.zip", "out"]
-
-
-@pytest.mark.parametrize(
-    ("suffix", "mode"),
-    [(".tar", "w"), (".tar.gz", "w:gz"), (".tgz", "w:gz"), (".tar.bz2", "w:bz2"), (".tar.xz", "w:xz")],
-)
-def test_tar_round_trip(tmp_path: Path, suffix: str, mode: str) -> None:
-    members = [TarSpec("./", tarfile.DIRTYPE), TarSpec("videos", tarfile.DIRTYPE)]
-    members += [TarSpec(name, data=data) for name, data in TREE.items()]
-    archery = "videos/Archery/v_Archery_g01_c01.avi"
-    members.append(TarSpec("videos/latest.avi", tarfile.SYMTYPE, linkname="Archery/v_Archery_g01_c01.avi"))
-    members.append(TarSpec("videos/copy.avi", tarfile.LNKTYPE, linkname=archery))
-    archive = make_tar(tmp_path / f"data{suffix}", members, mode)
-    dest = tmp_path / "out"
-
-    extracted = extract_archive(archive, dest, progress=False)
-
-    links = ["videos/latest.avi", "videos/copy.avi"]
-    assert extracted == [dest / name for name in [*TREE, *links]]
-    assert files_under(dest) == {**TREE, **{link: TREE[archery] for link in links}}
-    assert (dest / "videos/latest.avi").is_symlink()
 
 
 def test_existing_destination_is_replaced_as_a_whole(tmp_path: Path) -> None:
@@ -178,54 +134,11 @@ def test_zip_escaping_name_is_refused_before_writing(tmp_path: Path, name: str) 
     assert_nothing_written(tmp_path, archive)
 
 
-@pytest.mark.parametrize("name", ESCAPING_NAMES)
-def test_tar_escaping_name_is_refused_before_writing(tmp_path: Path, name: str) -> None:
-    archive = make_tar(tmp_path / "evil.tar", [TarSpec("fine.txt", data=b"fine"), TarSpec(name, data=b"evil")])
+@pytest.mark.parametrize("target", ["../../etc/passwd", "Archery/v_Archery_g01_c01.avi"])
+def test_zip_links_are_refused_wherever_they_point(tmp_path: Path, target: str) -> None:
+    archive = make_zip(tmp_path / "evil.zip", {"fine.txt": b"fine"}, symlinks={"passwd": target})
 
-    with pytest.raises(UnsafeArchiveError, match=r"evil\.tar") as caught:
-        extract_archive(archive, tmp_path / "out", progress=False)
-
-    assert repr(name) in str(caught.value)
-    assert_nothing_written(tmp_path, archive)
-
-
-@pytest.mark.parametrize(
-    ("members", "bad_entry"),
-    [
-        ([TarSpec("up", tarfile.SYMTYPE, linkname="..")], "up"),
-        ([TarSpec("etc", tarfile.SYMTYPE, linkname="/etc")], "etc"),
-        ([TarSpec("a/deep", tarfile.SYMTYPE, linkname="../../outside")], "a/deep"),
-        # Harmless link, but a file written through it could land anywhere it points.
-        ([TarSpec("here", tarfile.SYMTYPE, linkname="."), TarSpec("here/x.txt", data=b"x")], "here/x.txt"),
-        # Each link stays inside on its own; following one through the other climbs out.
-        (
-            [
-                TarSpec("sub", tarfile.DIRTYPE),
-                TarSpec("sub/up", tarfile.SYMTYPE, linkname=".."),
-                TarSpec("esc", tarfile.SYMTYPE, linkname="sub/up/.."),
-            ],
-            "esc",
-        ),
-        ([TarSpec("hard", tarfile.LNKTYPE, linkname="../outside.txt")], "hard"),
-        ([TarSpec("fifo", tarfile.FIFOTYPE)], "fifo"),
-    ],
-)
-def test_tar_links_and_special_files_that_could_escape_are_refused(
-    tmp_path: Path, members: list[TarSpec], bad_entry: str
-) -> None:
-    archive = make_tar(tmp_path / "evil.tar", [TarSpec("fine.txt", data=b"fine"), *members])
-
-    with pytest.raises(UnsafeArchiveError, match=r"evil\.tar") as caught:
-        extract_archive(archive, tmp_path / "out", progress=False)
-
-    assert repr(bad_entry) in str(caught.value)
-    assert_nothing_written(tmp_path, archive)
-
-
-def test_zip_symlink_pointing_out_is_refused(tmp_path: Path) -> None:
-    archive = make_zip(tmp_path / "evil.zip", {"fine.txt": b"fine"}, symlinks={"passwd": "../../etc/passwd"})
-
-    with pytest.raises(UnsafeArchiveError, match=r"'passwd'.*points outside"):
+    with pytest.raises(UnsafeArchiveError, match=r"evil\.zip: entry 'passwd' is a link; archives with links are refused"):
         extract_archive(archive, tmp_path / "out", progress=False)
 
     assert_nothing_written(tmp_path, archive)
@@ -272,7 +185,7 @@ def test_corrupt_rar_entry_fails_and_leaves_no_half_tree(tmp_path: Path, flavour
     assert_nothing_written(tmp_path, archive)
 
 
-@pytest.mark.parametrize("name", ["junk.rar", "junk.zip", "junk.tar.gz"])
+@pytest.mark.parametrize("name", ["junk.rar", "junk.zip"])
 def test_unreadable_archive_raises_archive_error(tmp_path: Path, name: str) -> None:
     archive = tmp_path / name
     archive.write_bytes(b"this is not an archive at all" * 20)
@@ -293,11 +206,12 @@ def test_not_enough_disk_space_is_reported_before_writing(tmp_path: Path, monkey
     assert_nothing_written(tmp_path, archive)
 
 
-def test_unsupported_type_names_the_file_and_the_supported_types(tmp_path: Path) -> None:
-    archive = tmp_path / "data.7z"
+@pytest.mark.parametrize("name", ["data.7z", "data.tar.gz"])
+def test_unsupported_type_names_the_file_and_the_supported_types(tmp_path: Path, name: str) -> None:
+    archive = tmp_path / name
     archive.write_bytes(b"7z")
 
-    with pytest.raises(ValueError, match=r"data\.7z") as caught:
+    with pytest.raises(ValueError, match=name.replace(".", r"\.")) as caught:
         extract_archive(archive, tmp_path / "out")
 
     assert all(suffix in str(caught.value) for suffix in SUPPORTED_SUFFIXES)

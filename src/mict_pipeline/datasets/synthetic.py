@@ -52,15 +52,10 @@ byte-deterministic for the same frames, and the archives use fixed timestamps an
 so the same seed and options give the same archive checksums with the same OpenCV/FFmpeg build.
 The encoder embeds its FFmpeg version, so the checksums are computed at generation time and
 returned rather than hard-coded.
-
-Command line: ``python -m mict_pipeline.data.synthetic --out DIR [--seed 0] ...`` prints a JSON
-summary with the archive paths and SHA-256 checksums.
 """
 
 from __future__ import annotations
 
-import argparse
-import json
 import math
 import tempfile
 import zipfile
@@ -73,8 +68,8 @@ from typing import Any
 import cv2
 import numpy as np
 
-from mict_pipeline.atomic import atomic_path
-from mict_pipeline.data.download import file_digest
+from mict_pipeline.io.atomic import atomic_path
+from mict_pipeline.io.download import file_digest
 
 WIDTH = 320
 HEIGHT = 240
@@ -401,35 +396,3 @@ def generate_dataset(
         "frames": sum(s.n_frames for s in specs),
         "seed": seed,
     }
-
-
-def _pair(text: str) -> tuple[int, int]:
-    lo, _, hi = text.partition(",")
-    return int(lo), int(hi or lo)
-
-
-def main(argv: Sequence[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(
-        prog="python -m mict_pipeline.data.synthetic",
-        description="Write a synthetic UCF-101-format dataset (video archive and split-list archive).",
-    )
-    parser.add_argument("--out", required=True, type=Path, help="output folder for the two archives")
-    parser.add_argument(
-        "--classes", default=",".join(DEFAULT_CLASSES), help=f"comma-separated subset of {','.join(MOTIONS)}"
-    )
-    parser.add_argument("--groups", type=int, default=N_GROUPS, help="groups per class (15-25)")
-    parser.add_argument("--clips-per-group", type=_pair, default=(1, 2), metavar="MIN,MAX")
-    parser.add_argument("--frames", type=_pair, default=(20, 60), metavar="MIN,MAX")
-    parser.add_argument("--short-frames", type=_pair, default=(8, 15), metavar="MIN,MAX")
-    parser.add_argument("--short-fraction", type=float, default=0.05)
-    parser.add_argument("--seed", type=int, default=0)
-    args = parser.parse_args(argv)
-    summary = generate_dataset(
-        args.out, classes=args.classes.split(","), groups=args.groups, clips_per_group=args.clips_per_group,
-        frames=args.frames, short_frames=args.short_frames, short_fraction=args.short_fraction, seed=args.seed,
-    )
-    print(json.dumps(summary, indent=2))
-
-
-if __name__ == "__main__":
-    main()

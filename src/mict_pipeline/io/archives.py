@@ -1,9 +1,9 @@
-"""Extract ``.rar``, ``.zip`` and tar archives into a folder: checked first, then all or nothing.
+"""Extract ``.rar`` and ``.zip`` archives into a folder: checked first, then all or nothing.
 
 Every entry is checked before anything is written. Names that are absolute or climb out with
-``..``, links that point outside the folder, paths that pass through a link and special files
-(devices, FIFOs) are refused with an :class:`UnsafeArchiveError` naming the entry and the
-archive. Extraction then fills a temporary folder beside the destination that replaces it
+``..`` and links (symbolic or hard: no dataset archive needs one, and a link can redirect later
+writes outside the folder) are refused with an :class:`UnsafeArchiveError` naming the entry and
+the archive. Extraction then fills a temporary folder beside the destination that replaces it
 only once complete, so an interrupted run leaves no half-extracted tree.
 
 RAR is decoded by the UnRAR library compiled into the ``unrar.cffi`` extension (the
@@ -12,13 +12,11 @@ RAR is decoded by the UnRAR library compiled into the ``unrar.cffi`` extension (
 
 from __future__ import annotations
 
-import lzma
 import os
 import stat
-import tarfile
 import zipfile
 import zlib
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Literal
@@ -26,16 +24,15 @@ from typing import IO, Literal
 from tqdm import tqdm
 from unrar.cffi.unrarlib import FLAGS_RHDF_DIRECTORY, BadRarFile, RarArchive
 
-from mict_pipeline.atomic import atomic_path
-from mict_pipeline.data.download import ensure_free_space
+from mict_pipeline.io.atomic import atomic_path
+from mict_pipeline.io.download import ensure_free_space
 
-SUPPORTED_SUFFIXES = (".rar", ".zip", ".tar", ".tar.gz", ".tgz", ".tar.bz2", ".tar.xz")
+SUPPORTED_SUFFIXES = (".rar", ".zip")
 
-EntryKind = Literal["file", "dir", "symlink", "hardlink", "special"]
+EntryKind = Literal["file", "dir", "link"]
 Layout = Mapping[str, tuple[str, ...]]  # entry name in the archive -> path parts under the destination
 
 _COPY_CHUNK = 1 << 20
-_TAR_ERRORS = (tarfile.TarError, EOFError, zlib.error, lzma.LZMAError)
 _ZIP_ERRORS = (zipfile.BadZipFile, EOFError, zlib.error)
 
 
@@ -52,20 +49,13 @@ class _Entry:
     name: str  # as stored in the archive
     kind: EntryKind
     size: int = 0
-    # Symlink: target relative to the link's folder. Hard link: archive name of the target.
-    # None for a link whose target cannot be read (RAR).
-    link: str | None = None
 
 
-def archive_format(archive: str | os.PathLike) -> Literal["rar", "zip", "tar"]:
+def archive_format(archive: str | os.PathLike) -> Literal["rar", "zip"]:
     """The reader ``archive`` needs, from its file name; :class:`ValueError` for other types."""
-    name = Path(archive).name.lower()
-    if name.endswith(".rar"):
-        return "rar"
-    if name.endswith(".zip"):
-        return "zip"
-    if name.endswith((".tar", ".tar.gz", ".tgz", ".tar.bz2", ".tar.xz")):
-        return "tar"
+    suffix = Path(archive).suffix.lower()
+    if suffix in SUPPORTED_SUFFIXES:
+        return suffix[1:]  # type: ignore[return-value]
     raise ValueError(f"Unsupported archive type: {archive} (supported: {', '.join(SUPPORTED_SUFFIXES)})")
 
 
@@ -76,7 +66,7 @@ def extract_archive(archive: str | os.PathLike, dest: str | os.PathLike, *, prog
     link (not for folders). An existing ``dest`` folder is replaced as a whole, and only
     after extraction succeeded. Raises :class:`UnsafeArchiveError` (before writing anything)
     for entries that would land outside ``dest``, :class:`ArchiveError` for unreadable or
-    corrupt archives, :class:`~mict_pipeline.data.download.InsufficientSpaceError` when the
+    corrupt archives, :class:`~mict_pipeline.io.download.InsufficientSpaceError` when the
     uncompressed content does not fit, and :class:`ValueError` for unsupported types.
     """
     archive, dest = Path(archive), Path(dest)
@@ -98,30 +88,10 @@ def extract_archive(archive: str | os.PathLike, dest: str | os.PathLike, *, prog
 
 def _plan(entries: Sequence[_Entry], archive: Path) -> dict[str, tuple[str, ...]]:
     """Map each entry to its path under the destination, refusing anything that could escape it."""
-    layout = {entry.name: _safe_parts(entry.name, archive, empty_ok=entry.kind == "dir") for entry in entries}
-    links = {layout[entry.name] for entry in entries if entry.kind == "symlink"}
-    files: set[tuple[str, ...]] = set()
     for entry in entries:
-        parts = layout[entry.name]
-        _refuse_path_through_link(parts, links, entry, archive)
-        if entry.kind == "special":
-            raise UnsafeArchiveError(f"{archive}: entry {entry.name!r} is a device, FIFO or other special file")
-        if entry.kind in ("symlink", "hardlink") and entry.link is None:
-            raise UnsafeArchiveError(
-                f"{archive}: entry {entry.name!r} is a link whose target cannot be checked; links are refused"
-            )
-        if entry.kind == "symlink":
-            _check_symlink(parts, entry, links, archive)
-        elif entry.kind == "hardlink":
-            target = tuple(part for part in (entry.link or "").split("/") if part not in ("", "."))
-            # ``files`` holds only checked paths, so this also refuses absolute and '..' targets.
-            if (entry.link or "").startswith("/") or target not in files:
-                raise UnsafeArchiveError(
-                    f"{archive}: hard link {entry.name!r} -> {entry.link!r} must name a file stored before it"
-                )
-        if entry.kind == "file":
-            files.add(parts)
-    return layout
+        if entry.kind == "link":
+            raise UnsafeArchiveError(f"{archive}: entry {entry.name!r} is a link; archives with links are refused")
+    return {entry.name: _safe_parts(entry.name, archive, empty_ok=entry.kind == "dir") for entry in entries}
 
 
 def _safe_parts(name: str, archive: Path, *, empty_ok: bool) -> tuple[str, ...]:
@@ -136,38 +106,6 @@ def _safe_parts(name: str, archive: Path, *, empty_ok: bool) -> tuple[str, ...]:
     return parts
 
 
-def _refuse_path_through_link(
-    parts: tuple[str, ...], links: set[tuple[str, ...]], entry: _Entry, archive: Path
-) -> None:
-    # A link may be harmless on its own and still redirect whatever is written beneath it.
-    for depth in range(1, len(parts)):
-        if parts[:depth] in links:
-            raise UnsafeArchiveError(
-                f"{archive}: entry {entry.name!r} goes through the link {'/'.join(parts[:depth])!r}"
-            )
-
-
-def _check_symlink(parts: tuple[str, ...], entry: _Entry, links: set[tuple[str, ...]], archive: Path) -> None:
-    target = entry.link or ""
-    if target.startswith("/") or not target:
-        raise UnsafeArchiveError(f"{archive}: link {entry.name!r} -> {target!r} must be a relative path")
-    # Resolve by name, as the file system will: parts before the last are real folders (links
-    # are refused as path components), so '..' simply drops the previous part.
-    resolved = list(parts[:-1])
-    components = [part for part in target.split("/") if part not in ("", ".")]
-    for index, component in enumerate(components):
-        if component == "..":
-            if not resolved:
-                raise UnsafeArchiveError(f"{archive}: link {entry.name!r} -> {target!r} points outside the destination")
-            resolved.pop()
-            continue
-        resolved.append(component)
-        if tuple(resolved) in links and index < len(components) - 1:
-            raise UnsafeArchiveError(
-                f"{archive}: link {entry.name!r} -> {target!r} goes through the link {'/'.join(resolved)!r}"
-            )
-
-
 # --- RAR ---------------------------------------------------------------------------------
 
 
@@ -178,7 +116,7 @@ def _list_rar(archive: Path) -> list[_Entry]:
         with RarArchive.open_for_metadata(str(archive)) as rar:
             for header in rar.iterate_headers():
                 if header.headerDataEx.RedirType:  # symlink, junction, hard link or file copy
-                    kind: EntryKind = "symlink"
+                    kind: EntryKind = "link"
                 elif header.Flags & FLAGS_RHDF_DIRECTORY:
                     kind = "dir"
                 else:
@@ -259,7 +197,7 @@ def _zip_kind(info: zipfile.ZipInfo) -> EntryKind:
     if info.is_dir():
         return "dir"
     if stat.S_ISLNK(info.external_attr >> 16):  # Unix mode bits in the high half
-        return "symlink"
+        return "link"
     return "file"
 
 
@@ -268,9 +206,7 @@ def _list_zip(archive: Path) -> list[_Entry]:
         with zipfile.ZipFile(archive) as zf:
             entries = []
             for info in zf.infolist():
-                kind = _zip_kind(info)
-                link = zf.read(info).decode("utf-8", "surrogateescape") if kind == "symlink" else None
-                entries.append(_Entry(info.filename, kind, info.file_size, link))
+                entries.append(_Entry(info.filename, _zip_kind(info), info.file_size))
             return entries
     except _ZIP_ERRORS as exc:
         raise ArchiveError(f"{archive} is not a readable ZIP archive: {exc}") from exc
@@ -281,14 +217,10 @@ def _extract_zip(archive: Path, root: Path, layout: Layout, bar: tqdm) -> None:
         with zipfile.ZipFile(archive) as zf:
             for info in zf.infolist():
                 target = root.joinpath(*layout[info.filename])
-                kind = _zip_kind(info)
-                if kind == "dir":
+                if info.is_dir():
                     target.mkdir(parents=True, exist_ok=True)
                     continue
                 target.parent.mkdir(parents=True, exist_ok=True)
-                if kind == "symlink":
-                    os.symlink(zf.read(info).decode("utf-8", "surrogateescape"), target)
-                    continue
                 with zf.open(info) as source, target.open("wb") as out:
                     _copy(source, out, bar.update)
     except _ZIP_ERRORS as exc:
@@ -301,48 +233,7 @@ def _copy(source: IO[bytes], out: IO[bytes], advance: Callable[[int], object]) -
         advance(len(block))
 
 
-# --- TAR ---------------------------------------------------------------------------------
-
-
-def _tar_kind(member: tarfile.TarInfo) -> EntryKind:
-    if member.isreg():
-        return "file"
-    if member.isdir():
-        return "dir"
-    if member.issym():
-        return "symlink"
-    if member.islnk():
-        return "hardlink"
-    return "special"
-
-
-def _list_tar(archive: Path) -> list[_Entry]:
-    try:
-        with tarfile.open(archive, "r:*") as tar:
-            return [
-                _Entry(m.name, _tar_kind(m), m.size, m.linkname if m.issym() or m.islnk() else None)
-                for m in tar.getmembers()
-            ]
-    except _TAR_ERRORS as exc:
-        raise ArchiveError(f"{archive} is not a readable tar archive: {exc}") from exc
-
-
-def _extract_tar(archive: Path, root: Path, layout: Layout, bar: tqdm) -> None:
-    def counted(members: list[tarfile.TarInfo]) -> Iterator[tarfile.TarInfo]:
-        for member in members:
-            yield member
-            bar.update(member.size if member.isreg() else 0)
-
-    try:
-        with tarfile.open(archive, "r:*") as tar:
-            # The "data" filter repeats the safety checks against the real file system.
-            tar.extractall(root, members=counted(tar.getmembers()), filter="data")
-    except _TAR_ERRORS as exc:
-        raise ArchiveError(f"{archive}: cannot extract: {exc}") from exc
-
-
 _READERS: dict[str, tuple[Callable[[Path], list[_Entry]], Callable[[Path, Path, Layout, tqdm], None]]] = {
     "rar": (_list_rar, _extract_rar),
     "zip": (_list_zip, _extract_zip),
-    "tar": (_list_tar, _extract_tar),
 }

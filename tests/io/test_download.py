@@ -18,8 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from mict_pipeline.data import download
-from mict_pipeline.data.download import (
+from mict_pipeline.io import download
+from mict_pipeline.io.download import (
     ChecksumMismatchError,
     DownloadError,
     InsufficientSpaceError,

@@ -15,11 +15,15 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 import pandas as pd
+from pydantic import NonNegativeInt, PositiveInt
 
-SPLITS = (1, 2, 3)
+from mict_pipeline.config import Params
+
+SPLITS = (1, 2, 3)  # UCF-101's three official train/test splits
 SUBSETS = ("train", "test")
 CLASS_INDEX_FILE = "classInd.txt"
 
@@ -38,21 +42,40 @@ _RESTORE = f"restore the file from {_ZIP}"
 _FIX_LINE = f"correct the line, or restore the file from {_ZIP}"
 
 
+#: UCF-101's classes in ``classInd.txt`` order (label 0 first): what a model trained on UCF-101
+#: predicts, such as an original MiCT-Net-PyTorch checkpoint, which carries no class names.
+CLASS_NAMES: tuple[str, ...] = (
+    "ApplyEyeMakeup", "ApplyLipstick", "Archery", "BabyCrawling", "BalanceBeam", "BandMarching",
+    "BaseballPitch", "Basketball", "BasketballDunk", "BenchPress", "Biking", "Billiards",
+    "BlowDryHair", "BlowingCandles", "BodyWeightSquats", "Bowling", "BoxingPunchingBag",
+    "BoxingSpeedBag", "BreastStroke", "BrushingTeeth", "CleanAndJerk", "CliffDiving",
+    "CricketBowling", "CricketShot", "CuttingInKitchen", "Diving", "Drumming", "Fencing",
+    "FieldHockeyPenalty", "FloorGymnastics", "FrisbeeCatch", "FrontCrawl", "GolfSwing", "Haircut",
+    "Hammering", "HammerThrow", "HandstandPushups", "HandstandWalking", "HeadMassage", "HighJump",
+    "HorseRace", "HorseRiding", "HulaHoop", "IceDancing", "JavelinThrow", "JugglingBalls",
+    "JumpingJack", "JumpRope", "Kayaking", "Knitting", "LongJump", "Lunges", "MilitaryParade",
+    "Mixing", "MoppingFloor", "Nunchucks", "ParallelBars", "PizzaTossing", "PlayingCello",
+    "PlayingDaf", "PlayingDhol", "PlayingFlute", "PlayingGuitar", "PlayingPiano", "PlayingSitar",
+    "PlayingTabla", "PlayingViolin", "PoleVault", "PommelHorse", "PullUps", "Punch", "PushUps",
+    "Rafting", "RockClimbingIndoor", "RopeClimbing", "Rowing", "SalsaSpin", "ShavingBeard",
+    "Shotput", "SkateBoarding", "Skiing", "Skijet", "SkyDiving", "SoccerJuggling", "SoccerPenalty",
+    "StillRings", "SumoWrestling", "Surfing", "Swing", "TableTennisShot", "TaiChi", "TennisSwing",
+    "ThrowDiscus", "TrampolineJumping", "Typing", "UnevenBars", "VolleyballSpiking",
+    "WalkingWithDog", "WallPushups", "WritingOnBoard", "YoYo",
+)
+
+
 class SplitListError(ValueError):
     """A UCF-101 split list is missing, malformed or inconsistent."""
 
 
-@dataclass(frozen=True)
-class ExpectedCounts:
-    """Sizes a set of split lists must have.
+class ExpectedCounts(Params):
+    """Sizes a set of split lists must have; ``per_split`` maps a split number to
+    ``{"train": n, "test": n}``."""
 
-    ``per_split`` maps a split number to ``{"train": n, "test": n}``; the field names match a
-    YAML parameters block, so ``ExpectedCounts(**params)`` builds one.
-    """
-
-    classes: int
-    videos: int
-    per_split: Mapping[int, Mapping[str, int]]
+    classes: PositiveInt
+    videos: PositiveInt
+    per_split: dict[int, dict[Literal["train", "test"], NonNegativeInt]]
 
 
 OFFICIAL_COUNTS = ExpectedCounts(
@@ -391,6 +414,12 @@ def build_split_index(
         },
         "excluded": _sorted(excluded[EXCLUDED_COLUMNS].astype({"reason": "str"}), order),
     }
+
+
+def class_names(splits: pd.DataFrame) -> list[str]:
+    """Class names of a split-list table (:func:`load_split_lists`) in label order."""
+    names = splits.drop_duplicates("label").sort_values("label")
+    return names["class_name"].tolist()
 
 
 def split_summary(splits: pd.DataFrame) -> pd.DataFrame:

@@ -4,7 +4,7 @@ On a GPU machine the loader workers can become the bound of training: decoding 1
 clip is over half of a worker's time (``benchmarks/loader_speed.py``). With ``recipe.decode: device``
 the workers only read: :class:`EncodedClipDataset` returns each clip's distinct frames as their
 JPEG bytes together with the clip's draws (the same frame indices, crop, flip and colour factors
-as :class:`~mict_pipeline.data.clips.ClipDataset` draws for the same seed, epoch and sample), and
+as :class:`~mict_pipeline.clips.dataset.ClipDataset` draws for the same seed, epoch and sample), and
 :func:`collate_encoded` packs a batch into a few tensors (one shared-memory block per tensor, not
 one per frame). :meth:`EncodedBatch.to_clips` then decodes every frame of the batch in one
 ``torchvision.io.decode_jpeg`` call (nvJPEG on CUDA) and augments on the device, giving uint8
@@ -30,8 +30,11 @@ import torch
 import torch.nn.functional as F
 from torchvision.io import ImageReadMode, decode_jpeg
 
-from .clips import ClipConfig, ClipDataset, TrainAugment
-from .frames import FrameStoreInfo, read_encoded_frames
+from mict_pipeline.io.frame_store import FrameStoreInfo, read_encoded_frames
+
+from .config import ClipConfig
+from .dataset import ClipDataset
+from .transforms import TrainAugment
 
 # PIL's convert("L"): ITU-R 601-2 luma in 16-bit fixed point, rounded (exact in float32: sums < 2^24).
 _LUMA_FIXED = (19595.0, 38470.0, 7471.0)

@@ -12,10 +12,10 @@ import pytest
 import torch
 from PIL import Image, ImageEnhance
 
-from mict_pipeline.data.clips import ClipConfig, ClipDataset
-from mict_pipeline.data.device_clips import EncodedBatch, EncodedClipDataset, collate_encoded, jitter_like_pil
-from mict_pipeline.data.frames import extract_frames
-from mict_pipeline.data.synthetic import VideoSpec, render_frames, write_video
+from mict_pipeline.clips import ClipConfig, ClipDataset
+from mict_pipeline.clips.device import EncodedBatch, EncodedClipDataset, collate_encoded, jitter_like_pil
+from mict_pipeline.io.frame_store import extract_frames
+from mict_pipeline.datasets.synthetic import VideoSpec, render_frames, write_video
 
 from frame_stores import store_index
 

@@ -13,29 +13,37 @@ from hypothesis import strategies as st
 from PIL import Image, ImageEnhance
 from torchvision import transforms
 
-from mict_pipeline.data.clips import (
+from mict_pipeline.clips import ClipConfig, ClipDataset
+from mict_pipeline.clips.sampling import test_clip_indices as first_clip_indices
+from mict_pipeline.clips.sampling import train_clip_indices, video_clip_indices
+from mict_pipeline.clips.transforms import (
     CROP_POSITIONS,
     IMAGENET_MEAN,
     IMAGENET_STD,
-    ClipConfig,
-    ClipDataset,
     TrainAugment,
-    augment_train_clip,
+    _Jitter,
     centre_crop,
     crop_box,
     crop_resize,
-    jitter_colour,
     normalize_clips,
-    train_clip_indices,
-    video_clip_indices,
 )
-from mict_pipeline.data.clips import test_clip_indices as first_clip_indices
-from mict_pipeline.data.frames import load_frames
+from mict_pipeline.config import ParameterError
+from mict_pipeline.io.frame_store import load_frames
 
 from frame_stores import store_index
 
 hypothesis_settings = settings(max_examples=60, deadline=None)
 CONFIG = ClipConfig()
+
+
+def jitter_colour(frames: np.ndarray, colour: float, brightness: float, contrast: float) -> np.ndarray:
+    """The training jitter on uint8 (..., H, W, 3) frames, one frame at a time, into a new array."""
+    out = np.array(frames, dtype=np.uint8, order="C", copy=True)
+    height, width = out.shape[-3:-1]
+    jitter = _Jitter(height, width, colour, brightness, contrast)
+    for frame in out.reshape(-1, height, width, 3):
+        jitter(frame)
+    return out
 
 
 def _textured_frames(n: int = 4, seed: int = 0, size: tuple[int, int] = (192, 256)) -> np.ndarray:
@@ -225,7 +233,7 @@ def test_identical_frames_stay_identical() -> None:
     frame = _textured_frames(1)[0]
     clip = np.repeat(frame[None], 16, axis=0)
     for seed in range(10):
-        out = augment_train_clip(clip, CONFIG, np.random.default_rng(seed))
+        out = TrainAugment.draw(CONFIG, np.random.default_rng(seed)).apply(clip, CONFIG.output_size)
         assert out.shape == (16, 160, 160, 3) and out.dtype == np.uint8
         assert (out == out[0]).all()
 
@@ -243,13 +251,6 @@ def test_same_transform_on_every_frame() -> None:
         # Frame by frame gives the same: the draw, not the neighbours, decides each frame.
         for t in (0, 5, 9):
             np.testing.assert_array_equal(augment.apply(clip[t : t + 1], 160)[0], out[t])
-
-
-def test_augment_train_clip_is_the_draw_applied() -> None:
-    clip = _textured_frames(4, seed=2)
-    for seed in range(5):
-        expected = TrainAugment.draw(CONFIG, np.random.default_rng(seed)).apply(clip, 160)
-        np.testing.assert_array_equal(augment_train_clip(clip, CONFIG, np.random.default_rng(seed)), expected)
 
 
 def test_draws_cover_the_recipe() -> None:
@@ -533,10 +534,12 @@ def test_dataset_rejects_bad_input(index: pd.DataFrame) -> None:
 
 
 def test_config_from_params() -> None:
-    config = ClipConfig.from_params({"crop_sizes": [128, 160], "jitter": [0.8, 1.2], "clip_len": 8})
+    config = ClipConfig.model_validate({"crop_sizes": [128, 160], "jitter": [0.8, 1.2], "clip_len": 8})
     assert config.crop_sizes == (128, 160) and config.jitter == (0.8, 1.2) and config.clip_len == 8
-    with pytest.raises(KeyError, match="valid keys"):
-        ClipConfig.from_params({"crop_size": 160})
+    with pytest.raises(ParameterError, match=r"training.clips: unknown key 'crop_size'; valid keys: clip_len, .*crop_sizes"):
+        ClipConfig.model_validate({"crop_size": 160}, where="training.clips")
+    with pytest.raises(ParameterError, match=r"training.clips.crop_sizes.1: Input should be greater than 0 \(got -4\)"):
+        ClipConfig.model_validate({"crop_sizes": [32, -4]}, where="training.clips")
 
 
 def test_dataset_small_config(index: pd.DataFrame) -> None:

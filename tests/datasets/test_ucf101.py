@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mict_pipeline.data.ucf101 import (
+from mict_pipeline.datasets.ucf101 import (
     CLASS_INDEX_FILE,
     EXCLUDED_COLUMNS,
     INDEX_COLUMNS,

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from mict_pipeline.data.frames import extract_frames
-from mict_pipeline.data.synthetic import VideoSpec, render_frames, write_video
+from mict_pipeline.io.frame_store import extract_frames
+from mict_pipeline.datasets.synthetic import VideoSpec, render_frames, write_video
 
 
 def store_index(root: Path, motion: str, lengths: tuple[int, ...], seed: int, first_label: int) -> pd.DataFrame:

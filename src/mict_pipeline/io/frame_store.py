@@ -43,8 +43,10 @@ from typing import BinaryIO, Literal
 import cv2
 import numpy as np
 import simplejpeg
+from pydantic import Field, PositiveInt
 
-from mict_pipeline.atomic import atomic_path
+from mict_pipeline.config import Params
+from mict_pipeline.io.atomic import atomic_path
 
 logger = logging.getLogger(__name__)
 
@@ -63,6 +65,15 @@ class VideoDecodeError(ValueError):
 
 class FrameStoreError(ValueError):
     """A frame store file is missing, truncated or corrupt; the message names the file."""
+
+
+class FrameSpec(Params):
+    """How the frames of every video are stored: resized to ``width`` x ``height`` and JPEG-encoded
+    at ``quality``. The defaults are the original recipe's frames."""
+
+    width: PositiveInt = 256
+    height: PositiveInt = 192
+    quality: int = Field(90, ge=1, le=100)
 
 
 @dataclass(frozen=True)

@@ -7,8 +7,9 @@ zero padding before unpadded 3D convolutions, 5D <-> 4D conversions by splitting
 concatenating per sample, and the classifier applied in a loop over time steps.
 
 It exists to check this project against: the tests import its weights with
-``import_seed_checkpoint`` and compare logits; the speed benchmark uses it as the
-"straightforward implementation" baseline.
+``import_seed_checkpoint`` and compare logits. It is a stand-in written for these tests, not the
+original's own code; ``benchmarks/model_speed.py`` times it only as a stand-in for the original's
+mechanics.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import torch.nn.functional as F
 from torch import nn
 from torchvision.models.resnet import BasicBlock
 
-from .mict_resnet import TEMPORAL_STRIDES
+from mict_pipeline.models.mict_resnet import TEMPORAL_STRIDES
 
 
 def _to_frames(x: torch.Tensor, temporal_stride: int = 1) -> tuple[torch.Tensor, int]:

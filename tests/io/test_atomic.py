@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from mict_pipeline.atomic import atomic_path, write_bytes_atomic
+from mict_pipeline.io.atomic import atomic_path, write_bytes_atomic
 
 
 def test_file_written_whole_with_umask_permissions(tmp_path):

@@ -1,0 +1,182 @@
+"""One checkpoint format for every trained model, and one loader for it and the original's.
+
+A checkpoint is a ``torch.save`` file holding plain data and tensors only::
+
+    {"format": "mict-pipeline checkpoint", "format_version": 1,
+     "experiment": Experiment.describe(),      # what it is and how to use it
+     "model": state_dict,
+     "training": {...}}                        # last.pt only: optimizer, scheduler, history, ...
+
+``best.pt`` and ``last.pt`` share the format; only ``last.pt`` carries the training state, so a
+run can resume from it. Files are always opened with ``torch.load(weights_only=True)``: opening
+a checkpoint never runs code from it, and a file that would need to is refused.
+
+:func:`load_checkpoint` gives the model and its :class:`~mict_pipeline.experiment.Experiment` from
+either file. A checkpoint of the original MiCT-Net-PyTorch (``{'epoch', 'state_dict',
+'optimizer', 'best_pred'}``) loads too when its architecture is named: it was trained on UCF-101,
+so its classes are UCF-101's in classInd order and its preprocessing the original recipe's.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import pickle
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from mict_pipeline.datasets.ucf101 import CLASS_NAMES as UCF101_CLASS_NAMES
+from mict_pipeline.experiment import DatasetSpec, Experiment, ModelOptions
+from mict_pipeline.io.atomic import write_atomic
+from mict_pipeline.models import architecture_family
+from mict_pipeline.models.weights import load_state_into, rename_keys
+
+FORMAT = "mict-pipeline checkpoint"
+FORMAT_VERSION = 1
+LAST, BEST = "last.pt", "best.pt"
+
+
+def run_dir(checkpoint_root: str | os.PathLike, split: int, experiment: str) -> Path:
+    """Where a training run keeps ``last.pt`` and ``best.pt``: ``<root>/split_<n>/<experiment>``."""
+    # split first: each split's outputs are one folder
+    return Path(checkpoint_root) / f"split_{split}" / experiment
+
+
+class CheckpointError(ValueError):
+    """A file cannot be used as a checkpoint; the one-line message names the file, what is wrong and the fix."""
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    """A checkpoint read from ``path``: its experiment, weights and (``last.pt`` only) training state."""
+
+    path: Path
+    experiment: Experiment
+    state_dict: dict[str, torch.Tensor]
+    training: dict[str, Any] | None = None
+
+    def build_model(self) -> nn.Module:
+        """The experiment's model with these weights, in eval mode."""
+        model = self.experiment.build_model(initialise=False)
+        try:
+            load_state_into(model, self.state_dict, f"checkpoint {self.path}")
+        except ValueError as error:
+            raise CheckpointError(str(error)) from None
+        return model.eval()
+
+
+def save_checkpoint(
+    path: str | os.PathLike, model: nn.Module, experiment: Experiment, training: dict[str, Any] | None = None
+) -> Path:
+    """Write ``model``'s weights with ``experiment`` (and the training state, for ``last.pt``).
+
+    Atomic (temporary file, then rename), and the same content gives the same bytes, so a rerun
+    that reproduces the weights leaves a DVC-tracked file unchanged.
+    """
+    payload: dict[str, Any] = {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "experiment": experiment.describe(),
+        "model": model.state_dict(),
+    }
+    if training is not None:
+        payload["training"] = training
+    return write_atomic(path, functools.partial(torch.save, payload))
+
+
+def _load_safely(path: Path) -> Any:
+    """``torch.load(weights_only=True)`` with a one-line :class:`CheckpointError` for every way it fails."""
+    if not path.exists():
+        raise CheckpointError(f"{path}: no such file")
+    if not path.is_file():
+        raise CheckpointError(f"{path}: is a directory, not a checkpoint file")
+    if path.stat().st_size == 0:
+        raise CheckpointError(f"{path}: empty file (0 bytes), not a checkpoint")
+    try:
+        return torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as error:
+        # weights_only refuses anything but tensors and plain data: this file wants to run code.
+        reason = str(error).split("\n\n")[-1].strip().splitlines()[0] if "Unsupported" in str(error) else str(error).splitlines()[0]
+        raise CheckpointError(
+            f"{path}: refused, loading it would run code ({reason}); only weights and plain data are read from checkpoints"
+        ) from None
+    except (RuntimeError, EOFError, zipfile.BadZipFile, ValueError, OSError) as error:
+        with path.open("rb") as f:
+            head = f.read(4)
+        what = "truncated or damaged" if head.startswith(b"PK\x03\x04") else "not a PyTorch checkpoint"
+        raise CheckpointError(f"{path}: {what} ({str(error).splitlines()[0]})") from None
+
+
+def read_checkpoint(path: str | os.PathLike, *, arch: str | None = None, version: str = "v1") -> Checkpoint:
+    """Read a checkpoint of this project (``arch`` not needed) or of the original MiCT-Net-PyTorch
+    (``arch`` names its architecture; ``version`` its temporal strides, v1 or v2).
+
+    Raises :class:`CheckpointError`, naming the file, for a missing, empty, truncated or foreign
+    file, one that would run code when opened, one of a newer format version, and an original
+    checkpoint whose architecture was not named.
+    """
+    path = Path(path)
+    payload = _load_safely(path)
+    if not isinstance(payload, dict):
+        raise CheckpointError(f"{path}: holds a {type(payload).__name__}, not a checkpoint (a dict with weights)")
+    if payload.get("format") == FORMAT:
+        version_found = payload.get("format_version")
+        if not isinstance(version_found, int) or version_found > FORMAT_VERSION:
+            raise CheckpointError(
+                f"{path}: checkpoint format version {version_found!r}, but this mict-pipeline reads versions up to "
+                f"{FORMAT_VERSION}; upgrade mict-pipeline to read it"
+            )
+        try:
+            experiment = Experiment.from_description(payload.get("experiment"), where=f"{path}: experiment")
+        except ValueError as error:
+            raise CheckpointError(str(error)) from None
+        return Checkpoint(path, experiment, payload["model"], payload.get("training"))
+    if "state_dict" in payload:
+        if arch is None:
+            raise CheckpointError(
+                f"{path}: not a mict-pipeline checkpoint; if it is an original MiCT-Net-PyTorch checkpoint, "
+                "name its architecture (--arch mict_resnet18, mict_resnet34, resnet3d_18 or resnet3d_34)"
+            )
+        return _original_checkpoint(path, payload["state_dict"], arch, version)
+    raise CheckpointError(
+        f"{path}: not a mict-pipeline checkpoint (no {FORMAT!r} format tag"
+        f"{', written by an older mict-pipeline: retrain it' if 'model' in payload or 'epoch' in payload else ''})"
+    )
+
+
+def _original_checkpoint(path: Path, state_dict: dict[str, torch.Tensor], arch: str, version: str) -> Checkpoint:
+    family = architecture_family(arch)
+    state_dict = rename_keys(state_dict, family)
+    options: dict[str, Any] = {}
+    if family == "mict":
+        stem = state_dict.get("stem.stem_3d.0.weight")
+        options = {"version": version, "first_kernel_depth": int(stem.shape[2]) if stem is not None else 7}
+    experiment = Experiment(
+        name=path.stem,
+        arch=arch,
+        model=ModelOptions.model_validate(options),
+        dataset=DatasetSpec(name="UCF-101", class_names=UCF101_CLASS_NAMES),
+    )
+    return Checkpoint(path, experiment, state_dict)
+
+
+def load_checkpoint(path: str | os.PathLike, *, arch: str | None = None, version: str = "v1") -> tuple[nn.Module, Experiment]:
+    """The model (eval mode, on the CPU) and its experiment, from ``best.pt``, ``last.pt`` or an
+    original checkpoint with ``arch`` named (see :func:`read_checkpoint`)."""
+    checkpoint = read_checkpoint(path, arch=arch, version=version)
+    return checkpoint.build_model(), checkpoint.experiment
+
+
+def import_seed_checkpoint(path: str | os.PathLike, arch: str, version: str = "v1") -> nn.Module:
+    """The model of an original MiCT-Net-PyTorch checkpoint (``arch`` and ``version`` name what it
+    is), in eval mode; its key names map one to one onto this project's modules."""
+    path = Path(path)
+    payload = _load_safely(path)
+    if not isinstance(payload, dict) or "state_dict" not in payload:
+        raise CheckpointError(f"{path}: not an original MiCT-Net-PyTorch checkpoint (no 'state_dict')")
+    return _original_checkpoint(path, payload["state_dict"], arch, version).build_model()

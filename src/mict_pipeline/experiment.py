@@ -1,0 +1,214 @@
+"""What an experiment is: everything needed to train a model, evaluate it and use it later.
+
+:class:`Experiment` holds the architecture and its options, the training recipe, the clip recipe,
+and the data it was trained on: the dataset's name, its class names in label order and how its
+frames were stored, and the split. It is frozen, validated, and turns into plain data
+(:meth:`Experiment.describe`) that every checkpoint carries, so a trained model can be used with
+nothing else around it. :meth:`Experiment.create` builds one from an ``experiments.<name>`` block
+of the parameters (:class:`ExperimentConfig`), the shared ``training`` block
+(:class:`TrainingParams`) and the prepared dataset (:class:`DatasetSpec`).
+
+No Kedro here: the pipelines are thin adapters over this module.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any, ClassVar, Literal
+
+import torch
+from pydantic import Field, NonNegativeFloat, NonNegativeInt, PositiveFloat, PositiveInt, field_serializer, model_validator
+from torch import nn
+
+from mict_pipeline.clips.config import ClipConfig
+from mict_pipeline.config import Params
+from mict_pipeline.io.frame_store import FrameSpec
+from mict_pipeline.models import ARCHITECTURES, build_model, model_options
+
+
+def resolve_device(device: str) -> torch.device:
+    """``auto`` means CUDA when available, else the CPU."""
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(device)
+
+
+class Recipe(Params):
+    """How a model is trained; the defaults are the original's MiCT-ResNet recipe: SGD with
+    momentum, lr 0.01 divided by 10 after epoch 80 of 120, weight decay 5e-4, batches of 112 clips.
+
+    ``optimizer: adamw`` (``momentum`` unused) is for short from-scratch runs such as the CPU demo,
+    where SGD at the original's learning rate diverges without ImageNet weights.
+    """
+
+    epochs: PositiveInt = 120
+    batch_size: PositiveInt = 112
+    optimizer: Literal["sgd", "adamw"] = "sgd"
+    lr: PositiveFloat = 0.01
+    momentum: NonNegativeFloat = 0.9
+    weight_decay: NonNegativeFloat = 5e-4
+    lr_milestones: tuple[PositiveInt, ...] = (80,)
+    lr_gamma: PositiveFloat = 0.1
+    seed: int = 0
+    # auto: bf16 where the GPU supports it, else fp16 with a grad scaler; always fp32 on the CPU.
+    amp: Literal["auto", "off", "bf16", "fp16"] = "auto"
+    # Where training clips are decoded and augmented: in the loader workers, or on the training
+    # device (nvJPEG on a GPU), the workers only reading (mict_pipeline.clips.device).
+    decode: Literal["worker", "device"] = "worker"
+    # How a run is executed rather than what it trains (EXECUTION): a run may resume with others.
+    workers: NonNegativeInt = 4
+    prefetch_factor: PositiveInt = 4  # batches each worker prepares ahead
+    eval_batch_size: PositiveInt = 32
+    channels_last: bool = True  # on GPU only
+    compile: bool = False
+    device: str = "auto"
+
+    #: Fields that change how a run executes, not the model it ends with (on one machine).
+    EXECUTION: ClassVar[tuple[str, ...]] = ("workers", "prefetch_factor", "eval_batch_size", "channels_last", "compile", "device")
+
+    def make_optimizer(self, parameters: Iterable[nn.Parameter]) -> torch.optim.Optimizer:
+        if self.optimizer == "adamw":
+            return torch.optim.AdamW(parameters, lr=self.lr, weight_decay=self.weight_decay)
+        return torch.optim.SGD(parameters, lr=self.lr, momentum=self.momentum, weight_decay=self.weight_decay)
+
+    def resolve_device(self) -> torch.device:
+        return resolve_device(self.device)
+
+    def autocast_dtype(self, device: torch.device) -> torch.dtype | None:
+        """The autocast dtype on ``device``; None = plain fp32 (always on the CPU)."""
+        if device.type != "cuda" or self.amp == "off":
+            return None
+        if self.amp == "auto":
+            return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+        return {"bf16": torch.bfloat16, "fp16": torch.float16}[self.amp]
+
+
+class ModelOptions(Params):
+    """Options of :func:`mict_pipeline.models.build_model`; each architecture takes a subset
+    (``version`` and ``first_kernel_depth`` are MiCT's)."""
+
+    version: Literal["v1", "v2"] = "v1"
+    first_kernel_depth: Literal[3, 5, 7] = 7
+    dropout: float = Field(0.5, ge=0.0, lt=1.0)
+    width: PositiveInt = 64
+    zero_init_residual: bool = False
+    # True: torchvision's ImageNet weights (downloaded, hash-checked); a path: a ResNet state_dict.
+    pretrained: bool | str = False
+
+    def for_arch(self, arch: str, *, initialise: bool = True) -> dict[str, Any]:
+        """The builder keyword arguments of ``arch``; without ``initialise``, no ImageNet weights
+        (for weights that come from a checkpoint)."""
+        options = {name: getattr(self, name) for name in model_options(arch)}
+        if not initialise:
+            options["pretrained"] = False
+        return options
+
+
+def _check_options(arch: str, model: ModelOptions) -> None:
+    foreign = sorted(model.model_fields_set - set(model_options(arch)))
+    if foreign:
+        raise ValueError(f"model option {', '.join(foreign)} does not apply to {arch}; its options: {', '.join(model_options(arch))}")
+
+
+class ExperimentConfig(Params):
+    """An ``experiments.<name>`` block: the architecture with its options, and the recipe and clip
+    settings that differ from the shared ``training`` block."""
+
+    arch: Literal[tuple(ARCHITECTURES)]  # type: ignore[valid-type]
+    model: ModelOptions = ModelOptions()
+    recipe: Recipe = Recipe()
+    clips: ClipConfig = ClipConfig()
+
+    @model_validator(mode="after")
+    def _options_fit_the_arch(self) -> ExperimentConfig:
+        _check_options(self.arch, self.model)
+        return self
+
+
+class TrainingParams(Params):
+    """The ``training`` block: where runs keep their checkpoints and logs, and the recipe and clip
+    settings every experiment starts from."""
+
+    checkpoint_dir: str  # <checkpoint_dir>/split_<n>/<experiment>/{last.pt,best.pt}
+    log_dir: str  # DVCLive metrics: <log_dir>/split_<n>/<experiment>/
+    defaults: Recipe = Recipe()
+    clips: ClipConfig = ClipConfig()
+
+
+class DatasetSpec(Params):
+    """A prepared dataset as a model sees it: its name, class names in label order and frame storage."""
+
+    name: str
+    class_names: tuple[str, ...] = Field(min_length=1)
+    frames: FrameSpec = FrameSpec()
+
+
+class Experiment(Params):
+    """Everything needed to train, evaluate and later use one model (see the module docstring)."""
+
+    name: str
+    arch: Literal[tuple(ARCHITECTURES)]  # type: ignore[valid-type]
+    model: ModelOptions = ModelOptions()
+    recipe: Recipe = Recipe()
+    clips: ClipConfig = ClipConfig()
+    dataset: DatasetSpec
+    split: PositiveInt | None = None  # None: not trained here (an imported checkpoint)
+
+    @model_validator(mode="after")
+    def _options_fit_the_arch(self) -> Experiment:
+        _check_options(self.arch, self.model)
+        return self
+
+    @field_serializer("model")
+    def _arch_options_only(self, model: ModelOptions) -> dict[str, Any]:
+        return {name: getattr(model, name) for name in model_options(self.arch)}
+
+    @classmethod
+    def create(
+        cls, name: str, config: ExperimentConfig, training: TrainingParams, dataset: DatasetSpec, split: int | None
+    ) -> Experiment:
+        """Experiment ``name`` of the parameters: the experiment's recipe and clip keys override the
+        shared ``training`` block key by key."""
+        return cls(
+            name=name,
+            arch=config.arch,
+            model=config.model,
+            recipe=training.defaults.updated(config.recipe),
+            clips=training.clips.updated(config.clips),
+            dataset=dataset,
+            split=split,
+        )
+
+    @property
+    def num_classes(self) -> int:
+        return len(self.dataset.class_names)
+
+    def build_model(self, *, initialise: bool = True) -> nn.Module:
+        """The untrained model; ``initialise=False`` skips ImageNet weights (weights come from a checkpoint)."""
+        return build_model(self.arch, self.num_classes, **self.model.for_arch(self.arch, initialise=initialise))
+
+    def describe(self) -> dict[str, Any]:
+        """Plain data (dicts, lists, strings, numbers): what checkpoints store, and what
+        :meth:`from_description` reads back."""
+        return self.model_dump(mode="json")
+
+    @classmethod
+    def from_description(cls, description: Any, where: str = "experiment") -> Experiment:
+        return cls.model_validate(description, where=where)
+
+    def differences(self, other: Experiment) -> list[str]:
+        """``key: this -> other`` for every setting that changes the trained model (everything but
+        :data:`Recipe.EXECUTION`)."""
+        ignore = {"recipe": set(Recipe.EXECUTION)}
+        return _differences(self.describe(), other.describe(), "", ignore)
+
+
+def _differences(a: Any, b: Any, path: str, ignore: dict[str, set[str]]) -> list[str]:
+    if isinstance(a, dict) and isinstance(b, dict):
+        found = []
+        for key in sorted(set(a) | set(b)):
+            if key in ignore.get(path, ()):
+                continue
+            found += _differences(a.get(key), b.get(key), f"{path}.{key}" if path else key, ignore)
+        return found
+    return [] if a == b else [f"{path}: {a!r} -> {b!r}"]

@@ -1,0 +1,1 @@
+"""Files: atomic writes, verified downloads, safe archive extraction and the per-video frame store (no Kedro)."""
