@@ -25,8 +25,9 @@ demo: install
 	$(BIN)/kedro run --env $(KEDRO_ENV) --pipeline synthetic
 	$(BIN)/kedro run --env $(KEDRO_ENV)
 
+# One pytest worker per core; the tests of the shared, once-reproduced demo project run on one of them.
 test: install
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n auto --dist loadgroup
 
 bench-models: install
 	$(BIN)/python benchmarks/model_speed.py

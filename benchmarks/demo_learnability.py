@@ -6,7 +6,7 @@ prepare pipelines with `--env demo`, first) with the training clip recipe, and p
 3D-ResNet-18 it trains a small 4-layer 3D CNN, a check that the classes are learnable at all.
 Clips are loaded in the main process; on a GPU a run of 20 epochs takes seconds.
 
-Usage: python benchmarks/demo_learnability.py [--models c3d,mict_resnet18,r3d_18] [--size 32]
+Usage: python benchmarks/demo_learnability.py [--models c3d,mict_resnet18,resnet3d_18] [--size 32]
        [--epochs 20] [--milestone 0] [--optimizer adamw|sgd] [--lr 0.001] [--clip-grad 1.0]
        [--zero-init] [--jitter 0.5 1.5] [--mode train|clip]
 """
@@ -20,9 +20,9 @@ import pandas as pd
 import torch
 from torch import nn
 
-from mict_pipeline.data.clips import ClipConfig, ClipDataset, normalize_clips
+from mict_pipeline.clips import ClipConfig, ClipDataset, normalize_clips
 from mict_pipeline.models import build_model
-from mict_pipeline.training import Recipe
+from mict_pipeline.experiment import Recipe
 
 
 class SmallC3D(nn.Module):
@@ -84,7 +84,7 @@ def probe(name: str, args: argparse.Namespace, device: str) -> list[tuple]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--models", default="c3d,mict_resnet18,r3d_18")
+    parser.add_argument("--models", default="c3d,mict_resnet18,resnet3d_18")
     parser.add_argument("--size", type=int, default=32)
     parser.add_argument("--crop-sizes", type=int, nargs="+", default=[32, 36, 40, 44, 48])
     parser.add_argument("--epochs", type=int, default=20)

@@ -22,8 +22,8 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from mict_pipeline.data.frames import extract_many
-from mict_pipeline.data.synthetic import MOTIONS, VideoSpec, render_frames, write_video
+from mict_pipeline.datasets.synthetic import MOTIONS, VideoSpec, render_frames, write_video
+from mict_pipeline.io.frame_store import extract_many
 
 UCF101_FRAMES = 2_500_000  # about 2.5 million frames (13,320 videos, ~7 s each at 25 fps)
 

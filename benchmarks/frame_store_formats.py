@@ -8,8 +8,8 @@ offset index; reads are 60 random 16-frame clips. Usage: python benchmarks/frame
 import os, tempfile, time
 from pathlib import Path
 import cv2, numpy as np
-from mict_pipeline.data import synthetic as S
-from mict_pipeline.data.frames import extract_frames, load_frames
+from mict_pipeline.datasets import synthetic as S
+from mict_pipeline.io.frame_store import extract_frames, load_frames
 
 cv2.setNumThreads(1)
 out = Path(tempfile.mkdtemp(prefix="frame_store_formats_"))

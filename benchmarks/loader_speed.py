@@ -46,10 +46,12 @@ import torchvision
 from PIL import Image, ImageEnhance
 from torchvision import transforms
 
-from mict_pipeline.data import clips as C
-from mict_pipeline.data.device_clips import EncodedClipDataset, collate_encoded
-from mict_pipeline.data.frames import extract_frames, load_frames
-from mict_pipeline.data.synthetic import MOTIONS, VideoSpec, render_frames, write_video
+from mict_pipeline.clips import ClipConfig, ClipDataset, normalize_clips
+from mict_pipeline.clips.device import EncodedClipDataset, collate_encoded
+from mict_pipeline.clips.sampling import train_clip_indices
+from mict_pipeline.clips.transforms import IMAGENET_MEAN, IMAGENET_STD, TrainAugment, crop_resize
+from mict_pipeline.datasets.synthetic import MOTIONS, VideoSpec, render_frames, write_video
+from mict_pipeline.io.frame_store import extract_frames, load_frames
 
 CLIP_LEN = 16
 CROP_SIZE = 160
@@ -120,7 +122,7 @@ class OriginalTrainClips:
         self.videos = [[str(Path(d) / f"frame-{i + 1:04d}.jpg") for i in range(n)]
                        for d, n in zip(index["jpeg_dir"], index["n_frames"], strict=True)]
         self.labels = index["label"].tolist()
-        self.transform = transforms.Compose([transforms.ToTensor(), transforms.Normalize(C.IMAGENET_MEAN, C.IMAGENET_STD)])
+        self.transform = transforms.Compose([transforms.ToTensor(), transforms.Normalize(IMAGENET_MEAN, IMAGENET_STD)])
         self.seed, self.epoch = seed, 0
 
     def __len__(self) -> int:
@@ -178,12 +180,12 @@ def _cpu() -> str:
 # ----------------------------------------------------------------------------------------------
 
 
-def _run_ours(dataset: C.ClipDataset, ids: list[int], normalize: bool = True) -> float:
+def _run_ours(dataset: ClipDataset, ids: list[int], normalize: bool = True) -> float:
     t0 = time.perf_counter()
     for i in ids:
         clip, _ = dataset[i]
         if normalize:
-            C.normalize_clips(clip[None])
+            normalize_clips(clip[None])
     return time.perf_counter() - t0
 
 
@@ -202,7 +204,7 @@ def _run_original(dataset: OriginalTrainClips, ids: list[int]) -> float:
     return time.perf_counter() - t0
 
 
-def _run_decode_only(dataset: C.ClipDataset, ids: list[int]) -> float:
+def _run_decode_only(dataset: ClipDataset, ids: list[int]) -> float:
     """Ours without augmentation: the clip's draws, then read + decode of its distinct frames."""
     t0 = time.perf_counter()
     for i in ids:
@@ -227,7 +229,7 @@ def throughput(index: pd.DataFrame, n_clips: int, rounds: int, seed: int) -> dic
     worker's share under ``recipe.decode: device`` (decoding and augmentation move to the device,
     so it is not the same work and not a loader-to-loader ratio).
     """
-    ours, original = C.ClipDataset(index, "train", seed=seed), OriginalTrainClips(index, seed=seed)
+    ours, original = ClipDataset(index, "train", seed=seed), OriginalTrainClips(index, seed=seed)
     encoded = EncodedClipDataset(index, seed=seed)
     sides = {
         "ours": lambda ids: _run_ours(ours, ids),
@@ -272,7 +274,7 @@ def stage_breakdown(index: pd.DataFrame, n_clips: int, seed: int) -> dict:
     frame); to split it, crop + resize + flip alone is timed again on the same frames
     (``of_which_crop_resize_flip``, not counted in the total) and ``of_which_colour_jitter`` is the rest.
     """
-    config = C.ClipConfig()
+    config = ClipConfig()
     paths, lengths = index["frame_store"].tolist(), index["n_frames"].tolist()
     stages = dict.fromkeys(["sample", "read_decode", "augment", "normalize"], 0.0)
     crop_only = 0.0
@@ -281,8 +283,8 @@ def stage_breakdown(index: pd.DataFrame, n_clips: int, seed: int) -> dict:
         i = j % len(index)
         t0 = clock()
         rng = np.random.default_rng([seed, 0, i])
-        indices = C.train_clip_indices(lengths[i], config.clip_len, rng, config.max_temporal_stride)
-        augment = C.TrainAugment.draw(config, rng)
+        indices = train_clip_indices(lengths[i], config.clip_len, rng, config.max_temporal_stride)
+        augment = TrainAugment.draw(config, rng)
         unique, inverse = np.unique(indices, return_inverse=True)
         t1 = clock()
         frames = load_frames(paths[i], unique)
@@ -291,9 +293,9 @@ def stage_breakdown(index: pd.DataFrame, n_clips: int, seed: int) -> dict:
         if len(unique) < len(indices):
             clip = clip[inverse]
         t3 = clock()
-        C.normalize_clips(torch.from_numpy(clip)[None])
+        normalize_clips(torch.from_numpy(clip)[None])
         t4 = clock()
-        C.crop_resize(frames, augment.box(frames.shape[2], frames.shape[1]), config.output_size, augment.flip)
+        crop_resize(frames, augment.box(frames.shape[2], frames.shape[1]), config.output_size, augment.flip)
         crop_only += clock() - t4
         for key, dt in zip(stages, (t1 - t0, t2 - t1, t3 - t2, t4 - t3), strict=True):
             stages[key] += dt
@@ -320,7 +322,7 @@ def augmentation_floor(index: pd.DataFrame) -> dict:
     Color + Brightness as the four OpenCV calls the jitter makes now against one 3x3 ``cv2.transform``.
     """
     frames = load_frames(index["frame_store"][0], np.arange(CLIP_LEN) % int(index["n_frames"][0]))
-    size = C.ClipConfig().output_size
+    size = ClipConfig().output_size
     out = np.empty((CLIP_LEN, size, size, 3), np.uint8)
     resize = {}
     for h, w in ((128, 144), (160, 192), (176, 176), (192, 192)):
@@ -359,14 +361,14 @@ def fidelity(index: pd.DataFrame, n_clips: int, seed: int) -> dict:
     Both of our paths: ``worker`` (ClipDataset, OpenCV in the loader worker) and ``device``
     (recipe.decode: device, decoded and augmented by torch; run here on the CPU).
     """
-    config, original = C.ClipConfig(), OriginalTrainClips(index, seed=seed)
-    paths = {"worker": C.ClipDataset(index, "train", seed=seed), "device": EncodedClipDataset(index, seed=seed)}
-    std = torch.tensor(C.IMAGENET_STD).view(3, 1, 1, 1)
+    config, original = ClipConfig(), OriginalTrainClips(index, seed=seed)
+    paths = {"worker": ClipDataset(index, "train", seed=seed), "device": EncodedClipDataset(index, seed=seed)}
+    std = torch.tensor(IMAGENET_STD).view(3, 1, 1, 1)
     worst, total = dict.fromkeys(paths, 0.0), dict.fromkeys(paths, 0.0)
     for i in range(n_clips):
         rng = np.random.default_rng([seed, 0, i])
-        indices = C.train_clip_indices(int(index["n_frames"][i]), config.clip_len, rng, config.max_temporal_stride)
-        augment = C.TrainAugment.draw(config, rng)
+        indices = train_clip_indices(int(index["n_frames"][i]), config.clip_len, rng, config.max_temporal_stride)
+        augment = TrainAugment.draw(config, rng)
         # Ours flips after the crop, the original before: the same clip is the mirrored crop position.
         position = augment.position
         if augment.flip and position != "c":
@@ -378,7 +380,7 @@ def fidelity(index: pd.DataFrame, n_clips: int, seed: int) -> dict:
             clip = dataset[i][0]
             if name == "device":
                 clip = dataset.batch_to_device(collate_encoded([(clip, 0)])[0], torch.device("cpu"))[0]
-            diff = ((C.normalize_clips(clip) - ref) * std * 255).abs()
+            diff = ((normalize_clips(clip) - ref) * std * 255).abs()
             worst[name], total[name] = max(worst[name], diff.max().item()), total[name] + diff.mean().item()
     return {"clips": n_clips, **{name: {"max_abs_diff_levels": worst[name], "mean_abs_diff_levels": total[name] / n_clips}
                                  for name in paths}}

@@ -4,8 +4,8 @@
    each architecture: parameters, FPS and peak memory, plus the FPS ratio MiCT / 3D-ResNet.
 2. This project's MiCT-ResNet-18 against the same weights run the way the original code runs them
    (per-sample split/concatenate 5D <-> 4D conversions, explicit padding, FC loop over time:
-   ``mict_pipeline.models.reference.OriginalMiCTResNet``), at batch 8, 16 x 112 x 112, timed alternately in one
-   process, with the largest output difference.
+   ``tests/reference.py``, a stand-in written for the tests, not the original's own code), at
+   batch 8, 16 x 112 x 112, timed alternately in one process, with the largest output difference.
 
 Usage: python benchmarks/model_speed.py [--device cuda] [--iters 20] [--json out.json]
 """
@@ -16,14 +16,18 @@ import argparse
 import json
 import platform
 import statistics
+import sys
+from pathlib import Path
 
 import torch
 
 from mict_pipeline.models import build_model
 from mict_pipeline.models.layout import to_channels_last
-from mict_pipeline.models.reference import OriginalMiCTResNet
 from mict_pipeline.models.speed import measure_inference, time_forward
 from mict_pipeline.models.weights import load_state_into, rename_keys
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+from reference import OriginalMiCTResNet  # noqa: E402 - the tests' stand-in for the original's mechanics
 
 
 def compare_with_reference(
@@ -67,7 +71,7 @@ def main() -> None:
 
     print(f"torch {torch.__version__}, {platform.processor() or platform.machine()}, device {args.device}")
     results = {}
-    for arch in ("mict_resnet18", "r3d_18"):
+    for arch in ("mict_resnet18", "resnet3d_18"):
         results[arch] = measure_inference(
             arch, device=args.device, warmup=args.warmup, iters=args.iters, amp_dtype=args.amp_dtype,
             channels_last=args.channels_last, compile=args.compile,
@@ -76,9 +80,9 @@ def main() -> None:
     print(f"{'model':<15}{'params':>12}{'latency ms':>12}{'FPS':>10}{'peak MB':>10}  device")
     for arch, r in results.items():
         print(f"{arch:<15}{r['params']:>12,}{r['latency_ms']:>12.1f}{r['fps']:>10.1f}{r['peak_memory_mb']:>10.0f}  {r['device']}")
-    ratio = results["mict_resnet18"]["fps"] / results["r3d_18"]["fps"]
-    print(f"FPS ratio mict_resnet18 / r3d_18: {ratio:.2f}x")
-    report = {"protocol": results, "fps_ratio_mict_over_r3d": ratio}
+    ratio = results["mict_resnet18"]["fps"] / results["resnet3d_18"]["fps"]
+    print(f"FPS ratio mict_resnet18 / resnet3d_18: {ratio:.2f}x")
+    report = {"protocol": results, "fps_ratio_mict_over_resnet3d": ratio}
 
     if not args.skip_reference:
         ref = compare_with_reference(

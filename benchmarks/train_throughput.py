@@ -37,12 +37,12 @@ import torch
 import torchvision
 from torch.utils.data import RandomSampler
 
-from mict_pipeline.data.clips import ClipConfig, ClipDataset
-from mict_pipeline.data.device_clips import EncodedClipDataset
-from mict_pipeline.data.synthetic import MOTIONS
+from mict_pipeline.clips import ClipConfig, ClipDataset, EncodedClipDataset
+from mict_pipeline.datasets.synthetic import MOTIONS
 from mict_pipeline.models import build_model
 from mict_pipeline.models.layout import to_channels_last
-from mict_pipeline.training import Recipe, batch_to_device, train_loader, train_step
+from mict_pipeline.experiment import Recipe
+from mict_pipeline.training import batch_to_device, train_loader, train_step
 
 from loader_speed import make_data  # the same synthetic frame stores as the loader benchmark
 

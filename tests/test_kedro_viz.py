@@ -16,7 +16,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 BROWSERS = ("chromium", "chromium-browser", "google-chrome")
 # Nodes of every pipeline of the default DAG, and a per-split namespace (collapsed by default).
-EXPECTED = ("download_archives", "extract_video_frames", "benchmark_models", "cross_split_report", "split_1")
+EXPECTED = ("download_archives", "extract_video_frames", "benchmark", "cross_split_report", "split_1")
 
 
 @pytest.fixture(scope="module")

@@ -22,7 +22,8 @@ from __future__ import annotations
 import functools
 import os
 import pickle
-import zipfile
+import re
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -70,13 +71,29 @@ class Checkpoint:
         return model.eval()
 
 
+def _canonical(value: Any) -> Any:
+    """``value`` with every string interned: pickle shares one copy of equal strings only when they
+    are one object, so a state loaded from a checkpoint (fresh strings) would otherwise be written
+    with other bytes than the same state built in memory."""
+    if isinstance(value, str):
+        return sys.intern(value)
+    if isinstance(value, dict):  # dict, OrderedDict, Counter (the scheduler's milestones): same type, same order
+        canonical = type(value)()
+        for key, item in value.items():
+            canonical[_canonical(key)] = _canonical(item)
+        return canonical
+    if isinstance(value, (list, tuple)):
+        return type(value)(_canonical(v) for v in value)
+    return value
+
+
 def save_checkpoint(
     path: str | os.PathLike, model: nn.Module, experiment: Experiment, training: dict[str, Any] | None = None
 ) -> Path:
     """Write ``model``'s weights with ``experiment`` (and the training state, for ``last.pt``).
 
-    Atomic (temporary file, then rename), and the same content gives the same bytes, so a rerun
-    that reproduces the weights leaves a DVC-tracked file unchanged.
+    Atomic (temporary file, then rename), and the same content gives the same bytes, also after a
+    resume, so a rerun that reproduces the weights leaves a DVC-tracked file unchanged.
     """
     payload: dict[str, Any] = {
         "format": FORMAT,
@@ -86,7 +103,7 @@ def save_checkpoint(
     }
     if training is not None:
         payload["training"] = training
-    return write_atomic(path, functools.partial(torch.save, payload))
+    return write_atomic(path, functools.partial(torch.save, _canonical(payload)))
 
 
 def _load_safely(path: Path) -> Any:
@@ -100,16 +117,17 @@ def _load_safely(path: Path) -> Any:
     try:
         return torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as error:
-        # weights_only refuses anything but tensors and plain data: this file wants to run code.
-        reason = str(error).split("\n\n")[-1].strip().splitlines()[0] if "Unsupported" in str(error) else str(error).splitlines()[0]
-        raise CheckpointError(
-            f"{path}: refused, loading it would run code ({reason}); only weights and plain data are read from checkpoints"
-        ) from None
-    except (RuntimeError, EOFError, zipfile.BadZipFile, ValueError, OSError) as error:
+        found = re.search(r"Unsupported global: GLOBAL (\S+)", str(error))
+        if found:  # weights_only refuses any global but tensors and plain data: this file wants to run code
+            raise CheckpointError(
+                f"{path}: refused, loading it would run code ({found.group(1)}); only weights and plain data are read from checkpoints"
+            ) from None
+        raise CheckpointError(f"{path}: not a PyTorch checkpoint (unreadable pickle data)") from None
+    except Exception:  # noqa: BLE001 - torch raises many types for a file that is not its format
         with path.open("rb") as f:
-            head = f.read(4)
-        what = "truncated or damaged" if head.startswith(b"PK\x03\x04") else "not a PyTorch checkpoint"
-        raise CheckpointError(f"{path}: {what} ({str(error).splitlines()[0]})") from None
+            zipped = f.read(4) == b"PK\x03\x04"  # torch.save writes a zip archive
+        what = "truncated or damaged (its zip archive cannot be read)" if zipped else "not a PyTorch checkpoint"
+        raise CheckpointError(f"{path}: {what}") from None
 
 
 def read_checkpoint(path: str | os.PathLike, *, arch: str | None = None, version: str = "v1") -> Checkpoint:
@@ -132,9 +150,9 @@ def read_checkpoint(path: str | os.PathLike, *, arch: str | None = None, version
                 f"{FORMAT_VERSION}; upgrade mict-pipeline to read it"
             )
         try:
-            experiment = Experiment.from_description(payload.get("experiment"), where=f"{path}: experiment")
+            experiment = Experiment.from_description(payload.get("experiment"))
         except ValueError as error:
-            raise CheckpointError(str(error)) from None
+            raise CheckpointError(f"{path}: invalid experiment description: {error}") from None
         return Checkpoint(path, experiment, payload["model"], payload.get("training"))
     if "state_dict" in payload:
         if arch is None:

@@ -35,4 +35,7 @@ class ProjectContext(KedroContext):
         except ParameterError as error:
             raise ConfigurationError(f"invalid parameters (environment {self.env!r}): {error}") from None
         if use_session_experiments(parameters.run_experiments):
+            # Build them again, still only the pipelines the run asked for (Kedro imports no others).
+            requested = pipelines._requested_pipelines
             pipelines.configure(f"{self._package_name}.pipeline_registry")
+            pipelines.set_requested(requested)

@@ -87,6 +87,9 @@ def test_resume_after_interruption_gives_identical_weights(tiny_datasets, tmp_pa
         assert torch.equal(value, resumed.state_dict[key]), key
     assert ("exp_avg" in resumed.training["optimizer"]["state"][0]) == (optimizer == "adamw")  # the optimizer asked for
     assert resumed.training["history"] == straight.training["history"]
+    assert resumed.training["scheduler"]["milestones"] == {2: 1}
+    for name in ("best.pt", "last.pt"):  # and the same bytes, so DVC sees the same outputs
+        assert (tmp_path / "straight" / name).read_bytes() == (tmp_path / "resumed" / name).read_bytes(), name
 
 
 def test_resume_refuses_a_checkpoint_of_another_experiment(tiny_datasets, tmp_path):

@@ -28,7 +28,6 @@ import numpy as np
 import pandas as pd
 import torch
 import torch.nn.functional as F
-from torchvision.io import ImageReadMode, decode_jpeg
 
 from mict_pipeline.io.frame_store import FrameStoreInfo, read_encoded_frames
 
@@ -69,6 +68,8 @@ class EncodedBatch:
 
     def to_clips(self, device: torch.device | str) -> torch.Tensor:
         """Decode and augment on ``device``: uint8 (N, T, output_size, output_size, 3) clips."""
+        from torchvision.io import ImageReadMode, decode_jpeg  # torchvision takes seconds to import: only when used
+
         offsets = self.offsets.tolist()
         encoded = [self.data[a:b] for a, b in zip(offsets[:-1], offsets[1:], strict=True)]
         frames = torch.stack(decode_jpeg(encoded, mode=ImageReadMode.RGB, device=device))  # (F, 3, H, W)

@@ -50,6 +50,10 @@ from mict_pipeline.io.atomic import atomic_path
 
 logger = logging.getLogger(__name__)
 
+# FFmpeg's own log lines (e.g. "moov atom not found" for a file that is no video) would come on top of
+# the error naming the file that every unreadable video gets here; set the variable to see them.
+os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")
+
 MAGIC = b"MICTFRM\x00"
 VERSION = 1
 _HEADER = struct.Struct("<8sI4sIIIII")
@@ -96,17 +100,13 @@ class _Index:
 
 @dataclass(frozen=True)
 class ExtractResult:
-    """Outcome of extracting one video in :func:`extract_many`.
-
-    ``declared_frames`` is the frame count the container claims (None when it claims none); a
-    count well above ``frames`` hints at a truncated video, which decodes only up to the damage.
-    """
+    """Outcome of extracting one video in :func:`extract_many`: the same for a store extracted now
+    and one skipped as complete, so a resumed run reports what an uninterrupted one does."""
 
     video: Path
     out: Path
     status: Literal["extracted", "skipped", "failed"]
     frames: int = 0
-    declared_frames: int | None = None
     error: str | None = None
 
 
@@ -179,13 +179,12 @@ def video_frames(video: str | os.PathLike) -> Iterator[np.ndarray]:
         yield from _read_frames(capture, video)
 
 
-def _decode_video(video: Path, options: _Options) -> tuple[list[bytes], int | None]:
-    """Encoded frames of ``video`` and the frame count its container declares (None if it declares none)."""
+def _decode_video(video: Path, options: _Options) -> list[bytes]:
+    """Encoded frames of ``video``."""
     ext, params = options.encoder()
     size = (options.width, options.height)
     payloads: list[bytes] = []
     with _open_video(video) as capture:
-        declared = int(capture.get(cv2.CAP_PROP_FRAME_COUNT))
         for frame in _read_frames(capture, video):
             if frame.shape[1::-1] != size:
                 frame = cv2.resize(frame, size, interpolation=options.interpolation)
@@ -193,7 +192,7 @@ def _decode_video(video: Path, options: _Options) -> tuple[list[bytes], int | No
             if not ok:
                 raise RuntimeError(f"{video}: cv2.imencode failed on frame {len(payloads)}")
             payloads.append(encoded.tobytes())
-    return payloads, (declared if declared > 0 else None)
+    return payloads
 
 
 def _header(options: _Options, n_frames: int, index_crc: int) -> bytes:
@@ -218,10 +217,10 @@ def _write_store(out: Path, payloads: Sequence[bytes], options: _Options) -> Non
             f.write(payload)
 
 
-def _extract(video: Path, out: Path, options: _Options) -> tuple[int, int | None]:
-    payloads, declared = _decode_video(video, options)
+def _extract(video: Path, out: Path, options: _Options) -> int:
+    payloads = _decode_video(video, options)
     _write_store(out, payloads, options)
-    return len(payloads), declared
+    return len(payloads)
 
 
 def extract_frames(
@@ -242,8 +241,7 @@ def extract_frames(
     missing, empty, cannot be opened or yields no frame.
     """
     options = _Options(width, height, image_format, quality, interpolation)
-    frames, _ = _extract(Path(video), Path(out), options)
-    return frames
+    return _extract(Path(video), Path(out), options)
 
 
 def _read_index(f: BinaryIO, path: Path) -> _Index:
@@ -378,12 +376,12 @@ def _decode_into(data: bytes, image_format: ImageFormat, out: np.ndarray) -> boo
 
 def _extract_result(video: Path, out: Path, options: _Options) -> ExtractResult:
     try:
-        frames, declared = _extract(video, out, options)
+        frames = _extract(video, out, options)
     # One bad video must not stop a batch of thousands: every failure becomes a reported result.
     except Exception as e:
         reason = str(e) if isinstance(e, VideoDecodeError) else f"{video}: {type(e).__name__}: {e}"
         return ExtractResult(video, out, "failed", error=reason)
-    return ExtractResult(video, out, "extracted", frames=frames, declared_frames=declared)
+    return ExtractResult(video, out, "extracted", frames=frames)
 
 
 def _existing_info(path: Path) -> FrameStoreInfo | None:

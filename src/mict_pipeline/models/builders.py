@@ -14,10 +14,10 @@ from typing import Any
 
 import torch
 from torch import nn
-from torchvision.models.resnet import BasicBlock
 
+from .blocks import BasicBlock
 from .mict_resnet import FIRST_KERNEL_DEPTHS, TEMPORAL_STRIDES, MiCTResNet
-from .resnet3d import BasicBlock3d, ResNet3d
+from .resnet3d import ResNet3d
 from .weights import IMAGENET_WIDTH, load_imagenet_resnet, transfer_imagenet_weights
 
 _LAYERS = {18: (2, 2, 2, 2), 34: (3, 4, 6, 3)}
@@ -43,7 +43,7 @@ def _zero_init_residual(model: nn.Module) -> None:
     from a shallow network and take off within an epoch. ImageNet weights, loaded after, replace it.
     """
     for module in model.modules():
-        if isinstance(module, (BasicBlock, BasicBlock3d)):
+        if isinstance(module, BasicBlock):
             nn.init.zeros_(module.bn2.weight)
 
 

@@ -11,8 +11,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 from torch import nn
-from torchvision.models.resnet import BasicBlock
-
+from .blocks import BasicBlock
 from .layout import clips_to_frames, frames_to_clips
 
 # Temporal strides of (stem, layer1, layer2, layer3, layer4). v1 reduces 16 frames to 1,

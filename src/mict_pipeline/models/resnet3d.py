@@ -11,28 +11,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-
-def _conv3x3x3(in_planes: int, planes: int, stride: int = 1) -> nn.Conv3d:
-    return nn.Conv3d(in_planes, planes, kernel_size=3, stride=stride, padding=1, bias=False)
-
-
-class BasicBlock3d(nn.Module):
-    """The ResNet basic block in 3D; attribute names match torchvision's 2D block."""
-
-    def __init__(self, in_planes: int, planes: int, stride: int = 1, downsample: nn.Module | None = None) -> None:
-        super().__init__()
-        self.conv1 = _conv3x3x3(in_planes, planes, stride)
-        self.bn1 = nn.BatchNorm3d(planes)
-        self.relu = nn.ReLU(inplace=True)
-        self.conv2 = _conv3x3x3(planes, planes)
-        self.bn2 = nn.BatchNorm3d(planes)
-        self.downsample = downsample
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        identity = x if self.downsample is None else self.downsample(x)
-        out = self.relu(self.bn1(self.conv1(x)))
-        out = self.bn2(self.conv2(out))
-        return self.relu(out + identity)
+from .blocks import BasicBlock
 
 
 def _make_stage(in_planes: int, planes: int, num_blocks: int, stride: int) -> nn.Sequential:
@@ -42,7 +21,7 @@ def _make_stage(in_planes: int, planes: int, num_blocks: int, stride: int) -> nn
             nn.Conv3d(in_planes, planes, kernel_size=1, stride=stride, bias=False), nn.BatchNorm3d(planes)
         )
     return nn.Sequential(
-        BasicBlock3d(in_planes, planes, stride, downsample), *(BasicBlock3d(planes, planes) for _ in range(1, num_blocks))
+        BasicBlock(in_planes, planes, stride, downsample, dims=3), *(BasicBlock(planes, planes, dims=3) for _ in range(1, num_blocks))
     )
 
 

@@ -18,8 +18,9 @@ def model_benchmark(experiment: str) -> Pipeline:
 
 
 def create_pipeline(**kwargs) -> Pipeline:
+    """Every configured experiment's model timed (namespace ``benchmark.<experiment>``), then the loader."""
     models = per_experiment(model_benchmark, inputs=["dataset_spec"], parameters=["params:benchmark"])
-    return models + Pipeline(
+    report = Pipeline(
         [
             node(
                 collect_model_benchmarks,
@@ -34,4 +35,11 @@ def create_pipeline(**kwargs) -> Pipeline:
                 name="benchmark_loader",
             ),
         ]
+    )
+    return Pipeline(
+        models + report,
+        namespace="benchmark",
+        inputs={"dataset_spec", "split_1.train_index"},
+        outputs={"benchmark_report"},
+        parameters={"params:benchmark", "params:training", *(f"params:experiments.{e}" for e in configured_experiments())},
     )

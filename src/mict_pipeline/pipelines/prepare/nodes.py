@@ -93,7 +93,6 @@ def extract_video_frames(video_files: pd.DataFrame, prepare: PrepareParams) -> p
             "video": video_files["video"].to_numpy(),
             "frame_store": [os.fspath(r.out) for r in results],
             "n_frames": [r.frames for r in results],
-            "declared_frames": [r.declared_frames for r in results],
             "error": [r.error for r in results],
         }
     )
