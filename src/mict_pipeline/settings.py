@@ -1,5 +1,7 @@
 """Kedro project settings."""
 
+import warnings
+
 from kedro.config import OmegaConfigLoader
 
 from mict_pipeline.context import ProjectContext
@@ -13,3 +15,8 @@ CONFIG_LOADER_ARGS = {
     # Environments (conf/demo, conf/local) override single keys, not whole top-level blocks.
     "merge_strategy": {"parameters": "soft"},
 }
+
+# The report and benchmark nodes gather the outputs of the per-split and per-experiment namespaces by
+# their full (dotted) names, which is what namespaces are for; Kedro's advice against dots in
+# dataset names is about names chosen by hand.
+warnings.filterwarnings("ignore", message="One or more dataset names contain '.' characters", category=UserWarning)

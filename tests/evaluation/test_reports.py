@@ -11,8 +11,8 @@ import pytest
 
 from mict_pipeline.evaluation import (
     RESULTS_COLUMNS,
+    architecture_name,
     cross_split_metrics,
-    display_name,
     results_markdown,
     results_table,
 )
@@ -115,14 +115,13 @@ BENCHMARK = {
 }
 
 
-def test_display_names():
-    assert display_name("mict_resnet18") == "MiCT-ResNet-18"
-    assert display_name("mict_resnet34") == "MiCT-ResNet-34"
-    assert display_name("resnet3d_18") == "3D-ResNet-18"
-    assert display_name("mict_resnet18_k3") == "MiCT-ResNet-18 (k=3)"
-    assert display_name("mict_resnet34_v2") == "MiCT-ResNet-34 (v2)"
-    assert display_name("mict_resnet18_k5_v2") == "MiCT-ResNet-18 (k=5, v2)"
-    assert display_name("my_model") == "my_model"
+def test_architecture_names():
+    assert architecture_name({"arch": "mict_resnet18", "model": {"version": "v1", "first_kernel_depth": 7}}) == "MiCT-ResNet-18"
+    assert architecture_name({"arch": "mict_resnet34", "model": {}}) == "MiCT-ResNet-34"
+    assert architecture_name({"arch": "resnet3d_18", "model": {"dropout": 0.5, "width": 64}}) == "3D-ResNet-18"
+    assert architecture_name({"arch": "mict_resnet18", "model": {"first_kernel_depth": 3}}) == "MiCT-ResNet-18 (k=3)"
+    assert architecture_name({"arch": "mict_resnet34", "model": {"version": "v2"}}) == "MiCT-ResNet-34 (v2)"
+    assert architecture_name({"arch": "mict_resnet18", "model": {"first_kernel_depth": 5, "version": "v2", "width": 8}}) == "MiCT-ResNet-18 (k=5, v2, width 8)"
 
 
 def test_results_table_with_benchmark():
@@ -133,7 +132,8 @@ def test_results_table_with_benchmark():
             "mict_resnet18_k3": {1: _metrics(0.5, 0.75, 0.55, 0.8)},
         }
     )
-    table = results_table(cross, BENCHMARK, PARAMS, names={"mict_resnet18_k3": "MiCT-ResNet-18 (3x7x7 stem)"})
+    names = {"mict_resnet18": "MiCT-ResNet-18", "resnet3d_18": "3D-ResNet-18", "mict_resnet18_k3": "MiCT-ResNet-18 (3x7x7 stem)"}
+    table = results_table(cross, BENCHMARK, PARAMS, names)
     assert tuple(table.columns) == RESULTS_COLUMNS
     assert table.to_dict("records") == [
         {
@@ -165,11 +165,11 @@ def test_results_table_with_benchmark():
 
 def test_results_table_without_benchmark():
     cross = cross_split_metrics({"mict_resnet18": {1: _metrics(0.6331, 0.8379, 0.7, 0.9)}, "other": {1: _metrics(0.1, 0.2, 0.3, 0.4)}})
-    table = results_table(cross, None, PARAMS)
+    table = results_table(cross, None, PARAMS, {"mict_resnet18": "MiCT-ResNet-18"})
     assert table["Memory"].tolist() == ["–", "–"]
     assert table["FPS"].tolist() == ["–", "–"]
     assert table["Parameters"].tolist() == ["16.05M", "–"]
-    assert table["Architecture"].tolist() == ["MiCT-ResNet-18", "other"]
+    assert table["Architecture"].tolist() == ["MiCT-ResNet-18", "other"]  # unnamed: the experiment's name
     assert table["Top1 / Top5"].tolist() == ["63.3 / 83.8", "10.0 / 20.0"]
 
 
@@ -194,7 +194,7 @@ def test_results_table_round_trips_through_csv(tmp_path):
 
 def test_results_markdown_renders_a_github_table():
     cross = cross_split_metrics({"mict_resnet18": {1: _metrics(0.6331, 0.8379, 0.7, 0.9)}, "resnet3d_18": {1: _metrics(0.618, 0.833, 0.65, 0.88)}})
-    table = results_table(cross, BENCHMARK, PARAMS)
+    table = results_table(cross, BENCHMARK, PARAMS, {"mict_resnet18": "MiCT-ResNet-18", "resnet3d_18": "3D-ResNet-18"})
     text = results_markdown(table, "UCF-101, 3-split mean")
     assert text == (
         "UCF-101, 3-split mean\n"

@@ -68,6 +68,7 @@ from typing import Any
 import cv2
 import numpy as np
 
+from mict_pipeline.datasets.ucf101 import SPLITS
 from mict_pipeline.io.atomic import atomic_path
 from mict_pipeline.io.download import file_digest
 
@@ -76,7 +77,6 @@ HEIGHT = 240
 FPS = 25.0
 FOURCC = "XVID"
 N_GROUPS = 25
-N_SPLITS = 3
 TEST_GROUPS_PER_SPLIT = 7
 VIDEOS_ARCHIVE = "UCF101.zip"
 SPLITS_ARCHIVE = "UCF101TrainTestSplits-RecognitionTask.zip"
@@ -301,7 +301,7 @@ def _check_options(
     if len(set(classes)) != len(classes) or len(classes) < 2:
         raise ValueError(f"need at least two distinct classes, got {list(classes)}")
     # Split 3 tests groups 15-21, so fewer groups would leave it without a test set.
-    first_group_of_last_test = (N_SPLITS - 1) * TEST_GROUPS_PER_SPLIT + 1
+    first_group_of_last_test = (len(SPLITS) - 1) * TEST_GROUPS_PER_SPLIT + 1
     if not first_group_of_last_test <= groups <= N_GROUPS:
         raise ValueError(f"groups must be in [{first_group_of_last_test}, {N_GROUPS}], got {groups}")
     ranges = {"clips_per_group": clips_per_group, "frames": frames, "short_frames": short_frames}
@@ -314,8 +314,8 @@ def _check_options(
 
 def split_test_groups(split: int) -> range:
     """Groups in the test set of official split ``split`` (1-based): 1-7, 8-14, 15-21."""
-    if not 1 <= split <= N_SPLITS:
-        raise ValueError(f"split must be in 1..{N_SPLITS}, got {split}")
+    if split not in SPLITS:
+        raise ValueError(f"split must be one of {SPLITS}, got {split}")
     first = (split - 1) * TEST_GROUPS_PER_SPLIT + 1
     return range(first, first + TEST_GROUPS_PER_SPLIT)
 
@@ -325,7 +325,7 @@ def split_lists(specs: Sequence[VideoSpec]) -> dict[str, str]:
     classes = sorted({s.class_name for s in specs})
     label = {c: i for i, c in enumerate(classes, start=1)}
     lists = {"classInd.txt": "".join(f"{label[c]} {c}\r\n" for c in classes)}
-    for split in range(1, N_SPLITS + 1):
+    for split in SPLITS:
         tests = split_test_groups(split)
         lists[f"trainlist{split:02d}.txt"] = "".join(
             f"{s.relpath} {label[s.class_name]}\r\n" for s in specs if s.group not in tests

@@ -21,18 +21,18 @@ from .metrics import (
     topk_accuracy,
     topk_labels,
 )
-from .reports import RESULTS_COLUMNS, cross_split_metrics, display_name, results_markdown, results_table
+from .reports import RESULTS_COLUMNS, architecture_name, cross_split_metrics, results_markdown, results_table
 
 __all__ = [
     "METRIC_NAMES",
     "PREDICTION_COLUMNS",
     "RESULTS_COLUMNS",
     "TOP_K",
+    "architecture_name",
     "confusion_matrix",
     "confusion_matrix_figure",
     "confusion_matrix_table",
     "cross_split_metrics",
-    "display_name",
     "metrics_from_scores",
     "per_class_accuracy",
     "predictions_table",

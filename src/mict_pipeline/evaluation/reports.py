@@ -108,27 +108,24 @@ def cross_split_metrics(per_split: Mapping[str, Mapping[int | str, Mapping[str, 
 # results table
 # --------------------------------------------------------------------------------------------- #
 
-_FAMILIES = {"mict_resnet": "MiCT-ResNet-", "resnet3d_": "3D-ResNet-", "resnet": "ResNet-"}
+_FAMILIES = {"mict_resnet": "MiCT-ResNet", "resnet3d_": "3D-ResNet"}
+_DEFAULTS = {"version": "v1", "first_kernel_depth": 7, "width": 64}
 
 
-def display_name(experiment: str) -> str:
-    """A readable architecture name for an experiment name.
-
-    ``mict_resnet18`` → ``MiCT-ResNet-18``, ``resnet3d_18`` → ``3D-ResNet-18``, ``mict_resnet18_k3`` →
-    ``MiCT-ResNet-18 (k=3)``, ``mict_resnet34_v2`` → ``MiCT-ResNet-34 (v2)``; a name that does not
-    follow the pattern is returned unchanged.
-    """
-    for prefix, family in _FAMILIES.items():
-        match = re.fullmatch(re.escape(prefix) + r"(\d+)((?:_[A-Za-z0-9.]+)*)", experiment)
-        if match:
-            depth, rest = match.groups()
-            tags = []
-            for tag in rest.split("_")[1:]:
-                kernel = re.fullmatch(r"k(\d+)", tag)
-                tags.append(f"k={kernel.group(1)}" if kernel else tag)
-            name = f"{family}{depth}"
-            return f"{name} ({', '.join(tags)})" if tags else name
-    return experiment
+def architecture_name(experiment: Mapping[str, Any]) -> str:
+    """The architecture of an experiment description (``Experiment.describe()``) as the original's
+    tables name it, with what differs from the paper's MiCT-ResNet: ``MiCT-ResNet-18``,
+    ``3D-ResNet-18``, ``MiCT-ResNet-18 (k=3)``, ``MiCT-ResNet-34 (v2)``, ``MiCT-ResNet-18 (width 8)``."""
+    arch, model = str(experiment["arch"]), experiment.get("model", {})
+    match = re.fullmatch(r"(mict_resnet|resnet3d_)(\d+)", arch)
+    name = f"{_FAMILIES[match.group(1)]}-{match.group(2)}" if match else arch
+    tags = {
+        "first_kernel_depth": f"k={model.get('first_kernel_depth')}",
+        "version": str(model.get("version")),
+        "width": f"width {model.get('width')}",
+    }
+    shown = [tag for key, tag in tags.items() if key in model and model[key] != _DEFAULTS[key]]
+    return f"{name} ({', '.join(shown)})" if shown else name
 
 
 def _millions(count: Any) -> str:
@@ -164,7 +161,7 @@ def results_table(
 
     Columns :data:`RESULTS_COLUMNS`, all strings:
 
-    * ``Architecture``: ``names[experiment]`` or :func:`display_name`;
+    * ``Architecture``: ``names[experiment]`` (e.g. :func:`architecture_name`), else the experiment's name;
     * ``Parameters``: ``params[experiment]`` (else the benchmark's ``params``) in millions, ``"16.05M"``;
     * ``Top1 / Top5``: clip-level cross-split means in percent, ``"63.3 / 83.8"``;
     * ``Video Top1 / Top5``: the same at video level;
@@ -185,7 +182,7 @@ def results_table(
         fps = _number(entry, "fps")
         rows.append(
             {
-                "Architecture": names.get(experiment) or display_name(experiment),
+                "Architecture": names.get(experiment) or experiment,
                 "Parameters": _millions(count),
                 "Top1 / Top5": _pair(metrics, "clip_top1", "clip_top5"),
                 "Video Top1 / Top5": _pair(metrics, "video_top1", "video_top5"),

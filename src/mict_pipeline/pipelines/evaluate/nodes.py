@@ -7,7 +7,7 @@ from typing import Any
 import pandas as pd
 from matplotlib.figure import Figure
 
-from mict_pipeline.evaluation import confusion_matrix_figure, confusion_matrix_table, display_name
+from mict_pipeline.evaluation import architecture_name, confusion_matrix_figure, confusion_matrix_table
 from mict_pipeline.evaluation.evaluate import evaluate_checkpoint
 
 
@@ -18,7 +18,7 @@ def evaluate_experiment(
     checkpoint says what the model is and how its clips are made."""
     evaluation = evaluate_checkpoint(train_summary["best_checkpoint"], test_index)
     experiment, names = evaluation.experiment, list(evaluation.experiment.dataset.class_names)
-    title = f"{display_name(experiment.name)}, split {experiment.split}: video-level confusion"
+    title = f"{architecture_name(experiment.describe())}, split {experiment.split}: video-level confusion"
     return (
         evaluation.metrics,
         evaluation.predictions,
