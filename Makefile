@@ -22,7 +22,7 @@ $(STAMP): pyproject.toml constraints.txt
 
 # The synthetic pipeline writes the archives that the demo's download stage then fetches.
 demo: install
-	$(BIN)/kedro run --env $(KEDRO_ENV) --pipeline synthetic
+	$(BIN)/kedro run --env $(KEDRO_ENV) --pipelines=synthetic
 	$(BIN)/kedro run --env $(KEDRO_ENV)
 
 # One pytest worker per core; the tests of the shared, once-reproduced demo project run on one of them.
