@@ -92,6 +92,13 @@ def test_top_larger_than_the_classes_prints_every_class(demo_repo, videos, capsy
     assert len(rows) == 3 and {row.split()[-1] for row in rows} == set(CLASSES)
 
 
+@pytest.mark.parametrize("top", ["0", "-2", "many"])
+def test_top_must_be_a_positive_number(checkpoints, videos, top, capsys):
+    with pytest.raises(SystemExit) as done:
+        main([str(videos["avi"]), "--checkpoint", str(checkpoints / "best.pt"), "--top", top])
+    assert done.value.code == 2 and "--top" in capsys.readouterr().err
+
+
 def test_original_checkpoint_with_its_architecture(tmp_path, videos):
     torch.manual_seed(0)
     original = OriginalMiCTResNet((2, 2, 2, 2), first_kernel_depth=5)
@@ -111,6 +118,8 @@ def test_project_shortcut_resolves_the_experiment(demo_repo, videos, capsys, mon
     assert main([str(videos["avi"]), "--experiment", "mict_resnet34_v2", "--env", "demo"]) == 2
     error = capsys.readouterr().err
     assert "split_1/mict_resnet34_v2/best.pt: not found; experiments with a best.pt on split 1: mict_resnet18, resnet3d_18" in error
+    assert main([str(videos["avi"]), "--experiment", "r3d_18", "--env", "demo"]) == 2
+    assert "experiment 'r3d_18' is not defined in environment 'demo' (defined: mict_resnet18, resnet3d_18, " in capsys.readouterr().err
 
 
 def _bad_inputs(tmp_path: Path, checkpoint: Path) -> list[tuple[list[str], str]]:

@@ -42,7 +42,7 @@ from mict_pipeline.clips.dataset import ClipDataset
 from mict_pipeline.experiment import Experiment, resolve_device
 from mict_pipeline.io.frame_store import VideoDecodeError, extract_frames
 from mict_pipeline.models import ARCHITECTURES
-from mict_pipeline.project import find_project, load_parameters
+from mict_pipeline.project import active_env, find_project, load_parameters
 from mict_pipeline.training import predict_scores
 
 #: File name suffixes taken as videos when a folder is given.
@@ -141,7 +141,13 @@ def project_checkpoint(experiment: str, split: int, env: str | None, project: Pa
         root = project or find_project()
     except FileNotFoundError as error:
         raise PredictInputError(f"--experiment needs a project: {error}; or give --checkpoint PATH") from None
-    checkpoints = root / load_parameters(root, env)["training"]["checkpoint_dir"]
+    parameters = load_parameters(root, env)
+    if experiment not in parameters["experiments"]:
+        raise PredictInputError(
+            f"experiment {experiment!r} is not defined in environment {active_env(env)!r} "
+            f"(defined: {', '.join(parameters['experiments'])}); or give --checkpoint PATH"
+        )
+    checkpoints = root / parameters["training"]["checkpoint_dir"]
     path = run_dir(checkpoints, split, experiment) / BEST
     if not path.is_file():
         trained = sorted({p.parent.name for p in checkpoints.glob(f"split_{split}/*/{BEST}")})

@@ -296,28 +296,6 @@ def store_info(path: str | os.PathLike) -> FrameStoreInfo:
         return index.info
 
 
-def frame_count(path: str | os.PathLike) -> int:
-    """Number of frames in the store ``path``, without decoding any."""
-    return store_info(path).n_frames
-
-
-def is_complete(path: str | os.PathLike, *, check_frames: bool = False) -> bool:
-    """Whether ``path`` is a complete, uncorrupted frame store.
-
-    By default only the header and index are read (size consistency and index checksum), which is
-    enough to catch interrupted or truncated writes. ``check_frames`` also verifies every frame's
-    checksum, reading the whole file.
-    """
-    try:
-        with _open_store(Path(path)) as (f, index):
-            if check_frames:
-                for frame in range(index.info.n_frames):
-                    _read_frame(f, Path(path), index, frame)
-    except FrameStoreError:
-        return False
-    return True
-
-
 def read_encoded_frames(path: str | os.PathLike, indices: Sequence[int] | np.ndarray) -> tuple[FrameStoreInfo, list[bytes]]:
     """The store's header and the encoded bytes of frames ``indices`` (checksums verified), not decoded.
 
