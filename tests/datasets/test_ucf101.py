@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from mict_pipeline.datasets.ucf101 import (
     CLASS_INDEX_FILE,
+    CLASS_NAMES,
     EXCLUDED_COLUMNS,
     INDEX_COLUMNS,
     OFFICIAL_COUNTS,
@@ -22,6 +23,7 @@ from mict_pipeline.datasets.ucf101 import (
     ExpectedCounts,
     SplitListError,
     build_split_index,
+    class_names,
     find_videos,
     list_file_name,
     load_split_lists,
@@ -120,6 +122,7 @@ def test_official_counts(official: pd.DataFrame) -> None:
     assert classes["label"].tolist() == list(range(101))
     names = classes["class_name"].tolist()
     assert [names[0], names[36], names[100]] == ["ApplyEyeMakeup", "HandstandPushups", "YoYo"]
+    assert class_names(official) == names == list(CLASS_NAMES)  # what an original checkpoint predicts
     assert list(official.columns) == SPLIT_COLUMNS
 
 

@@ -48,7 +48,7 @@ def test_reports(demo_repo):
             assert set(m) == {"per_split", "mean", "std"} and set(m["per_split"]) == {"1", "2", "3"}
             assert 0.0 <= m["mean"] <= 1.0 and m["mean"] == pytest.approx(sum(m["per_split"].values()) / 3)
     markdown = (reporting / "results.md").read_text()
-    assert "| MiCT-ResNet-18 |" in markdown and "| 3D-ResNet-18 |" in markdown
+    assert "| MiCT-ResNet-18 (width 8) |" in markdown and "| 3D-ResNet-18 (width 8) |" in markdown
     assert (reporting / "split_2/mict_resnet18/confusion_matrix.png").stat().st_size > 1000
     predictions = pd.read_csv(demo_repo.path / "data/07_model_output/split_3/resnet3d_18/predictions.csv")
     assert len(predictions) == len(pd.read_csv(demo_repo.path / "data/05_model_input/split_3/test.csv"))
