@@ -1,9 +1,11 @@
-"""`kedro viz build` writes a static site that headless Chromium renders with the pipeline's nodes."""
+"""`kedro viz build` writes a static site with the nodes a session of its environment runs, and
+headless Chromium renders it."""
 
 from __future__ import annotations
 
 import functools
 import http.server
+import json
 import os
 import shutil
 import subprocess
@@ -12,6 +14,11 @@ import threading
 from pathlib import Path
 
 import pytest
+from kedro.framework.project import pipelines
+from kedro.framework.session import KedroSession
+from kedro.framework.startup import bootstrap_project
+
+from mict_pipeline.pipelines import experiments
 
 ROOT = Path(__file__).resolve().parents[1]
 BROWSERS = ("chromium", "chromium-browser", "google-chrome")
@@ -33,8 +40,10 @@ def _chromium(browser: str, *args: str) -> subprocess.CompletedProcess:
     return subprocess.run([browser, *flags, *args], capture_output=True, text=True, timeout=120)
 
 
-def test_static_viz_build_renders_the_dag(browser, tmp_path):
-    project = tmp_path / "project"
+@pytest.fixture(scope="module")
+def viz_site(tmp_path_factory) -> Path:
+    """`KEDRO_ENV=demo kedro viz build` (it has no --env) of a copy of the project: the static site."""
+    project = tmp_path_factory.mktemp("viz") / "project"
     shutil.copytree(ROOT / "conf", project / "conf", ignore=shutil.ignore_patterns("local"))
     (project / "conf" / "local").mkdir()
     (project / "src").mkdir()  # the package is installed; Kedro only checks the folder
@@ -46,8 +55,26 @@ def test_static_viz_build_renders_the_dag(browser, tmp_path):
     assert built.returncode == 0, built.stdout + built.stderr
     site = project / "build"
     assert (site / "index.html").is_file() and (site / "api" / "main").is_file()
+    yield site
+    shutil.rmtree(project.parent, ignore_errors=True)
 
-    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=site)
+
+def test_viz_build_shows_the_pipelines_a_session_of_the_environment_runs(viz_site, monkeypatch):
+    tasks = [n for n in json.loads((viz_site / "api" / "main").read_text())["nodes"] if n["type"] == "task"]
+    shown = {n["full_name"] for n in tasks if "__default__" in n["pipelines"]}
+    project = viz_site.parent
+    # The session hands its experiments to the registry; put back what was there before, at teardown.
+    monkeypatch.setattr(experiments, "_session_experiments", None)
+    bootstrap_project(project)
+    monkeypatch.delenv("KEDRO_ENV", raising=False)
+    with KedroSession.create(project_path=project, env="demo") as session:
+        session.load_context()
+        assert shown == {node.name for node in pipelines["__default__"].nodes}
+    assert "split_2.resnet3d_18.evaluate" in shown
+
+
+def test_static_viz_build_renders_the_dag(browser, viz_site, tmp_path):
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=viz_site)
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     url = f"http://127.0.0.1:{server.server_address[1]}/"

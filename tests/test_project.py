@@ -70,12 +70,15 @@ def _node_names(pipeline) -> set[str]:
 
 def test_pipelines_follow_the_session_however_it_is_made(demo_repo, monkeypatch):
     """`kedro run --env demo` and a notebook's `KedroSession.create(env="demo")` are the same call;
-    `KEDRO_ENV=demo` and `kedro viz run --env demo` (kedro-viz's load_data) are the others. A session
-    of another environment in the same process gets its own pipelines."""
+    `KEDRO_ENV=demo` and `kedro viz run --env demo` (kedro-viz's load_data) are the others
+    (`KEDRO_ENV=demo kedro viz build`: tests/test_kedro_viz.py). A session of another environment in
+    the same process gets its own pipelines."""
     from kedro_viz.integrations.kedro.data_loader import load_data
 
     monkeypatch.chdir(demo_repo.path)
     monkeypatch.delenv("KEDRO_ENV", raising=False)
+    # Sessions hand their experiments to the registry; put back what was there before, at teardown.
+    monkeypatch.setattr(experiments, "_session_experiments", None)
     bootstrap_project(demo_repo.path)
     shapes = {}
     for how, env in [("env", "base"), ("env", "demo"), ("KEDRO_ENV", "demo")]:
@@ -89,7 +92,6 @@ def test_pipelines_follow_the_session_however_it_is_made(demo_repo, monkeypatch)
     assert shapes["env", "demo"] == shapes["KEDRO_ENV", "demo"] == shapes["viz", "demo"]
     assert "split_3.resnet3d_18.train" in shapes["env", "demo"] and "split_3.mict_resnet18_k3.train" not in shapes["env", "demo"]
     assert "split_3.mict_resnet18_k3.train" in shapes["env", "base"]
-    monkeypatch.setattr(experiments, "_session_experiments", None)  # later tests read the environment's files again
 
 
 def test_a_typo_stops_the_run_before_any_node_in_a_few_lines(demo_repo):
