@@ -20,7 +20,9 @@ import pandas as pd
 import torch
 from torch import nn
 
-from mict_pipeline.clips import ClipConfig, ClipDataset, normalize_clips
+from mict_pipeline.clips.config import ClipConfig
+from mict_pipeline.clips.dataset import ClipDataset
+from mict_pipeline.clips.transforms import normalize_clips
 from mict_pipeline.models import build_model
 from mict_pipeline.experiment import Recipe
 

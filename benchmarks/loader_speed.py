@@ -46,7 +46,9 @@ import torchvision
 from PIL import Image, ImageEnhance
 from torchvision import transforms
 
-from mict_pipeline.clips import ClipConfig, ClipDataset, normalize_clips
+from mict_pipeline.clips.config import ClipConfig
+from mict_pipeline.clips.dataset import ClipDataset
+from mict_pipeline.clips.transforms import normalize_clips
 from mict_pipeline.clips.device import EncodedClipDataset, collate_encoded
 from mict_pipeline.clips.sampling import train_clip_indices
 from mict_pipeline.clips.transforms import IMAGENET_MEAN, IMAGENET_STD, TrainAugment, crop_resize

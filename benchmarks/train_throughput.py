@@ -37,7 +37,9 @@ import torch
 import torchvision
 from torch.utils.data import RandomSampler
 
-from mict_pipeline.clips import ClipConfig, ClipDataset, EncodedClipDataset
+from mict_pipeline.clips.config import ClipConfig
+from mict_pipeline.clips.dataset import ClipDataset
+from mict_pipeline.clips.device import EncodedClipDataset
 from mict_pipeline.datasets.synthetic import MOTIONS
 from mict_pipeline.models import build_model
 from mict_pipeline.models.layout import to_channels_last

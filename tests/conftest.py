@@ -50,6 +50,6 @@ def demo_repo(tmp_path_factory: pytest.TempPathFactory) -> DemoRepo:
     repo.run("git", "init", "-q")
     repo.run("git", "add", "-A")
     repo.run("git", "commit", "-q", "-m", "tiny demo project")
-    repo.repro_output = repo.run("dvc", "repro").stdout
+    repo.repro_output = repo.run("dvc", "repro", "conf/demo/dvc.yaml").stdout
     yield repo
     shutil.rmtree(path.parent, ignore_errors=True)

@@ -72,7 +72,7 @@ def copy_project(dest: Path, overlay: dict[str, dict] = TINY) -> Path:
     shutil.rmtree(dest / "conf" / "local")
     (dest / "conf" / "local").mkdir()
     (dest / "conf" / "local" / ".gitkeep").touch()
-    for name in ("pyproject.toml", ".telemetry", ".gitignore", ".dvcignore", "dvc.yaml"):
+    for name in ("pyproject.toml", ".telemetry", ".gitignore", ".dvcignore"):
         shutil.copy(ROOT / name, dest / name)
     # The data layer folders as committed (placeholders only): a DVC out must not be tracked by git.
     tracked = subprocess.run(["git", "ls-files", "data"], cwd=ROOT, capture_output=True, text=True, check=True).stdout.split()
@@ -91,7 +91,7 @@ class DemoRepo:
     """A reproduced project: run commands in it, read its outputs, copy it to change it."""
 
     path: Path
-    repro_output: str = ""  # what the first `dvc repro` printed
+    repro_output: str = ""  # what the first `dvc repro conf/demo/dvc.yaml` printed
 
     def run(self, *args: str, check: bool = True, **env: str) -> subprocess.CompletedProcess:
         done = subprocess.run(args, cwd=self.path, env=project_env(**env), capture_output=True, text=True)
@@ -104,5 +104,10 @@ class DemoRepo:
         shutil.copytree(self.path, dest, symlinks=True)
         return DemoRepo(dest)
 
+    @property
+    def data(self) -> Path:
+        """The demo environment's data root."""
+        return self.path / "data" / "demo"
+
     def model(self, experiment: str, split: int = 1, name: str = "best.pt") -> Path:
-        return self.path / "data" / "06_models" / f"split_{split}" / experiment / name
+        return self.data / "06_models" / f"split_{split}" / experiment / name

@@ -9,14 +9,14 @@ import pytest
 
 from mict_pipeline.config import ParameterError
 from mict_pipeline.experiment import DatasetSpec, Experiment, ExperimentConfig, TrainingParams
-from mict_pipeline.parameters import ProjectParameters
-from mict_pipeline.project import load_parameters
+from mict_pipeline.parameters.project import ProjectParameters
+from mict_pipeline.project import configuration
 
 from demo_project import ROOT, merge
 
 DATASET = DatasetSpec.model_validate({"name": "three", "class_names": ["a", "b", "c"], "frames": {"width": 64, "height": 48}})
 TRAINING = TrainingParams.model_validate(
-    {"checkpoint_dir": "data/06_models", "log_dir": "logs", "defaults": {"lr": 0.02, "workers": 2}, "clips": {"output_size": 32, "crop_sizes": [32, 48]}}
+    {"defaults": {"lr": 0.02, "workers": 2}, "clips": {"output_size": 32, "crop_sizes": [32, 48]}}
 )
 
 
@@ -65,7 +65,7 @@ def test_errors_name_the_key_path_and_the_valid_keys(block, message):
 
 @pytest.mark.parametrize("env", ["base", "demo"])
 def test_every_environment_validates(env):
-    parameters = ProjectParameters.model_validate(load_parameters(ROOT, env))
+    parameters = ProjectParameters.model_validate(configuration(ROOT, env)["parameters"])
     assert set(parameters.run_experiments) <= set(parameters.experiments)
 
 
@@ -81,4 +81,4 @@ def test_every_environment_validates(env):
 )
 def test_a_typo_anywhere_is_named(change, message):
     with pytest.raises(ParameterError, match=message):
-        ProjectParameters.model_validate(merge(load_parameters(ROOT, "base"), change))
+        ProjectParameters.model_validate(merge(configuration(ROOT, "base")["parameters"], change))

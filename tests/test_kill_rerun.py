@@ -167,7 +167,7 @@ def test_killed_frame_extraction_reruns_to_bit_identical_stores(tmp_path):
 
 TRAIN_SCRIPT = """
     import torch
-    from mict_pipeline.clips import ClipDataset
+    from mict_pipeline.clips.dataset import ClipDataset
     from mict_pipeline.training import train
     from conftest import CLIPS, index_table, moving_bar_frames, tiny_experiment
 

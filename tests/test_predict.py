@@ -114,7 +114,7 @@ def test_original_checkpoint_with_its_architecture(tmp_path, videos):
 def test_project_shortcut_resolves_the_experiment(demo_repo, videos, capsys, monkeypatch):
     monkeypatch.chdir(demo_repo.path / "conf")  # anywhere inside the project
     assert main([str(videos["avi"]), "--experiment", "resnet3d_18", "--split", "2", "--env", "demo", "--json"]) == 0
-    assert json.loads(capsys.readouterr().out)["checkpoint"].endswith("data/06_models/split_2/resnet3d_18/best.pt")
+    assert json.loads(capsys.readouterr().out)["checkpoint"].endswith("data/demo/06_models/split_2/resnet3d_18/best.pt")
     assert main([str(videos["avi"]), "--experiment", "mict_resnet34_v2", "--env", "demo"]) == 2
     error = capsys.readouterr().err
     assert "split_1/mict_resnet34_v2/best.pt: not found; experiments with a best.pt on split 1: mict_resnet18, resnet3d_18" in error

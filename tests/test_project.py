@@ -1,35 +1,25 @@
-"""The Kedro project: environments, one parameter reader, pipelines shaped by the session whatever
-made it, validation before anything runs, DVC stage parameters, no telemetry."""
+"""The Kedro project: environments, pipelines shaped by the session whatever made it, validation
+and missing inputs stopping a run before any node, no telemetry."""
 
 from __future__ import annotations
 
-import importlib
-import re
 
 import pytest
 import yaml
-from kedro.config import OmegaConfigLoader
 from kedro.framework.project import pipelines
 from kedro.framework.session import KedroSession
 from kedro.framework.startup import bootstrap_project
 
-from mict_pipeline import settings
 from mict_pipeline.datasets.ucf101 import CLASS_NAMES
 from mict_pipeline.models import build_model
 from mict_pipeline.pipelines import experiments
-from mict_pipeline.project import load_parameters
+from mict_pipeline.project import configuration
 
 from demo_project import ROOT
 
 
-@pytest.mark.parametrize("env", ["base", "demo"])
-def test_the_plain_reader_gives_what_kedro_loads(env):
-    args = {k: v for k, v in settings.CONFIG_LOADER_ARGS.items() if k != "default_run_env"}
-    assert load_parameters(ROOT, env) == OmegaConfigLoader(conf_source=str(ROOT / "conf"), env=env, **args)["parameters"]
-
-
 def test_demo_env_overrides_single_keys_not_whole_blocks():
-    base, demo = load_parameters(ROOT, "base"), load_parameters(ROOT, "demo")
+    base, demo = configuration(ROOT, "base")["parameters"], configuration(ROOT, "demo")["parameters"]
     assert demo["run_experiments"] == ["mict_resnet18", "resnet3d_18"]
     assert set(demo["experiments"]) == set(base["experiments"])  # soft merge keeps the other experiments
     assert demo["experiments"]["mict_resnet18"]["model"] == {
@@ -39,7 +29,7 @@ def test_demo_env_overrides_single_keys_not_whole_blocks():
 
 
 def test_every_configured_experiment_builds_with_its_published_size():
-    params = load_parameters(ROOT, "base")
+    params = configuration(ROOT, "base")["parameters"]
     expected = {
         "mict_resnet18": 16_051_685,
         "resnet3d_18": 33_255_717,
@@ -94,6 +84,34 @@ def test_pipelines_follow_the_session_however_it_is_made(demo_repo, monkeypatch)
     assert "split_3.mict_resnet18_k3.train" in shapes["env", "base"]
 
 
+def test_environments_keep_their_data_apart():
+    roots = {env: configuration(ROOT, env)["globals"]["data_root"] for env in ("base", "demo")}
+    assert roots == {"base": "data", "demo": "data/demo"}
+    catalogs = {env: configuration(ROOT, env)["catalog"] for env in ("base", "demo")}
+    for env, catalog in catalogs.items():
+        paths = [entry.get("filepath") or entry.get("data") for entry in catalog.values() if isinstance(entry, dict)]
+        assert paths and all(str(path).startswith(f"{roots[env]}/") for path in paths), env
+
+
+def test_a_missing_input_stops_the_run_in_one_line_naming_what_makes_it(demo_repo, tmp_path):
+    repo = demo_repo.copy(tmp_path / "project")
+    (repo.data / "05_model_input/split_1/train.csv").unlink()
+    done = repo.run("kedro", "run", "--pipelines=train", "--namespaces=split_1.mict_resnet18", check=False)
+    assert done.returncode == 2 and "Traceback" not in done.stdout + done.stderr
+    assert (
+        "Error: input split_1.train_index (data/demo/05_model_input/split_1/train.csv) is missing: "
+        "make it with `kedro run --env demo --pipelines=prepare` first"
+    ) in done.stderr
+
+
+def test_a_project_error_in_a_node_ends_the_run_in_one_line(demo_repo, tmp_path):
+    repo = demo_repo.copy(tmp_path / "project")
+    done = repo.run("kedro", "run", "--pipelines=train", "--namespaces=split_1.mict_resnet18", "--params=experiments.mict_resnet18.recipe.epochs=2", check=False)
+    errors = [line for line in done.stderr.splitlines() if line.startswith("Error:")]
+    assert done.returncode == 2 and "Traceback" not in done.stdout + done.stderr
+    assert errors == [errors[0]] and "last.pt was written by another experiment than the one asked for (recipe.epochs: 1 -> 2)" in errors[0]
+
+
 def test_a_typo_stops_the_run_before_any_node_in_a_few_lines(demo_repo):
     done = demo_repo.run("kedro", "run", "--pipelines=report", "--params=trainin.defaults.lr=0.5", check=False)
     output = done.stdout + done.stderr
@@ -101,37 +119,6 @@ def test_a_typo_stops_the_run_before_any_node_in_a_few_lines(demo_repo):
     error = [line for line in output.splitlines() if "unknown key" in line]
     assert error and "unknown key 'trainin'; valid keys: run_experiments, experiments, training" in error[0]
     assert len(output.strip().splitlines()) <= 10, output
-
-
-def _parameters_read(pipeline_name: str, parameter_loads: list) -> set[str]:
-    """Top-level parameter keys a pipeline's nodes read, plus ``run_experiments`` where building the
-    pipeline loaded the parameters (it is built once per configured experiment: its shape depends
-    on that key). ``parameter_loads`` records those loads."""
-    parameter_loads.clear()
-    pipeline = importlib.import_module(f"mict_pipeline.pipelines.{pipeline_name}").create_pipeline()
-    read = {name.removeprefix("params:").split(".")[0] for name in pipeline.inputs() if name.startswith("params:")}
-    return read | ({"run_experiments"} if parameter_loads else set())
-
-
-@pytest.mark.parametrize("env", ["base", "demo"])
-def test_dvc_stages_list_exactly_the_parameters_their_pipeline_reads(env, monkeypatch):
-    # A key a stage reads but does not list would not rerun it; one it lists but does not read reruns it for nothing.
-    monkeypatch.setenv("KEDRO_ENV", env)
-    monkeypatch.setattr(experiments, "_session_experiments", None)
-    parameter_loads, load = [], experiments.load_parameters
-    monkeypatch.setattr(experiments, "load_parameters", lambda *a, **k: parameter_loads.append(1) or load(*a, **k))
-    defined = {
-        path.relative_to(ROOT).as_posix(): set(yaml.safe_load(path.read_text()) or {})
-        for path in sorted((ROOT / "conf").glob("*/parameters*.yml"))
-        if path.parent.name in ("base", "demo")
-    }
-    for name, stage in yaml.safe_load((ROOT / "dvc.yaml").read_text())["stages"].items():
-        stage = stage.get("do", stage)
-        read = _parameters_read(re.search(r"--pipelines=(\w+)", stage["cmd"]).group(1), parameter_loads)
-        listed = {file: set(keys) for entry in stage.get("params", []) for file, keys in entry.items()}
-        assert set(listed) <= set(defined), (name, sorted(set(listed) - set(defined)))
-        for file, keys in defined.items():
-            assert listed.get(file, set()) == read & keys, f"dvc.yaml stage {name!r}, {file}: lists {sorted(listed.get(file, []))}, reads {sorted(read & keys)}"
 
 
 def test_telemetry_is_off_by_default():

@@ -42,12 +42,6 @@ FORMAT_VERSION = 1
 LAST, BEST = "last.pt", "best.pt"
 
 
-def run_dir(checkpoint_root: str | os.PathLike, split: int, experiment: str) -> Path:
-    """Where a training run keeps ``last.pt`` and ``best.pt``: ``<root>/split_<n>/<experiment>``."""
-    # split first: each split's outputs are one folder
-    return Path(checkpoint_root) / f"split_{split}" / experiment
-
-
 class CheckpointError(ValueError):
     """A file cannot be used as a checkpoint; the one-line message names the file, what is wrong and the fix."""
 

@@ -17,7 +17,7 @@ from kedro.framework.context import KedroContext
 from kedro.framework.project import pipelines
 
 from mict_pipeline.config import ParameterError
-from mict_pipeline.parameters import ProjectParameters
+from mict_pipeline.parameters.project import ProjectParameters
 from mict_pipeline.pipelines.experiments import use_session_experiments
 
 

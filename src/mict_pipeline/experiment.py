@@ -22,7 +22,7 @@ from torch import nn
 
 from mict_pipeline.clips.config import ClipConfig
 from mict_pipeline.config import Params
-from mict_pipeline.io.frame_store import FrameSpec
+from mict_pipeline.datasets.spec import DatasetSpec
 from mict_pipeline.models import ARCHITECTURES, build_model, model_options
 
 
@@ -126,21 +126,14 @@ class ExperimentConfig(Params):
 
 
 class TrainingParams(Params):
-    """The ``training`` block: where runs keep their checkpoints and logs, and the recipe and clip
-    settings every experiment starts from."""
+    """The ``training`` block: the recipe and clip settings every experiment starts from, and what a
+    run does with a ``last.pt`` of another experiment in its folder: stop, naming what differs
+    (``refuse``), or replace it, training afresh (``restart``: DVC's stages, whose cache keeps the
+    replaced run)."""
 
-    checkpoint_dir: str  # <checkpoint_dir>/split_<n>/<experiment>/{last.pt,best.pt}
-    log_dir: str  # DVCLive metrics: <log_dir>/split_<n>/<experiment>/
+    on_other_experiment: Literal["refuse", "restart"] = "refuse"
     defaults: Recipe = Recipe()
     clips: ClipConfig = ClipConfig()
-
-
-class DatasetSpec(Params):
-    """A prepared dataset as a model sees it: its name, class names in label order and frame storage."""
-
-    name: str
-    class_names: tuple[str, ...] = Field(min_length=1)
-    frames: FrameSpec = FrameSpec()
 
 
 class Experiment(Params):

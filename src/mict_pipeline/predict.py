@@ -37,12 +37,12 @@ import torch
 from torch import nn
 from tqdm import tqdm
 
-from mict_pipeline.checkpoint import BEST, CheckpointError, read_checkpoint, run_dir
+from mict_pipeline.checkpoint import BEST, CheckpointError, read_checkpoint
 from mict_pipeline.clips.dataset import ClipDataset
 from mict_pipeline.experiment import Experiment, resolve_device
 from mict_pipeline.io.frame_store import VideoDecodeError, extract_frames
 from mict_pipeline.models import ARCHITECTURES
-from mict_pipeline.project import active_env, find_project, load_parameters
+from mict_pipeline.project import active_env, catalog_folder, configuration, find_project
 from mict_pipeline.training import predict_scores
 
 #: File name suffixes taken as videos when a folder is given.
@@ -136,21 +136,21 @@ class Classifier:
 
 def project_checkpoint(experiment: str, split: int, env: str | None, project: Path | None = None) -> Path:
     """The ``best.pt`` of ``experiment`` on ``split`` in the project at or above the working directory,
-    where the environment's ``training.checkpoint_dir`` puts it."""
+    where the environment's catalog puts it (``{split}.{experiment}.run_dir``; read with Kedro's
+    config loader, the one use of Kedro here)."""
     try:
         root = project or find_project()
     except FileNotFoundError as error:
         raise PredictInputError(f"--experiment needs a project: {error}; or give --checkpoint PATH") from None
-    parameters = load_parameters(root, env)
+    parameters = configuration(root, env)["parameters"]
     if experiment not in parameters["experiments"]:
         raise PredictInputError(
             f"experiment {experiment!r} is not defined in environment {active_env(env)!r} "
             f"(defined: {', '.join(parameters['experiments'])}); or give --checkpoint PATH"
         )
-    checkpoints = root / parameters["training"]["checkpoint_dir"]
-    path = run_dir(checkpoints, split, experiment) / BEST
+    path = catalog_folder(root, env, f"split_{split}.{experiment}.run_dir") / BEST
     if not path.is_file():
-        trained = sorted({p.parent.name for p in checkpoints.glob(f"split_{split}/*/{BEST}")})
+        trained = sorted(e for e in parameters["experiments"] if (catalog_folder(root, env, f"split_{split}.{e}.run_dir") / BEST).is_file())
         have = f"experiments with a {BEST} on split {split}: {', '.join(trained)}" if trained else f"no experiment has a {BEST} on split {split} yet"
         raise PredictInputError(f"{path}: not found; {have} (train with `kedro run --pipelines=train`, or give --checkpoint PATH)")
     return path

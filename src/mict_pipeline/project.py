@@ -1,23 +1,20 @@
-"""The project on disk, read without Kedro: where it is and what its environments' parameters say.
+"""The project on disk: where it is, and an environment's configuration read with Kedro's loader.
 
-Parameter files are plain YAML by the project's rule (no interpolation, no anchors: DVC tracks
-them), so an environment's parameters are its files merged key by key over ``conf/base``'s, exactly
-what Kedro's config loader gives with the soft merge ``settings.py`` sets (``tests/test_project.py``
-checks both agree). Used where Kedro is not wanted or not running yet: the pipeline registry before
-a session exists, and ``predict --experiment``.
+Used where no Kedro session exists: the pipeline registry before a session, ``predict
+--experiment`` and the DVC stage generator. Kedro is imported only when a configuration is read.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 BASE_ENV = "base"
 DEFAULT_RUN_ENV = "local"  # Kedro's default environment for personal settings (git-ignored)
+# Kedro's config loader (settings.py uses these): environments override single keys of conf/base,
+# not whole top-level blocks.
+CONFIG_LOADER_ARGS = {"base_env": BASE_ENV, "default_run_env": DEFAULT_RUN_ENV, "merge_strategy": {"parameters": "soft"}}
 
 
 def find_project(start: str | os.PathLike | None = None) -> Path:
@@ -35,24 +32,19 @@ def active_env(env: str | None = None) -> str:
     return env or os.environ.get("KEDRO_ENV") or DEFAULT_RUN_ENV
 
 
-def _merge(base: dict[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
-    merged = dict(base)
-    for key, value in override.items():
-        if isinstance(value, Mapping) and isinstance(merged.get(key), Mapping):
-            merged[key] = _merge(merged[key], value)
-        else:
-            merged[key] = value
-    return merged
+def configuration(project: str | os.PathLike, env: str | None = None) -> Any:
+    """Kedro's config loader for ``env`` (default :func:`active_env`) of the project: ``["parameters"]``,
+    ``["catalog"]`` and ``["globals"]`` as a session of that environment reads them."""
+    from kedro.config import OmegaConfigLoader  # not settings: that sets up Kedro's logging (on stdout)
+
+    args = {k: v for k, v in CONFIG_LOADER_ARGS.items() if k != "default_run_env"}
+    return OmegaConfigLoader(conf_source=str(Path(project) / "conf"), env=active_env(env), **args)
 
 
-def _read_env(folder: Path) -> dict[str, Any]:
-    params: dict[str, Any] = {}
-    for path in sorted(folder.glob("parameters*.y*ml")):
-        params.update(yaml.safe_load(path.read_text()) or {})
-    return params
+def catalog_folder(project: str | os.PathLike, env: str | None, name: str) -> Path:
+    """The folder the catalog's dataset ``name`` (a ``*_dir`` MemoryDataset, factories resolved)
+    points to, relative to the project."""
+    from kedro.io import DataCatalog
 
-
-def load_parameters(project: str | os.PathLike, env: str | None = None) -> dict[str, Any]:
-    """The parameters of ``env`` (default :func:`active_env`) merged over ``conf/base``."""
-    conf = Path(project) / "conf"
-    return _merge(_read_env(conf / BASE_ENV), _read_env(conf / active_env(env)))
+    catalog = DataCatalog.from_config(configuration(project, env)["catalog"])
+    return Path(project) / catalog.get(name).load()  # not catalog.load: it logs, and Kedro logs to stdout

@@ -5,16 +5,13 @@ import warnings
 from kedro.config import OmegaConfigLoader
 
 from mict_pipeline.context import ProjectContext
-from mict_pipeline.project import BASE_ENV, DEFAULT_RUN_ENV
+from mict_pipeline.hooks import ProjectHooks
+from mict_pipeline.project import CONFIG_LOADER_ARGS
 
 CONTEXT_CLASS = ProjectContext
-CONFIG_LOADER_CLASS = OmegaConfigLoader
-CONFIG_LOADER_ARGS = {
-    "base_env": BASE_ENV,
-    "default_run_env": DEFAULT_RUN_ENV,
-    # Environments (conf/demo, conf/local) override single keys, not whole top-level blocks.
-    "merge_strategy": {"parameters": "soft"},
-}
+HOOKS = (ProjectHooks(),)
+CONFIG_LOADER_CLASS = OmegaConfigLoader  # mict_pipeline.project.configuration reads conf/ with it too
+CONFIG_LOADER_ARGS = CONFIG_LOADER_ARGS  # conf/base under each environment, merged key by key
 
 # The report and benchmark nodes gather the outputs of the per-split and per-experiment namespaces by
 # their full (dotted) names, which is what namespaces are for; Kedro's advice against dots in

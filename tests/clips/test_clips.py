@@ -13,7 +13,8 @@ from hypothesis import strategies as st
 from PIL import Image, ImageEnhance
 from torchvision import transforms
 
-from mict_pipeline.clips import ClipConfig, ClipDataset
+from mict_pipeline.clips.config import ClipConfig
+from mict_pipeline.clips.dataset import ClipDataset
 from mict_pipeline.clips.sampling import test_clip_indices as first_clip_indices
 from mict_pipeline.clips.sampling import train_clip_indices, video_clip_indices
 from mict_pipeline.clips.transforms import (

@@ -12,7 +12,8 @@ import pytest
 import torch
 from PIL import Image, ImageEnhance
 
-from mict_pipeline.clips import ClipConfig, ClipDataset
+from mict_pipeline.clips.config import ClipConfig
+from mict_pipeline.clips.dataset import ClipDataset
 from mict_pipeline.clips.device import EncodedBatch, EncodedClipDataset, collate_encoded, jitter_like_pil
 from mict_pipeline.io.frame_store import extract_frames
 from mict_pipeline.datasets.synthetic import VideoSpec, render_frames, write_video

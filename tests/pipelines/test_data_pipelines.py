@@ -4,16 +4,14 @@ The whole path through Kedro and DVC is tests/pipelines/test_end_to_end.py."""
 
 from __future__ import annotations
 
-import json
-
 import pandas as pd
 import pytest
 import yaml
 
 from mict_pipeline.datasets.synthetic import generate_dataset
 from mict_pipeline.io.archives import extract_archive
-from mict_pipeline.parameters import PrepareParams
-from mict_pipeline.pipelines.prepare.nodes import DataQualityError, data_quality_report, extract_video_frames
+from mict_pipeline.parameters.prepare import PrepareParams
+from mict_pipeline.pipelines.prepare.nodes import DataQualityError, check_data_quality, data_quality_report, extract_video_frames
 
 from demo_project import ROOT
 
@@ -21,7 +19,7 @@ from demo_project import ROOT
 def test_demo_checksums_are_what_the_generator_writes(tmp_path):
     synthetic = yaml.safe_load((ROOT / "conf/base/parameters_synthetic.yml").read_text())["synthetic"]
     download = yaml.safe_load((ROOT / "conf/demo/parameters_download.yml").read_text())["download"]
-    options = {k: tuple(v) if isinstance(v, list) else v for k, v in synthetic.items() if k != "out_dir"}
+    options = {k: tuple(v) if isinstance(v, list) else v for k, v in synthetic.items()}
     manifest = generate_dataset(tmp_path, **options)["archives"]
     assert manifest["UCF101.zip"]["sha256"] == download["archives"]["videos"]["sha256"]
     assert manifest["UCF101TrainTestSplits-RecognitionTask.zip"]["sha256"] == download["archives"]["splits"]["sha256"]
@@ -37,12 +35,11 @@ def test_corrupt_video_is_reported_not_fatal(tmp_path):
     empty.write_bytes(b"")
     paths = good + [bad, empty]
     video_files = pd.DataFrame({"video": [f"MoveUp/{p.stem}" for p in paths], "path": [str(p) for p in paths]})
-    prepare = PrepareParams(
-        dataset_name="test", raw_dir=str(tmp_path / "raw"), videos_folder="UCF-101", splits_folder="lists",
-        frames_dir=str(tmp_path / "frames"), workers=1, max_failed_fraction=0.5, report_dir=str(tmp_path),
-    )
+    prepare = PrepareParams(dataset_name="test", videos_folder="UCF-101", splits_folder="lists", workers=1, max_failed_fraction=0.5)
 
-    frame_index = extract_video_frames(video_files, prepare)
+    frame_index = extract_video_frames(video_files, prepare, str(tmp_path / "frames"))
+    assert frame_index["frame_store"].tolist() == [f"{video}.frames" for video in video_files["video"]]  # relative to the folder
+    assert (tmp_path / "frames" / frame_index["frame_store"][0]).is_file()
     errors = dict(zip(frame_index["video"], frame_index["error"]))
     assert pd.isna(errors[f"MoveUp/{good[0].stem}"])
     assert str(bad) in errors["MoveUp/v_MoveUp_g99_c01"] and str(empty) in errors["MoveUp/v_MoveUp_g98_c01"]
@@ -50,11 +47,11 @@ def test_corrupt_video_is_reported_not_fatal(tmp_path):
     split_lists = pd.DataFrame({"video": video_files["video"], "class_name": "MoveUp", "label": 0, "group": 1, "split": 1, "subset": "train"})
     no_videos = pd.DataFrame({"video": [], "path": []})
     stray = pd.DataFrame({"path": ["UCF-101/MoveUp/notes.txt"], "reason": ["not a video (.txt): ignored"]})
-    report, _ = data_quality_report(split_lists, no_videos, stray, frame_index, prepare)
+    report, _ = data_quality_report(split_lists, no_videos, stray, frame_index)
     assert {f["video"] for f in report["failures"]} == {"MoveUp/v_MoveUp_g99_c01", "MoveUp/v_MoveUp_g98_c01"}
     assert report["unlisted_files"] == [{"path": "UCF-101/MoveUp/notes.txt", "reason": "not a video (.txt): ignored"}]
     assert report["usable_videos"] == 3
 
+    assert check_data_quality(report, frame_index, prepare) is frame_index  # 40% unusable, up to 50% allowed
     with pytest.raises(DataQualityError, match=r"2 of 5 listed videos are unusable \(40.0% > prepare.max_failed_fraction = 10.0%\)"):
-        data_quality_report(split_lists, no_videos, no_videos, frame_index, prepare.model_copy(update={"max_failed_fraction": 0.1}))
-    assert json.loads((tmp_path / "data_quality.json").read_text())["failed_fraction"] == 0.4
+        check_data_quality(report, frame_index, prepare.model_copy(update={"max_failed_fraction": 0.1}))

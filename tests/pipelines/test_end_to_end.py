@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import shutil
-from pathlib import Path
 
 import nbformat
 import pandas as pd
@@ -20,7 +19,7 @@ from demo_project import CLASSES, EXPERIMENTS, ROOT, SPLITS
 
 
 def test_data_outputs(demo_repo):
-    data = demo_repo.path / "data"
+    data = demo_repo.data
     archives = json.loads((data / "01_raw/archives.json").read_text())
     assert set(archives) == {"videos", "splits"} and len(archives["videos"]["sha256"]) == 64
     split_lists = pd.read_csv(data / "02_intermediate/split_lists.csv")
@@ -29,7 +28,7 @@ def test_data_outputs(demo_repo):
         train = pd.read_csv(data / f"05_model_input/split_{split}/train.csv")
         test = pd.read_csv(data / f"05_model_input/split_{split}/test.csv")
         assert len(train) + len(test) == 45 and not set(train["video"]) & set(test["video"])
-        assert all((demo_repo.path / p).is_file() for p in train["frame_store"])
+        assert all((data / "03_primary/frames" / p).is_file() for p in train["frame_store"])
         assert (train["n_frames"] >= 16).all()
     quality = json.loads((data / "08_reporting/data_quality.json").read_text())
     assert quality["usable_videos"] == 45 and quality["failures"] == []
@@ -39,7 +38,7 @@ def test_data_outputs(demo_repo):
 
 
 def test_reports(demo_repo):
-    reporting = demo_repo.path / "data/08_reporting"
+    reporting = demo_repo.data / "08_reporting"
     cross = json.loads((reporting / "cross_split_metrics.json").read_text())
     assert set(cross) == set(EXPERIMENTS)
     for metrics in cross.values():
@@ -49,9 +48,12 @@ def test_reports(demo_repo):
             assert 0.0 <= m["mean"] <= 1.0 and m["mean"] == pytest.approx(sum(m["per_split"].values()) / 3)
     markdown = (reporting / "results.md").read_text()
     assert "| MiCT-ResNet-18 (width 8) |" in markdown and "| 3D-ResNet-18 (width 8) |" in markdown
-    assert (reporting / "split_2/mict_resnet18/confusion_matrix.png").stat().st_size > 1000
-    predictions = pd.read_csv(demo_repo.path / "data/07_model_output/split_3/resnet3d_18/predictions.csv")
-    assert len(predictions) == len(pd.read_csv(demo_repo.path / "data/05_model_input/split_3/test.csv"))
+    assert (reporting / "confusion_matrices/split_2.mict_resnet18.png").stat().st_size > 1000
+    assert {p.name for p in (reporting / "training_curves").iterdir()} == {"val_top1.png", "train_loss.png", "val_loss.png"}
+    means = {path.stem: json.loads(path.read_text()) for path in (reporting / "metrics").iterdir()}
+    assert means == {e: {metric: block["mean"] for metric, block in cross[e].items()} for e in EXPERIMENTS}
+    predictions = pd.read_csv(demo_repo.data / "07_model_output/split_3/resnet3d_18/predictions.csv")
+    assert len(predictions) == len(pd.read_csv(demo_repo.data / "05_model_input/split_3/test.csv"))
 
 
 @pytest.mark.parametrize("experiment", EXPERIMENTS)
@@ -60,17 +62,17 @@ def test_checkpoints_carry_their_experiment(demo_repo, experiment):
     assert best.experiment == last.experiment
     run = best.experiment
     assert (run.name, run.split, run.arch, run.model.width) == (experiment, 2, experiment, 8)
-    spec = json.loads((demo_repo.path / "data/05_model_input/dataset.json").read_text())
+    spec = json.loads((demo_repo.data / "05_model_input/dataset.json").read_text())
     assert list(run.dataset.class_names) == spec["class_names"] and run.dataset.frames.width == 40
     assert run.clips.output_size == 16 and run.recipe.epochs == 1 and run.recipe.optimizer == "adamw"
     assert best.training is None and last.training["epoch"] == 1
 
 
 @pytest.mark.parametrize("experiment", EXPERIMENTS)
-def test_evaluating_a_checkpoint_alone_gives_the_pipeline_scores(demo_repo, experiment, monkeypatch):
-    monkeypatch.chdir(demo_repo.path)  # the index tables hold frame-store paths relative to the project
-    output = Path("data/07_model_output/split_1") / experiment
-    evaluation = evaluate_checkpoint(demo_repo.model(experiment, 1), pd.read_csv("data/05_model_input/split_1/test.csv"))
+def test_evaluating_a_checkpoint_alone_gives_the_pipeline_scores(demo_repo, experiment):
+    output = demo_repo.data / "07_model_output/split_1" / experiment
+    test_index = pd.read_csv(demo_repo.data / "05_model_input/split_1/test.csv")
+    evaluation = evaluate_checkpoint(demo_repo.model(experiment, 1), test_index, demo_repo.data / "03_primary/frames")
     assert evaluation.metrics == json.loads((output / "metrics.json").read_text())
     pd.testing.assert_frame_equal(evaluation.predictions, pd.read_csv(output / "predictions.csv"), check_dtype=False)
 
@@ -89,10 +91,10 @@ def test_notebooks_run_against_the_outputs(demo_repo):
 
 
 def test_rerun_of_prepare_keeps_finished_work(demo_repo):
-    stores = sorted((demo_repo.path / "data/03_primary/frames").rglob("*.frames"))
+    stores = sorted((demo_repo.data / "03_primary/frames").rglob("*.frames"))
     before = {p: p.stat().st_mtime_ns for p in stores}
     demo_repo.run("kedro", "run", "--pipelines=download")  # present and valid: not fetched again
     demo_repo.run("kedro", "run", "--pipelines=prepare")
     assert {p: p.stat().st_mtime_ns for p in stores} == before  # frame stores were not rewritten
     # Every output was rewritten with the same bytes: DVC sees nothing to reproduce.
-    assert set(json.loads(demo_repo.run("dvc", "status", "--json").stdout)) == set()
+    assert json.loads(demo_repo.run("dvc", "status", "--json", "conf/demo/dvc.yaml").stdout) == {}

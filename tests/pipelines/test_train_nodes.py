@@ -8,7 +8,9 @@ import pytest
 import torch
 
 from mict_pipeline.checkpoint import read_checkpoint
-from mict_pipeline.clips import ClipConfig, ClipDataset, EncodedClipDataset
+from mict_pipeline.clips.config import ClipConfig
+from mict_pipeline.clips.dataset import ClipDataset
+from mict_pipeline.clips.device import EncodedClipDataset
 from mict_pipeline.datasets.synthetic import VideoSpec, render_frames, write_video
 from mict_pipeline.experiment import DatasetSpec, Experiment, ExperimentConfig, TrainingParams
 from mict_pipeline.io.frame_store import extract_frames
@@ -24,7 +26,7 @@ def test_reruns_of_an_experiment_give_identical_weights(tmp_path, decode):
     for i, motion in enumerate(["MoveUp", "ZoomIn"] * 3):
         video = write_video(tmp_path / f"v{i}.avi", render_frames(VideoSpec(motion, 1, i + 1, 20, 10 + i)))
         store = tmp_path / f"v{i}.frames"
-        rows.append({"frame_store": str(store), "n_frames": extract_frames(video, store, 32, 24), "label": i % 2})
+        rows.append({"frame_store": store.name, "n_frames": extract_frames(video, store, 32, 24), "label": i % 2})
     index = pd.DataFrame(rows)
     experiment = ExperimentConfig.model_validate(
         {"arch": "mict_resnet18", "model": {"zero_init_residual": True, "width": 8},
@@ -34,13 +36,13 @@ def test_reruns_of_an_experiment_give_identical_weights(tmp_path, decode):
     for run in ("first", "second"):
         torch.manual_seed(1234 if run == "first" else 99)  # whatever the global RNG holds before the node
         training = TrainingParams.model_validate(
-            {"checkpoint_dir": str(tmp_path / run), "log_dir": str(tmp_path / "logs" / run), "defaults": {"workers": 0, "decode": decode},
-             "clips": {"clip_len": 8, "crop_sizes": [16, 24], "output_size": 16, "video_frames": 16}}
+            {"defaults": {"workers": 0, "decode": decode}, "clips": {"clip_len": 8, "crop_sizes": [16, 24], "output_size": 16, "video_frames": 16}}
         )
-        summary = train_experiment(index, index, DATASET, experiment, training, name="mict", split=1)
+        run_dir = tmp_path / run
+        summary = train_experiment(index, index, DATASET, str(tmp_path), str(run_dir), str(tmp_path / "logs" / run), experiment, training, name="mict", split=1)
         assert Experiment.from_description(summary["experiment"]).recipe.decode == decode
-        weights.append(read_checkpoint(tmp_path / run / "split_1" / "mict" / "last.pt").state_dict)
-        files.append([(tmp_path / run / "split_1" / "mict" / name).read_bytes() for name in ("best.pt", "last.pt")])
+        weights.append(read_checkpoint(run_dir / "last.pt").state_dict)
+        files.append([(run_dir / name).read_bytes() for name in ("best.pt", "last.pt")])
     for key, value in weights[0].items():
         assert torch.equal(value, weights[1][key]), key
     assert files[0] == files[1]  # the same bytes too (no timings inside), so DVC sees an unchanged output

@@ -7,7 +7,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mict_pipeline.clips import ClipConfig, ClipDataset
+from mict_pipeline.clips.config import ClipConfig
+from mict_pipeline.clips.dataset import ClipDataset
 from mict_pipeline.experiment import DatasetSpec, Experiment, ModelOptions, Recipe
 from mict_pipeline.io.frame_store import FrameSpec, FrameStoreInfo
 

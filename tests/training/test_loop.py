@@ -11,7 +11,8 @@ import torch
 import torch.multiprocessing as mp
 
 from mict_pipeline.checkpoint import load_checkpoint, read_checkpoint
-from mict_pipeline.clips import ClipDataset, normalize_clips
+from mict_pipeline.clips.dataset import ClipDataset
+from mict_pipeline.clips.transforms import normalize_clips
 from mict_pipeline.clips.device import EncodedClipDataset
 from mict_pipeline.config import ParameterError
 from mict_pipeline.experiment import Recipe
@@ -108,6 +109,19 @@ def test_resume_refuses_a_checkpoint_of_another_experiment(tiny_datasets, tmp_pa
     # How the run executes is not part of the experiment: another worker count or device resumes.
     same = tiny_experiment(epochs=1, workers=1, eval_batch_size=2, device="cpu")
     assert len(train(build(same), train_set, test_set, same, tmp_path, progress=False)["history"]) == 1
+
+
+def test_restart_trains_afresh_over_a_checkpoint_of_another_experiment(tiny_datasets, tmp_path, caplog):
+    """on_other_experiment="restart" (what `dvc repro` passes): the other run's checkpoints go, and
+    the new run ends with the bytes of one started in an empty folder."""
+    train_set, test_set = tiny_datasets()
+    train(build(), train_set, test_set, EXPERIMENT, tmp_path / "fresh", progress=False)
+    short = tiny_experiment(epochs=1, lr=0.05)
+    train(build(short), train_set, test_set, short, tmp_path / "reused", progress=False)
+    train(build(), train_set, test_set, EXPERIMENT, tmp_path / "reused", progress=False, on_other_experiment="restart")
+    assert "was written by another experiment (recipe.epochs: 1 -> 3; recipe.lr: 0.05 -> 0.01): training afresh" in caplog.text
+    for name in ("best.pt", "last.pt"):
+        assert (tmp_path / "fresh" / name).read_bytes() == (tmp_path / "reused" / name).read_bytes(), name
 
 
 def test_decoding_on_the_device_trains_repeatably(tiny_datasets, tmp_path):

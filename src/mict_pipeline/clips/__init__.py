@@ -1,9 +1,4 @@
-"""Clips: the clip recipe, frame sampling, the original's augmentation in the loader workers or on
-the training device, and normalisation (no Kedro)."""
-
-from .config import ClipConfig
-from .dataset import ClipDataset
-from .device import EncodedClipDataset
-from .transforms import normalize_clips
-
-__all__ = ["ClipConfig", "ClipDataset", "EncodedClipDataset", "normalize_clips"]
+"""Clips (no Kedro): the clip recipe (:mod:`.config`), frame sampling (:mod:`.sampling`), the
+original's augmentation in the loader workers (:mod:`.transforms`, :mod:`.dataset`) or on the
+training device (:mod:`.device`), and normalisation. Nothing is imported here, so reading the clip
+recipe does not load torch."""

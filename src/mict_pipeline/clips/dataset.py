@@ -17,6 +17,7 @@ repeatable whatever the number of workers, and a resumed run sees the clips it w
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 
 import numpy as np
@@ -31,7 +32,8 @@ from .transforms import TrainAugment, centre_crop
 
 
 class ClipDataset(torch.utils.data.Dataset):
-    """Clips of the videos in an index table (columns ``frame_store``, ``n_frames``, ``label``).
+    """Clips of the videos in an index table (columns ``frame_store``, ``n_frames``, ``label``);
+    ``frame_store`` paths are relative to ``root`` when one is given (the prepared index tables').
 
     ``mode``: ``"train"`` (augmented random clips), ``"clip"`` (first clip, centre crop) or
     ``"video"`` (all clips of up to ``video_frames`` frames, centre crop: (K, T, H, W, 3)).
@@ -47,13 +49,14 @@ class ClipDataset(torch.utils.data.Dataset):
         config: ClipConfig = ClipConfig(),
         seed: int = 0,
         loader: Callable[[str, np.ndarray], np.ndarray] = load_frames,
+        root: str | os.PathLike | None = None,
     ) -> None:
         if mode not in self.MODES:
             raise ValueError(f"mode must be one of {self.MODES}, got {mode!r}")
         missing = {"frame_store", "n_frames", "label"} - set(index.columns)
         if missing:
             raise ValueError(f"index table lacks column(s) {sorted(missing)}")
-        self.paths = index["frame_store"].astype(str).tolist()
+        self.paths = [os.path.join(root, p) if root is not None else p for p in index["frame_store"].astype(str)]
         self.n_frames = index["n_frames"].astype(int).to_numpy()
         self.labels = index["label"].astype(int).to_numpy()
         self.mode, self.config, self.seed, self.loader = mode, config, seed, loader

@@ -22,6 +22,7 @@ The same code runs on the CPU, which is how it is tested without a GPU.
 from __future__ import annotations
 
 import dataclasses
+import os
 from collections.abc import Callable, Sequence
 
 import numpy as np
@@ -131,8 +132,9 @@ class EncodedClipDataset(ClipDataset):
         config: ClipConfig = ClipConfig(),
         seed: int = 0,
         reader: Callable[[str, np.ndarray], tuple[FrameStoreInfo, list[bytes]]] = read_encoded_frames,
+        root: str | os.PathLike | None = None,
     ) -> None:
-        super().__init__(index, "train", config, seed)
+        super().__init__(index, "train", config, seed, root=root)
         self.reader = reader
 
     def __getitem__(self, i: int) -> tuple[EncodedClip, int]:  # type: ignore[override]

@@ -21,13 +21,14 @@ from .metrics import (
     topk_accuracy,
     topk_labels,
 )
-from .reports import RESULTS_COLUMNS, architecture_name, cross_split_metrics, results_markdown, results_table
+from .reports import RESULTS_COLUMNS, TRAINING_CURVES, architecture_name, cross_split_metrics, results_markdown, results_table, training_curves_figure
 
 __all__ = [
     "METRIC_NAMES",
     "PREDICTION_COLUMNS",
     "RESULTS_COLUMNS",
     "TOP_K",
+    "TRAINING_CURVES",
     "architecture_name",
     "confusion_matrix",
     "confusion_matrix_figure",
@@ -41,4 +42,5 @@ __all__ = [
     "row_normalise",
     "topk_accuracy",
     "topk_labels",
+    "training_curves_figure",
 ]

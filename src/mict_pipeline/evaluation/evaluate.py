@@ -34,13 +34,15 @@ class Evaluation:
     confusion_matrix: np.ndarray  # (classes, classes) video-level counts, rows = true class
 
 
-def evaluate_model(model: nn.Module, experiment: Experiment, test_index: pd.DataFrame) -> Evaluation:
+def evaluate_model(
+    model: nn.Module, experiment: Experiment, test_index: pd.DataFrame, frames_dir: str | os.PathLike | None = None
+) -> Evaluation:
     """Clip- and video-level scores of ``model`` on the videos of ``test_index`` (columns
-    ``video``, ``frame_store``, ``n_frames``, ``label``)."""
+    ``video``, ``frame_store`` relative to ``frames_dir``, ``n_frames``, ``label``)."""
     recipe = experiment.recipe
     model = model.to(recipe.resolve_device())
-    clip_scores = predict_scores(model, ClipDataset(test_index, "clip", experiment.clips), recipe)
-    video_scores = predict_scores(model, ClipDataset(test_index, "video", experiment.clips), recipe)
+    clip_scores = predict_scores(model, ClipDataset(test_index, "clip", experiment.clips, root=frames_dir), recipe)
+    video_scores = predict_scores(model, ClipDataset(test_index, "video", experiment.clips, root=frames_dir), recipe)
     labels = test_index["label"].to_numpy()
     names = list(experiment.dataset.class_names)
     predictions = predictions_table(test_index["video"].tolist(), labels, names, clip_scores, video_scores)
@@ -54,7 +56,7 @@ def evaluate_model(model: nn.Module, experiment: Experiment, test_index: pd.Data
     )
 
 
-def evaluate_checkpoint(path: str | os.PathLike, test_index: pd.DataFrame) -> Evaluation:
+def evaluate_checkpoint(path: str | os.PathLike, test_index: pd.DataFrame, frames_dir: str | os.PathLike | None = None) -> Evaluation:
     """:func:`evaluate_model` of the model and experiment a checkpoint holds."""
     model, experiment = load_checkpoint(path)
-    return evaluate_model(model, experiment, test_index)
+    return evaluate_model(model, experiment, test_index, frames_dir)

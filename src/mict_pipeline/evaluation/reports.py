@@ -25,8 +25,12 @@ from collections.abc import Mapping
 from typing import Any
 
 import pandas as pd
+from matplotlib.figure import Figure
 
 from .metrics import METRIC_NAMES
+
+#: The training curves drawn for every run (per-epoch history keys) and their chart titles.
+TRAINING_CURVES = {"val_top1": "validation clip top-1", "train_loss": "training loss", "val_loss": "validation loss"}
 
 #: Shown in a results-table cell whose number is unknown.
 MISSING = "–"
@@ -217,3 +221,24 @@ def results_markdown(table: pd.DataFrame, caption: str) -> str:
     for row in table.itertuples(index=False, name=None):
         lines.append("| " + " | ".join(_cell(v) for v in row) + " |")
     return "\n".join(lines) + "\n"
+
+
+def training_curves_figure(curves: Mapping[tuple[str, int], pd.DataFrame], metric: str, names: Mapping[str, str] | None = None) -> Figure:
+    """One chart of ``metric`` (one of :data:`TRAINING_CURVES`) per epoch for every run: ``curves[(experiment, split)]`` has columns
+    ``step`` (epoch - 1, as DVCLive counts) and ``metric``; one colour per experiment, one line style
+    per split; ``names`` gives experiments' display names."""
+    names = dict(names or {})
+    experiments = list(dict.fromkeys(experiment for experiment, _ in curves))
+    figure = Figure(figsize=(7, 4))
+    ax = figure.subplots()
+    styles = ["-", "--", ":", "-."]
+    for (experiment, split), curve in curves.items():
+        ax.plot(
+            curve["step"] + 1, curve[metric], color=f"C{experiments.index(experiment)}", linestyle=styles[(split - 1) % len(styles)],
+            marker="o", markersize=3, label=f"{names.get(experiment, experiment)}, split {split}",
+        )
+    ax.set(xlabel="epoch", ylabel=metric, title=f"{TRAINING_CURVES[metric]}, every experiment and split")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=7, ncols=max(1, len(experiments) // 4))
+    figure.tight_layout()
+    return figure

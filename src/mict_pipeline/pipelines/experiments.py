@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable, Sequence
 from kedro.pipeline import Pipeline
 
 from mict_pipeline.datasets.ucf101 import SPLITS
-from mict_pipeline.project import find_project, load_parameters
+from mict_pipeline.project import configuration, find_project
 
 _session_experiments: tuple[str, ...] | None = None
 
@@ -31,14 +31,16 @@ def configured_experiments() -> list[str]:
     """``run_experiments`` of the current session, else of the active environment's files."""
     if _session_experiments is not None:
         return list(_session_experiments)
-    return list(load_parameters(find_project())["run_experiments"])
+    return list(configuration(find_project())["parameters"]["run_experiments"])
 
 
 def _namespaced(pipe: Pipeline, namespace: str, experiment: str, inputs: dict[str, str], parameters: Iterable[str]) -> Pipeline:
-    """``pipe`` under ``namespace``, its ``params:experiment`` (if it reads one) mapped to the experiment's block."""
+    """``pipe`` under ``namespace``, its ``params:experiment`` (or a key of it, ``params:experiment.model``)
+    mapped to the experiment's block."""
     mapping = {p: p for p in parameters}
-    if "params:experiment" in pipe.inputs():
-        mapping["params:experiment"] = f"params:experiments.{experiment}"
+    for name in pipe.inputs():
+        if name == "params:experiment" or name.startswith("params:experiment."):
+            mapping[name] = name.replace("params:experiment", f"params:experiments.{experiment}", 1)
     return Pipeline(pipe, namespace=namespace, inputs=inputs, parameters=mapping)
 
 

@@ -82,18 +82,24 @@ class _Metrics:
             self.live.end()
 
 
-def _resume_from(last_path: Path, experiment: Experiment) -> Checkpoint:
-    """``last_path``, if it was written by a run of ``experiment``."""
+def _resume_from(last_path: Path, experiment: Experiment, on_other_experiment: str) -> Checkpoint | None:
+    """``last_path`` if it was written by a run of ``experiment``; else None after removing the run's
+    checkpoints (``on_other_experiment="restart"``) or :class:`ResumeError`."""
     checkpoint = read_checkpoint(last_path)
     differences = checkpoint.experiment.differences(experiment)
-    if differences or checkpoint.training is None:
-        what = "; ".join(differences) if differences else "it holds no training state"
-        raise ResumeError(
-            f"{last_path} was written by another experiment than the one asked for ({what}), so training does "
-            f"not resume from it. To start afresh, delete or move away {last_path.parent}; to continue that run, "
-            "restore the settings it was trained with."
-        )
-    return checkpoint
+    if not differences and checkpoint.training is not None:
+        return checkpoint
+    what = "; ".join(differences) if differences else "it holds no training state"
+    if on_other_experiment == "restart":
+        log.warning("%s was written by another experiment (%s): training afresh", last_path, what)
+        for name in (LAST, BEST):
+            (last_path.parent / name).unlink(missing_ok=True)
+        return None
+    raise ResumeError(
+        f"{last_path} was written by another experiment than the one asked for ({what}), so training does "
+        f"not resume from it. To start afresh, delete or move away {last_path.parent} (or set "
+        "training.on_other_experiment: restart); to continue that run, restore the settings it was trained with."
+    )
 
 
 def train(
@@ -105,13 +111,16 @@ def train(
     *,
     log_dir: str | Path | None = None,
     progress: bool = True,
+    on_other_experiment: str = "refuse",
 ) -> dict[str, Any]:
     """Train ``model`` by ``experiment.recipe``; checkpoints in ``out_dir``: ``last.pt`` every epoch,
     ``best.pt`` at the best validation clip top-1, both carrying ``experiment``.
 
-    Resumes from ``out_dir/last.pt`` when it exists and belongs to the same experiment (else
-    :class:`ResumeError`). Under ``torchrun`` (WORLD_SIZE > 1) it trains with
-    DistributedDataParallel, the batch split across processes. Returns a summary with the
+    Resumes from ``out_dir/last.pt`` when it exists and belongs to the same experiment; a
+    ``last.pt`` of another experiment raises :class:`ResumeError`, or with
+    ``on_other_experiment="restart"`` is removed with ``best.pt`` and training starts afresh.
+    Under ``torchrun`` (WORLD_SIZE > 1) it trains with DistributedDataParallel, the batch split
+    across processes. Returns a summary with the
     per-epoch history.
     """
     out_dir = Path(out_dir)
@@ -131,8 +140,8 @@ def train(
 
     start_epoch, best_top1, best_epoch, history = 0, -1.0, -1, []
     last_path = out_dir / LAST
-    if last_path.is_file():
-        checkpoint = _resume_from(last_path, experiment)
+    checkpoint = _resume_from(last_path, experiment, on_other_experiment) if last_path.is_file() else None
+    if checkpoint is not None:
         model.load_state_dict(checkpoint.state_dict)
         state = checkpoint.training
         optimizer.load_state_dict(state["optimizer"])
@@ -198,12 +207,12 @@ def train(
             "best_checkpoint": str(out_dir / BEST), "last_checkpoint": str(last_path)}
 
 
-def training_dataset(index: pd.DataFrame, experiment: Experiment) -> Dataset:
-    """The training clips of ``index``: decoded in the loader workers, or (``recipe.decode: device``)
-    only read there and decoded by the training loop."""
+def training_dataset(index: pd.DataFrame, experiment: Experiment, frames_dir: str | Path | None = None) -> Dataset:
+    """The training clips of ``index`` (frame stores relative to ``frames_dir``): decoded in the
+    loader workers, or (``recipe.decode: device``) only read there and decoded by the training loop."""
     if experiment.recipe.decode == "device":
-        return EncodedClipDataset(index, experiment.clips, seed=experiment.recipe.seed)
-    return ClipDataset(index, "train", experiment.clips, seed=experiment.recipe.seed)
+        return EncodedClipDataset(index, experiment.clips, seed=experiment.recipe.seed, root=frames_dir)
+    return ClipDataset(index, "train", experiment.clips, seed=experiment.recipe.seed, root=frames_dir)
 
 
 def train_loader(train_set: Dataset, recipe: Recipe, batch_size: int, sampler, device: torch.device) -> DataLoader:

@@ -9,7 +9,7 @@ def model_benchmark(experiment: str) -> Pipeline:
         [
             node(
                 benchmark_model,
-                inputs=["dataset_spec", "params:experiment", "params:benchmark"],
+                inputs=["dataset_spec", "params:experiment.arch", "params:experiment.model", "params:benchmark"],
                 outputs="model_benchmark",
                 name="benchmark_model",
             )
@@ -30,7 +30,7 @@ def create_pipeline(**kwargs) -> Pipeline:
             ),
             node(
                 add_loader_benchmark,
-                inputs=["model_benchmarks", "split_1.train_index", "params:training", "params:benchmark"],
+                inputs=["model_benchmarks", "split_1.train_index", "frames_dir", "params:training.clips", "params:benchmark"],
                 outputs="benchmark_report",
                 name="benchmark_loader",
             ),
@@ -39,7 +39,10 @@ def create_pipeline(**kwargs) -> Pipeline:
     return Pipeline(
         models + report,
         namespace="benchmark",
-        inputs={"dataset_spec", "split_1.train_index"},
+        inputs={"dataset_spec", "split_1.train_index", "frames_dir"},
         outputs={"benchmark_report"},
-        parameters={"params:benchmark", "params:training", *(f"params:experiments.{e}" for e in configured_experiments())},
+        parameters={
+            "params:benchmark", "params:training.clips",
+            *(f"params:experiments.{e}.{key}" for e in configured_experiments() for key in ("arch", "model")),
+        },
     )

@@ -7,20 +7,20 @@ from pathlib import Path
 from typing import Any
 
 from mict_pipeline.io.download import download_file, file_digest
-from mict_pipeline.parameters import DownloadParams
+from mict_pipeline.parameters.download import DownloadParams
 
 log = logging.getLogger(__name__)
 
 
-def download_archives(download: DownloadParams) -> dict[str, Any]:
-    """Fetch every archive under ``download.archives`` into ``download.dest_dir``.
+def download_archives(download: DownloadParams, archives_dir: str) -> dict[str, Any]:
+    """Fetch every archive under ``download.archives`` into ``archives_dir``.
 
     An archive already present and valid is not fetched again. Returns a manifest of paths,
     sizes and SHA-256 digests (measured, so an unpinned download is pinned from then on).
     """
     manifest = {}
     for name, spec in download.archives.items():
-        dest = Path(download.dest_dir) / spec.filename
+        dest = Path(archives_dir) / spec.filename
         download_file(
             spec.urls[0],
             dest,

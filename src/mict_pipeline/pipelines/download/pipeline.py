@@ -4,4 +4,4 @@ from .nodes import download_archives
 
 
 def create_pipeline(**kwargs) -> Pipeline:
-    return Pipeline([node(download_archives, inputs="params:download", outputs="archives", name="download_archives")])
+    return Pipeline([node(download_archives, inputs=["params:download", "archives_dir"], outputs="archives", name="download_archives")])

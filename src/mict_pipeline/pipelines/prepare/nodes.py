@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 from pathlib import Path
 from typing import Any
 
@@ -17,11 +16,11 @@ import pandas as pd
 
 from mict_pipeline.clips.config import ClipConfig
 from mict_pipeline.datasets.ucf101 import OFFICIAL_COUNTS, build_split_index, class_names, find_videos, load_split_lists, split_summary
-from mict_pipeline.experiment import DatasetSpec
+from mict_pipeline.datasets.spec import DatasetSpec
 from mict_pipeline.io.archives import extract_archive
 from mict_pipeline.io.atomic import write_bytes_atomic
 from mict_pipeline.io.frame_store import extract_many
-from mict_pipeline.parameters import PrepareParams
+from mict_pipeline.parameters.prepare import PrepareParams
 
 log = logging.getLogger(__name__)
 CONF_FILE = "conf/<env>/parameters_prepare.yml"
@@ -44,9 +43,9 @@ def _extract_once(archive: dict[str, Any], dest: Path) -> None:
     write_bytes_atomic(stamp, json.dumps({"archive": archive["path"], "sha256": archive["sha256"]}).encode())
 
 
-def extract_dataset_archives(archives: dict[str, Any], prepare: PrepareParams) -> dict[str, str]:
-    """Unpack the video and split-list archives under ``prepare.raw_dir``; return the two folders."""
-    raw = Path(prepare.raw_dir)
+def extract_dataset_archives(archives: dict[str, Any], prepare: PrepareParams, raw_dir: str) -> dict[str, str]:
+    """Unpack the video and split-list archives into ``raw_dir``/videos and /splits; return the two folders."""
+    raw = Path(raw_dir)
     folders = {}
     for name, inner in (("videos", prepare.videos_folder), ("splits", prepare.splits_folder)):
         _extract_once(archives[name], raw / name)
@@ -80,10 +79,11 @@ def locate_videos(folders: dict[str, str], split_lists: pd.DataFrame) -> dict[st
     return {"video_files": found["found"], "missing_videos": found["missing"], "unlisted_videos": found["unlisted"]}
 
 
-def extract_video_frames(video_files: pd.DataFrame, prepare: PrepareParams) -> pd.DataFrame:
-    """Frame store per video (parallel, incremental); bad videos are reported, not fatal."""
-    frames_dir = Path(prepare.frames_dir)
-    pairs = [(Path(p), frames_dir / f"{v}.frames") for v, p in zip(video_files["video"], video_files["path"])]
+def extract_video_frames(video_files: pd.DataFrame, prepare: PrepareParams, frames_dir: str) -> pd.DataFrame:
+    """Frame store per video in ``frames_dir`` (parallel, incremental); bad videos are reported, not
+    fatal. The index gives each store's path relative to ``frames_dir``, so the folder can move."""
+    stores = [f"{video}.frames" for video in video_files["video"]]
+    pairs = [(Path(path), Path(frames_dir) / store) for path, store in zip(video_files["path"], stores)]
     spec = prepare.frames
     results = extract_many(pairs, spec.width, spec.height, workers=prepare.workers, quality=spec.quality)
     counts = pd.Series([r.status for r in results]).value_counts().to_dict()
@@ -91,7 +91,7 @@ def extract_video_frames(video_files: pd.DataFrame, prepare: PrepareParams) -> p
     return pd.DataFrame(
         {
             "video": video_files["video"].to_numpy(),
-            "frame_store": [os.fspath(r.out) for r in results],
+            "frame_store": stores,
             "n_frames": [r.frames for r in results],
             "error": [r.error for r in results],
         }
@@ -99,17 +99,9 @@ def extract_video_frames(video_files: pd.DataFrame, prepare: PrepareParams) -> p
 
 
 def data_quality_report(
-    split_lists: pd.DataFrame,
-    missing_videos: pd.DataFrame,
-    unlisted_videos: pd.DataFrame,
-    frame_index: pd.DataFrame,
-    prepare: PrepareParams,
+    split_lists: pd.DataFrame, missing_videos: pd.DataFrame, unlisted_videos: pd.DataFrame, frame_index: pd.DataFrame
 ) -> tuple[dict[str, Any], pd.DataFrame]:
-    """Failures with reasons, counts per class/split/subset and frame statistics.
-
-    Fails the run (after the report is built) when more than ``prepare.max_failed_fraction`` of the
-    listed videos are unusable.
-    """
+    """Failures with reasons, counts per class/split/subset and frame statistics."""
     failed = frame_index[frame_index["error"].notna()]
     failures = [{"video": v, "reason": "missing from the video folder"} for v in missing_videos["video"]]
     failures += [{"video": v, "reason": e} for v, e in zip(failed["video"], failed["error"])]
@@ -129,17 +121,20 @@ def data_quality_report(
             f"shorter_than_{CLIP_LEN}": int((ok < CLIP_LEN).sum()),
         },
     }
-    summary = split_summary(split_lists)
+    return report, split_summary(split_lists)
+
+
+def check_data_quality(data_quality: dict[str, Any], frame_index: pd.DataFrame, prepare: PrepareParams) -> pd.DataFrame:
+    """``frame_index``, once the report (already saved) shows at most ``prepare.max_failed_fraction``
+    of the listed videos unusable; else the run stops here, before the split tables."""
     limit = prepare.max_failed_fraction
-    if report["failed_fraction"] > limit:
-        # The report is the useful output here: write it before failing so the user can read it.
-        path = Path(prepare.report_dir) / "data_quality.json"
-        write_bytes_atomic(path, json.dumps(report, indent=2).encode())
+    if data_quality["failed_fraction"] > limit:
         raise DataQualityError(
-            f"{len(failures)} of {listed} listed videos are unusable ({report['failed_fraction']:.1%} > "
-            f"prepare.max_failed_fraction = {limit:.1%}); see {path} for each video and reason"
+            f"{len(data_quality['failures'])} of {data_quality['listed_videos']} listed videos are unusable "
+            f"({data_quality['failed_fraction']:.1%} > prepare.max_failed_fraction = {limit:.1%}); the data_quality "
+            "report (08_reporting/data_quality.json) names each video and reason"
         )
-    return report, summary
+    return frame_index
 
 
 def split_tables(split_lists: pd.DataFrame, frame_index: pd.DataFrame, split: int) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:

@@ -5,6 +5,7 @@ from kedro.pipeline import Pipeline, node
 from mict_pipeline.datasets.ucf101 import SPLITS
 
 from .nodes import (
+    check_data_quality,
     data_quality_report,
     describe_dataset,
     extract_dataset_archives,
@@ -19,16 +20,16 @@ def split_pipeline(split: int) -> Pipeline:
     """The per-split index tables, under namespace ``split_<n>``."""
     tables = update_wrapper(partial(split_tables, split=split), split_tables)
     return Pipeline(
-        [node(tables, inputs=["split_lists", "frame_index"], outputs=["train_index", "test_index", "excluded"], name="split_tables")],
+        [node(tables, inputs=["split_lists", "checked_frame_index"], outputs=["train_index", "test_index", "excluded"], name="split_tables")],
         namespace=f"split_{split}",
-        inputs={"split_lists", "frame_index"},
+        inputs={"split_lists", "checked_frame_index"},
     )
 
 
 def create_pipeline(**kwargs) -> Pipeline:
     return Pipeline(
         [
-            node(extract_dataset_archives, inputs=["archives", "params:prepare"], outputs="dataset_folders", name="extract_dataset_archives"),
+            node(extract_dataset_archives, inputs=["archives", "params:prepare", "raw_dir"], outputs="dataset_folders", name="extract_dataset_archives"),
             node(read_split_lists, inputs=["dataset_folders", "params:prepare"], outputs="split_lists", name="read_split_lists"),
             node(describe_dataset, inputs=["split_lists", "params:prepare"], outputs="dataset_spec", name="describe_dataset"),
             node(
@@ -37,12 +38,18 @@ def create_pipeline(**kwargs) -> Pipeline:
                 outputs={"video_files": "video_files", "missing_videos": "missing_videos", "unlisted_videos": "unlisted_videos"},
                 name="locate_videos",
             ),
-            node(extract_video_frames, inputs=["video_files", "params:prepare"], outputs="frame_index", name="extract_video_frames"),
+            node(extract_video_frames, inputs=["video_files", "params:prepare", "frames_dir"], outputs="frame_index", name="extract_video_frames"),
             node(
                 data_quality_report,
-                inputs=["split_lists", "missing_videos", "unlisted_videos", "frame_index", "params:prepare"],
+                inputs=["split_lists", "missing_videos", "unlisted_videos", "frame_index"],
                 outputs=["data_quality", "split_summary"],
                 name="data_quality_report",
+            ),
+            node(
+                check_data_quality,
+                inputs=["data_quality", "frame_index", "params:prepare"],
+                outputs="checked_frame_index",
+                name="check_data_quality",
             ),
         ]
     ) + sum((split_pipeline(s) for s in SPLITS), Pipeline([]))

@@ -6,10 +6,12 @@ from collections import Counter
 from typing import Any
 
 import pandas as pd
+from matplotlib.figure import Figure
 
-from mict_pipeline.evaluation import architecture_name, cross_split_metrics, results_markdown, results_table
+from mict_pipeline.evaluation import TRAINING_CURVES, architecture_name, cross_split_metrics, results_markdown, results_table, training_curves_figure
 
-SPLIT, SUMMARY = "__split_", "__summary"  # input names: <experiment>__split_<n> (metrics), <experiment>__summary
+# Input names: <experiment>__split_<n> (metrics or training summaries), <experiment>__summary.
+SPLIT, SUMMARY = "__split_", "__summary"
 
 
 def metrics_input(experiment: str, split: int) -> str:
@@ -47,3 +49,21 @@ def cross_split_report(benchmark: dict[str, Any], **inputs: dict[str, Any]) -> t
         f"number of frames per video, clip scores averaged. Memory and FPS: batch 1, 16x160x160, on {', '.join(devices)}."
     )
     return cross, table, results_markdown(table, caption)
+
+
+def mean_metrics(cross: dict[str, dict[str, dict[str, Any]]]) -> dict[str, dict[str, float]]:
+    """Each experiment's means of the splits, ``{experiment: {metric: mean}}``: one small file per
+    experiment, so `dvc metrics show` has a row per experiment and a column per metric."""
+    return {experiment: {metric: block["mean"] for metric, block in metrics.items()} for experiment, metrics in cross.items()}
+
+
+def plot_training_curves(**summaries: dict[str, Any]) -> dict[str, Figure]:
+    """``<metric>.png`` for each of ``TRAINING_CURVES``: the per-epoch history of every run (inputs
+    ``<experiment>__split_<n>``: training summaries), overlaid."""
+    histories = {}
+    for key, summary in summaries.items():
+        experiment, split = key.rsplit(SPLIT, 1)
+        history = pd.DataFrame(summary["history"])
+        histories[experiment, int(split)] = history.assign(step=history["epoch"] - 1)
+    names = _row_names({key.rsplit(SPLIT, 1)[0]: s["experiment"] for key, s in summaries.items()})
+    return {f"{metric}.png": training_curves_figure(histories, metric, names) for metric in TRAINING_CURVES}

@@ -5,5 +5,5 @@ from .nodes import generate_synthetic_archives
 
 def create_pipeline(**kwargs) -> Pipeline:
     return Pipeline(
-        [node(generate_synthetic_archives, inputs="params:synthetic", outputs="synthetic_archives", name="generate_synthetic_archives")]
+        [node(generate_synthetic_archives, inputs=["params:synthetic", "synthetic_dir"], outputs="synthetic_archives", name="generate_synthetic_archives")]
     )

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
 import torch
 
-from mict_pipeline.checkpoint import run_dir
 from mict_pipeline.clips.dataset import ClipDataset
 from mict_pipeline.experiment import DatasetSpec, Experiment, ExperimentConfig, TrainingParams
 from mict_pipeline.training import distributed_context, train, training_dataset
@@ -18,23 +16,28 @@ def train_experiment(
     train_index: pd.DataFrame,
     test_index: pd.DataFrame,
     dataset_spec: dict[str, Any],
+    frames_dir: str,
+    run_dir: str,
+    training_log_dir: str,
     experiment: ExperimentConfig,
     training: TrainingParams,
     *,
     name: str,
     split: int,
 ) -> dict[str, Any]:
-    """Train experiment ``name`` on split ``split``; resumes from its last checkpoint if one exists."""
+    """Train experiment ``name`` on split ``split``, checkpoints in ``run_dir``; resumes from its
+    last checkpoint if one exists (of the same experiment: see ``training.on_other_experiment``)."""
     run = Experiment.create(name, experiment, training, DatasetSpec.model_validate(dataset_spec, where="dataset_spec"), split)
     torch.manual_seed(run.recipe.seed)  # the initial weights: a rerun starts from the same model
     model = run.build_model()
     with distributed_context():
         summary = train(
             model,
-            training_dataset(train_index, run),
-            ClipDataset(test_index, "clip", run.clips),  # validation on the test split, as the original
+            training_dataset(train_index, run, frames_dir),
+            ClipDataset(test_index, "clip", run.clips, root=frames_dir),  # validation on the test split, as the original
             run,
-            run_dir(training.checkpoint_dir, split, name),
-            log_dir=Path(training.log_dir) / f"split_{split}" / name,
+            run_dir,
+            log_dir=training_log_dir,
+            on_other_experiment=training.on_other_experiment,
         )
     return {"experiment": run.describe(), **summary}

@@ -12,7 +12,10 @@ def training(split: int, experiment: str) -> Pipeline:
         [
             node(
                 train,
-                inputs=["train_index", "test_index", "dataset_spec", "params:experiment", "params:training"],
+                inputs=[
+                    "train_index", "test_index", "dataset_spec", "frames_dir", "run_dir", "training_log_dir",
+                    "params:experiment", "params:training",
+                ],
                 outputs="train_summary",
                 name="train",
             )
@@ -22,5 +25,8 @@ def training(split: int, experiment: str) -> Pipeline:
 
 def create_pipeline(**kwargs) -> Pipeline:
     return per_split_and_experiment(
-        training, split_inputs=["train_index", "test_index"], shared_inputs=["dataset_spec"], parameters=["params:training"]
+        training,
+        split_inputs=["train_index", "test_index"],
+        shared_inputs=["dataset_spec", "frames_dir"],
+        parameters=["params:training"],
     )

@@ -1,0 +1,266 @@
+"""``conf/<env>/dvc.yaml``: each environment's DVC stages, derived from its Kedro pipelines and catalog.
+
+Every stage is one ``kedro run`` of one environment: ``synthetic`` (where the download reads its
+archives), ``download``, ``prepare``, ``benchmark``, ``train-split_<n>-<experiment>`` and
+``evaluate-split_<n>-<experiment>`` for each split and experiment of ``run_experiments``, and
+``report``. What a stage depends on and writes is read off the pipeline it runs, so it cannot drift
+from the code:
+
+* deps: the project's source files its nodes' modules import (transitively; the wiring of
+  ``pipeline.py`` is the stage definition itself), the catalog files it reads, the folders it reads (``*_dir`` datasets another pipeline writes: frame stores, checkpoints),
+  and archives it downloads from ``file:`` URLs inside the project;
+* params: exactly the keys its nodes read (``params:`` inputs), in each parameter file of ``conf/base``
+  and ``conf/<env>`` that defines them, plus ``run_experiments`` where the stage gathers experiments;
+* outs: the catalog files it writes (committed to git, ``cache: false``, unless marked
+  ``cache: true``; ``dvc: metrics`` ones as metrics) and the folders it writes (DVC cache, or git for
+  ``commit: true``), kept across reruns (``persist``) so interrupted work resumes.
+
+``python -m mict_pipeline.dvc_stages`` writes the files of every environment with committed
+configuration; ``tests/test_dvc_stages.py`` checks the committed files are what it writes.
+"""
+
+from __future__ import annotations
+
+import ast
+import importlib.util
+import inspect
+import logging
+import os
+import re
+import sys
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from mict_pipeline.datasets.ucf101 import SPLITS
+from mict_pipeline.evaluation.reports import TRAINING_CURVES
+from mict_pipeline.io.atomic import write_bytes_atomic
+from mict_pipeline.project import configuration, find_project
+
+ENVIRONMENTS = ("base", "demo")  # the committed environments (conf/local is personal)
+PACKAGE = "mict_pipeline"
+# Kedro's wiring: which nodes run with which inputs is the stage's definition (its cmd, deps, params
+# and outs), not code it computes with, so these modules are neither deps nor followed.
+WIRING = re.compile(rf"{PACKAGE}\.(settings|context|pipeline_registry|dvc_stages|pipelines\.experiments|pipelines\.\w+\.pipeline)$")
+HEADER = (
+    "# Generated from the Kedro pipelines and catalog of environment {env} by `python -m mict_pipeline.dvc_stages`:\n"
+    "# do not edit (tests/test_dvc_stages.py checks it). Run it with `dvc repro conf/{env}/dvc.yaml`.\n"
+)
+
+
+def _module_file(module: str) -> Path | None:
+    try:
+        spec = importlib.util.find_spec(module)
+    except (ImportError, ValueError):
+        return None
+    return Path(spec.origin) if spec and spec.origin and spec.origin.endswith(".py") else None
+
+
+def _imported(module: str, path: Path) -> Iterator[str]:
+    """Names of the project's modules ``module`` imports anywhere in its code (also inside functions)."""
+    package = module if path.name == "__init__.py" else module.rpartition(".")[0]
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            names = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            base = importlib.util.resolve_name("." * node.level + (node.module or ""), package) if node.level else node.module or ""
+            names = [base, *(f"{base}.{alias.name}" for alias in node.names)]  # `from package import module`
+        else:
+            continue
+        for name in names:
+            parts = name.split(".")
+            # Importing a.b.c runs a/__init__.py and a/b/__init__.py first.
+            yield from (".".join(parts[:i]) for i in range(1, len(parts) + 1) if parts[0] == PACKAGE)
+
+
+def _wiring_only(path: Path) -> bool:
+    """A package ``__init__.py`` that defines nothing (a docstring, imports, constants such as
+    ``__version__``): what it imports is followed, the file itself computes nothing."""
+    return path.name == "__init__.py" and not any(
+        isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) for node in ast.walk(ast.parse(path.read_text()))
+    )
+
+
+def source_files(modules: Iterable[str]) -> set[Path]:
+    """The project's source files whose code importing ``modules`` runs (package ``__init__``
+    files that only wire names left out)."""
+    seen: set[str] = set()
+    files: set[Path] = set()
+    todo = [m for module in modules for m in (module, *_imported_parents(module))]
+    while todo:
+        module = todo.pop()
+        if module in seen or WIRING.match(module):
+            continue
+        seen.add(module)
+        path = _module_file(module)
+        if path is None:
+            continue
+        if not _wiring_only(path):
+            files.add(path)
+        todo.extend(_imported(module, path))
+    return files
+
+
+def _imported_parents(module: str) -> list[str]:
+    parts = module.split(".")
+    return [".".join(parts[:i]) for i in range(1, len(parts))]
+
+
+def _node_modules(pipeline: Any) -> set[str]:
+    return {inspect.unwrap(getattr(node.func, "func", node.func)).__module__ for node in pipeline.nodes}
+
+
+def _defines(params: dict[str, Any], key: str) -> bool:
+    node: Any = params
+    for part in key.split("."):
+        if not isinstance(node, dict) or part not in node:
+            return False
+        node = node[part]
+    return True
+
+
+class StageWriter:
+    """The stages of one environment, from its pipelines (built for its ``run_experiments``) and catalog."""
+
+    def __init__(self, project: Path, env: str) -> None:
+        from kedro.framework.project import pipelines
+        from kedro.framework.startup import bootstrap_project
+        from kedro.io.catalog_config_resolver import CatalogConfigResolver
+
+        from mict_pipeline.pipelines.experiments import use_session_experiments
+
+        self.project, self.env = project, env
+        config = configuration(project, env)
+        self.parameters = config["parameters"]
+        self.resolver = CatalogConfigResolver(config["catalog"])
+        self.files = {
+            path.relative_to(project).as_posix(): yaml.safe_load(path.read_text()) or {}
+            for folder in ("base", env)
+            for path in sorted((project / "conf" / folder).glob("parameters*.yml"))
+        }
+        bootstrap_project(project)
+        use_session_experiments(self.parameters["run_experiments"])
+        pipelines.configure(f"{PACKAGE}.pipeline_registry")
+        self.pipelines = dict(pipelines)
+        self.experiments = list(self.parameters["run_experiments"])
+
+    # --- what the catalog says ---------------------------------------------------------------
+
+    def _entry(self, name: str) -> dict[str, Any] | None:
+        """The catalog entry of dataset ``name`` (dataset factories resolved) if it names a file or a
+        folder inside the project; None for a dataset only kept in memory, or one outside the project
+        (a frame store on a scratch disk: DVC tracks only what is inside the repository)."""
+        entry = self.resolver.resolve_pattern(name)
+        if "filepath" not in entry and not self._folder(entry):
+            return None
+        return None if os.path.isabs(self._path(entry)) else entry
+
+    def _path(self, entry: dict[str, Any]) -> str:
+        return str(entry.get("filepath") or entry.get("data"))
+
+    def _folder(self, entry: dict[str, Any]) -> bool:
+        return "written_by" in (entry.get("metadata") or {})
+
+    # --- one stage ---------------------------------------------------------------------------
+
+    def stage(self, pipeline_name: str, namespace: str | None = None) -> dict[str, Any]:
+        pipeline = self.pipelines[pipeline_name]
+        if namespace:
+            pipeline = pipeline.only_nodes_with_namespaces([namespace])
+        cmd = f"kedro run --env {self.env} --pipelines={pipeline_name}" + (f" --namespaces={namespace}" if namespace else "")
+        if pipeline_name == "train":
+            cmd += " --params=training.on_other_experiment=restart"  # DVC's cache keeps a run it replaces
+        deps = sorted(p.relative_to(self.project).as_posix() for p in source_files(_node_modules(pipeline)))
+        outs: dict[str, dict[str, Any]] = {}
+        metrics: dict[str, dict[str, Any]] = {}
+        for name in sorted(pipeline.inputs()):
+            if name.startswith("params:") or (entry := self._entry(name)) is None:
+                continue
+            metadata = entry.get("metadata") or {}
+            if self._folder(entry) and metadata["written_by"] == pipeline_name:
+                outs[self._path(entry)] = {"persist": True, **({"cache": False} if metadata.get("commit") else {})}
+            else:
+                deps.append(self._path(entry))
+        for name in sorted(pipeline.all_outputs()):
+            entry = self._entry(name)
+            if entry is None:
+                continue
+            path, metadata = self._path(entry), entry.get("metadata") or {}
+            if any(path.startswith(f"{folder}/") for folder in outs):
+                continue  # written inside a folder this stage writes
+            (metrics if metadata.get("dvc") == "metrics" else outs)[path] = {"cache": bool(metadata.get("cache", False))}
+        deps += self._download_sources(pipeline_name)
+        folders = [dep for dep in deps if not Path(dep).suffix]
+        deps = [dep for dep in deps if not any(dep.startswith(f"{folder}/") for folder in folders)]  # inside a folder dep
+        stage: dict[str, Any] = {"cmd": cmd, "wdir": "../..", "deps": deps, "params": self._params(pipeline_name, pipeline)}
+        stage["outs"] = [{path: options} for path, options in outs.items()]
+        if metrics:
+            stage["metrics"] = [{path: options} for path, options in metrics.items()]
+        return stage
+
+    def _params(self, pipeline_name: str, pipeline: Any) -> list[dict[str, list[str]]]:
+        keys = {name.removeprefix("params:") for name in pipeline.inputs() if name.startswith("params:")}
+        if pipeline_name in ("benchmark", "report"):  # they gather the experiments of run_experiments
+            keys.add("run_experiments")
+        listed = []
+        for file, params in self.files.items():
+            defined = sorted(key for key in keys if _defines(params, key))
+            if defined:
+                listed.append({file: defined})
+        return listed
+
+    def _download_sources(self, pipeline_name: str) -> list[str]:
+        """Archives the download reads from ``file:`` URLs inside the project (the demo's synthetic ones)."""
+        if pipeline_name != "download":
+            return []
+        urls = [url for spec in self.parameters["download"]["archives"].values() for url in spec["urls"]]
+        paths = [url.removeprefix("file:").removeprefix("//") for url in urls if url.startswith("file:")]
+        return [p for p in paths if not os.path.isabs(p)]
+
+    # --- the environment's stages ------------------------------------------------------------
+
+    def stages(self) -> dict[str, Any]:
+        stages = {name: self.stage(name) for name in ("synthetic", "download", "prepare", "benchmark")}
+        synthetic = [path for out in stages["synthetic"]["outs"] for path in out]
+        if not any(dep.startswith(tuple(f"{p}/" for p in synthetic)) for dep in stages["download"]["deps"]):
+            del stages["synthetic"]  # the environment downloads its archives from elsewhere
+        for kind in ("train", "evaluate"):
+            for split in SPLITS:
+                for experiment in self.experiments:
+                    stages[f"{kind}-split_{split}-{experiment}"] = self.stage(kind, f"split_{split}.{experiment}")
+        stages["report"] = self.stage("report")
+        return stages
+
+    def plots(self) -> list[Any]:
+        """Training curves with every experiment and split overlaid, one chart a metric; the report's
+        PNGs. (Paths of top-level plots are relative to the dvc.yaml, not to a stage's wdir.)"""
+        curves = []
+        for metric, title in TRAINING_CURVES.items():
+            y = {}
+            for experiment in self.experiments:
+                for split in SPLITS:
+                    folder = self._path(self._entry(f"split_{split}.{experiment}.training_log_dir"))
+                    y[f"../../{folder}/plots/metrics/{metric}.tsv"] = metric
+            curves.append({metric: {"x": "step", "y": y, "title": f"{title}, every experiment and split", "x_label": "epoch (0 = first)", "y_label": metric}})
+        confusion = self._path(self._entry(f"split_1.{self.experiments[0]}.confusion_matrix_plot")).rsplit("/", 1)[0]
+        return [*curves, f"../../{self._path(self._entry('training_curves'))}", f"../../{confusion}"]
+
+    def write(self) -> Path:
+        path = self.project / "conf" / self.env / "dvc.yaml"
+        body = yaml.safe_dump({"stages": self.stages(), "plots": self.plots()}, sort_keys=False, width=120)
+        return write_bytes_atomic(path, (HEADER.format(env=self.env) + body).encode())
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.disable(logging.WARNING)  # Kedro configures its loggers while loading; the file names are the output
+    envs = (argv if argv is not None else sys.argv[1:]) or list(ENVIRONMENTS)
+    project = find_project()
+    for env in envs:
+        print(StageWriter(project, env).write().relative_to(project))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,36 @@
+"""Every parameter of the project as one model: the project context validates it once per session,
+so a misspelt key anywhere (also a top-level key no node reads) is named before anything runs."""
+
+from __future__ import annotations
+
+from pydantic import Field, model_validator
+
+from mict_pipeline.config import Params
+from mict_pipeline.experiment import ExperimentConfig, TrainingParams
+
+from .benchmark import BenchmarkParams
+from .download import DownloadParams
+from .prepare import PrepareParams
+from .synthetic import SyntheticParams
+
+
+class ProjectParameters(Params):
+    """Every parameter of the project: each top-level key of ``conf/*/parameters*.yml``."""
+
+    run_experiments: tuple[str, ...] = Field(min_length=1)
+    experiments: dict[str, ExperimentConfig]
+    training: TrainingParams
+    benchmark: BenchmarkParams
+    download: DownloadParams
+    prepare: PrepareParams
+    synthetic: SyntheticParams
+
+    @model_validator(mode="after")
+    def _run_experiments_are_defined(self) -> ProjectParameters:
+        unknown = [name for name in self.run_experiments if name not in self.experiments]
+        if unknown:
+            raise ValueError(
+                f"run_experiments names {', '.join(unknown)}, not defined under experiments "
+                f"(defined: {', '.join(self.experiments)})"
+            )
+        return self

@@ -1,0 +1,89 @@
+"""conf/<env>/dvc.yaml: generated from the pipelines, current, and with the deps the code really has."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+import yaml
+
+from mict_pipeline import dvc_stages
+from mict_pipeline.pipelines import experiments
+
+from demo_project import ROOT
+
+
+@pytest.mark.parametrize("env", dvc_stages.ENVIRONMENTS)
+def test_committed_stages_are_what_the_pipelines_give(env, monkeypatch):
+    monkeypatch.setattr(experiments, "_session_experiments", None)  # the writer sets the environment's
+    writer = dvc_stages.StageWriter(ROOT, env)
+    committed = yaml.safe_load((ROOT / "conf" / env / "dvc.yaml").read_text())
+    expected = {"stages": writer.stages(), "plots": writer.plots()}
+    for name in sorted(set(committed["stages"]) | set(expected["stages"])):
+        assert committed["stages"].get(name) == expected["stages"].get(name), (
+            f"conf/{env}/dvc.yaml stage {name!r} differs from the pipelines: run `make dvc-stages`"
+        )
+    assert committed["plots"] == expected["plots"], f"conf/{env}/dvc.yaml plots: run `make dvc-stages`"
+
+
+def test_one_stage_per_split_and_experiment_with_its_own_parameters():
+    stages = yaml.safe_load((ROOT / "conf/demo/dvc.yaml").read_text())["stages"]
+    assert set(stages) == {
+        "synthetic", "download", "prepare", "benchmark", "report",
+        *(f"{kind}-split_{s}-{e}" for kind in ("train", "evaluate") for s in (1, 2, 3) for e in ("mict_resnet18", "resnet3d_18")),
+    }
+    train = stages["train-split_2-resnet3d_18"]
+    assert train["cmd"].startswith("kedro run --env demo --pipelines=train --namespaces=split_2.resnet3d_18")
+    assert {key for entry in train["params"] for keys in entry.values() for key in keys} == {"experiments.resnet3d_18", "training"}
+    assert train["outs"][0] == {"data/demo/06_models/split_2/resnet3d_18": {"persist": True}}  # kept to resume
+    # The benchmark reads the models' architecture and options, not their recipes.
+    benchmark = {key for entry in stages["benchmark"]["params"] for keys in entry.values() for key in keys}
+    assert "experiments.mict_resnet18.model" in benchmark and not any(key.endswith("recipe") for key in benchmark)
+    assert "synthetic" not in yaml.safe_load((ROOT / "conf/base/dvc.yaml").read_text())["stages"]  # base downloads UCF-101
+
+
+def test_source_deps_follow_every_import():
+    files = {p.relative_to(ROOT / "src").as_posix() for p in dvc_stages.source_files(["mict_pipeline.pipelines.download.nodes"])}
+    assert files == {
+        "mict_pipeline/config.py", "mict_pipeline/io/download.py", "mict_pipeline/parameters/download.py",
+        "mict_pipeline/pipelines/download/nodes.py",
+    }
+
+
+def test_a_training_stage_lists_every_project_module_its_nodes_load():
+    """What the train nodes' module loads in a fresh interpreter is in the train stages' deps (loaded
+    from its file: its package's __init__ would add the Kedro wiring; the walker also follows imports
+    made inside functions, which this does not see)."""
+    nodes = ROOT / "src/mict_pipeline/pipelines/train/nodes.py"
+    code = (
+        "import importlib.util, sys\n"
+        f"spec = importlib.util.spec_from_file_location('train_nodes', {str(nodes)!r})\n"
+        "spec.loader.exec_module(importlib.util.module_from_spec(spec))\n"
+        "print('\\n'.join(m.__file__ for n, m in sys.modules.items() if n.startswith('mict_pipeline') and getattr(m, '__file__', None)))"
+    )
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
+    deps = set(yaml.safe_load((ROOT / "conf/demo/dvc.yaml").read_text())["stages"]["train-split_1-mict_resnet18"]["deps"])
+    for path in loaded:
+        relative = (ROOT / path).resolve().relative_to(ROOT).as_posix() if path.startswith(str(ROOT)) else path
+        module = relative.removeprefix("src/").removesuffix(".py").replace("/", ".").removesuffix(".__init__")
+        if dvc_stages.WIRING.match(module) or dvc_stages._wiring_only(ROOT / relative):
+            continue
+        assert relative in deps, f"{relative} is loaded by the train nodes but missing from the train stages' deps"
+    assert "src/mict_pipeline/pipelines/train/nodes.py" in deps
+
+
+def test_a_folder_outside_the_project_is_left_to_its_disk(monkeypatch):
+    """Frame stores on a scratch disk (the catalog's frames_dir at an absolute path): DVC tracks only
+    what is inside the repository, so no stage writes or reads that folder, and the index tables
+    that describe it still are outputs."""
+    from kedro.io.catalog_config_resolver import CatalogConfigResolver
+
+    monkeypatch.setattr(experiments, "_session_experiments", None)
+    writer = dvc_stages.StageWriter(ROOT, "demo")
+    catalog = {**dvc_stages.configuration(ROOT, "demo")["catalog"], "frames_dir": {"type": "MemoryDataset", "data": "/scratch/frames", "metadata": {"written_by": "prepare"}}}
+    writer.resolver = CatalogConfigResolver(catalog)
+    stages = writer.stages()
+    paths = [path for stage in stages.values() for entry in (*stage["deps"], *stage["outs"]) for path in ([entry] if isinstance(entry, str) else entry)]
+    assert not any("frames" in path and not path.endswith(".csv") for path in paths), paths
+    assert {"data/demo/03_primary/frame_index.csv": {"cache": False}} in stages["prepare"]["outs"]
