@@ -25,7 +25,7 @@ CLASSES = ["MoveUp", "ZoomIn", "Twist"]
 # Deep-merged into the copies of conf/ files.
 TINY = {
     "base/parameters_synthetic.yml": {
-        "synthetic": {"classes": CLASSES, "groups": 15, "clips_per_group": [1, 1], "frames": [16, 24], "short_fraction": 0.0}
+        "synthetic": {"motions": {"classes": CLASSES, "groups": 15, "clips_per_group": [1, 1], "frames": [16, 24], "short_fraction": 0.0}}
     },
     "demo/parameters.yml": {
         "experiments": {

@@ -46,7 +46,7 @@ def test_one_stage_per_split_and_experiment_with_its_own_parameters():
 def test_source_deps_follow_every_import():
     files = {p.relative_to(ROOT / "src").as_posix() for p in dvc_stages.source_files(["mict_pipeline.pipelines.download.nodes"])}
     assert files == {
-        "mict_pipeline/config.py", "mict_pipeline/io/download.py", "mict_pipeline/parameters/download.py",
+        "mict_pipeline/config.py", "mict_pipeline/io/disk.py", "mict_pipeline/io/download.py", "mict_pipeline/parameters/download.py",
         "mict_pipeline/pipelines/download/nodes.py",
     }
 

@@ -3,7 +3,10 @@ and missing inputs stopping a run before any node, no telemetry."""
 
 from __future__ import annotations
 
+import json
+import re
 
+import pandas as pd
 import pytest
 import yaml
 from kedro.framework.project import pipelines
@@ -11,6 +14,7 @@ from kedro.framework.session import KedroSession
 from kedro.framework.startup import bootstrap_project
 
 from mict_pipeline.datasets.ucf101 import CLASS_NAMES
+from mict_pipeline.dvc_stages import ENVIRONMENTS
 from mict_pipeline.models import build_model
 from mict_pipeline.pipelines import experiments
 from mict_pipeline.project import configuration
@@ -85,9 +89,9 @@ def test_pipelines_follow_the_session_however_it_is_made(demo_repo, monkeypatch)
 
 
 def test_environments_keep_their_data_apart():
-    roots = {env: configuration(ROOT, env)["globals"]["data_root"] for env in ("base", "demo")}
-    assert roots == {"base": "data", "demo": "data/demo"}
-    catalogs = {env: configuration(ROOT, env)["catalog"] for env in ("base", "demo")}
+    roots = {env: configuration(ROOT, env)["globals"]["data_root"] for env in ENVIRONMENTS}
+    assert roots == {"base": "data", "demo": "data/demo", "rehearsal": "data/rehearsal"}
+    catalogs = {env: configuration(ROOT, env)["catalog"] for env in ENVIRONMENTS}
     for env, catalog in catalogs.items():
         paths = [entry.get("filepath") or entry.get("data") for entry in catalog.values() if isinstance(entry, dict)]
         assert paths and all(str(path).startswith(f"{roots[env]}/") for path in paths), env
@@ -110,6 +114,25 @@ def test_a_project_error_in_a_node_ends_the_run_in_one_line(demo_repo, tmp_path)
     errors = [line for line in done.stderr.splitlines() if line.startswith("Error:")]
     assert done.returncode == 2 and "Traceback" not in done.stdout + done.stderr
     assert errors == [errors[0]] and "last.pt was written by another experiment than the one asked for (recipe.epochs: 1 -> 2)" in errors[0]
+
+
+def test_the_smoke_overlay_runs_briefly_never_over_a_real_run_and_says_so(demo_repo, tmp_path):
+    """`make smoke`'s parameters: one short epoch and a few test videos; refused over a trained run
+    (its last.pt), and the report names the run a smoke run."""
+    params = re.search(r"^SMOKE_PARAMS := (\S+)$", (ROOT / "Makefile").read_text(), re.M).group(1)
+    repo = demo_repo.copy(tmp_path / "project")
+    train = ("kedro", "run", "--pipelines=train", "--namespaces=split_1.mict_resnet18")
+    refused = repo.run(*train, f"--params={params}", check=False)
+    assert refused.returncode == 2 and "recipe.limit_epochs: None -> 1" in refused.stderr
+    repo.run(*train, f"--params={params},training.on_other_experiment=restart")
+    summary = json.loads((repo.data / "06_models/split_1/mict_resnet18/summary.json").read_text())
+    assert [h["epoch"] for h in summary["history"]] == [1]
+    repo.run("kedro", "run", "--pipelines=evaluate", "--namespaces=split_1.mict_resnet18")
+    predictions = pd.read_csv(repo.data / "07_model_output/split_1/mict_resnet18/predictions.csv")
+    assert len(predictions) == 2 * 4  # two batches' worth (the tiny demo's batch_size 4) of test videos
+    repo.run("kedro", "run", "--pipelines=report")
+    results = (repo.data / "08_reporting/results.md").read_text()
+    assert "(width 8, smoke run: epochs 1, batches per epoch 2, test batches 2)" in results
 
 
 def test_a_typo_stops_the_run_before_any_node_in_a_few_lines(demo_repo):

@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any, ClassVar, Literal
 
+import numpy as np
 import torch
 from pydantic import Field, NonNegativeFloat, NonNegativeInt, PositiveFloat, PositiveInt, field_serializer, model_validator
 from torch import nn
@@ -55,6 +56,13 @@ class Recipe(Params):
     # Where training clips are decoded and augmented: in the loader workers, or on the training
     # device (nvJPEG on a GPU), the workers only reading (mict_pipeline.clips.device).
     decode: Literal["worker", "device"] = "worker"
+    # A smoke run, in the spirit of Lightning's limit_*_batches (null = no limit): at most this many
+    # epochs of the recipe's schedule, training batches per epoch, and batches' worth (batch_size
+    # videos each, spread evenly over the list) of validation and evaluation videos. They change what
+    # a run trains, so a smoke run's checkpoint is never resumed as a full run's.
+    limit_epochs: PositiveInt | None = None
+    limit_train_batches: PositiveInt | None = None
+    limit_val_batches: PositiveInt | None = None
     # How a run is executed rather than what it trains (EXECUTION): a run may resume with others.
     workers: NonNegativeInt = 4
     prefetch_factor: PositiveInt = 4  # batches each worker prepares ahead
@@ -73,6 +81,17 @@ class Recipe(Params):
 
     def resolve_device(self) -> torch.device:
         return resolve_device(self.device)
+
+    @property
+    def epochs_to_run(self) -> int:
+        return min(self.epochs, self.limit_epochs or self.epochs)
+
+    def validation_rows(self, n: int) -> np.ndarray:
+        """Positions of the validation or test items used of ``n``: all, or ``limit_val_batches``
+        batches' worth spread evenly over them."""
+        if self.limit_val_batches is None or self.limit_val_batches * self.batch_size >= n:
+            return np.arange(n)
+        return np.unique(np.linspace(0, n - 1, self.limit_val_batches * self.batch_size).round().astype(int))
 
     def autocast_dtype(self, device: torch.device) -> torch.dtype | None:
         """The autocast dtype on ``device``; None = plain fp32 (always on the CPU)."""

@@ -19,7 +19,8 @@ from mict_pipeline.checkpoint import CheckpointError
 from mict_pipeline.config import ParameterError
 from mict_pipeline.datasets.ucf101 import SplitListError
 from mict_pipeline.io.archives import ArchiveError
-from mict_pipeline.io.download import DownloadError, InsufficientSpaceError
+from mict_pipeline.io.disk import InsufficientSpaceError
+from mict_pipeline.io.download import DownloadError
 from mict_pipeline.io.frame_store import FrameStoreError
 from mict_pipeline.pipelines.prepare.nodes import DataQualityError
 from mict_pipeline.training import ResumeError

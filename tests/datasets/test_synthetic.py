@@ -19,9 +19,9 @@ from mict_pipeline.datasets.synthetic import (
     SPLITS_ARCHIVE,
     VIDEOS_ARCHIVE,
     generate_dataset,
-    split_test_groups,
     video_specs,
 )
+from mict_pipeline.datasets.ucf101 import split_test_groups
 
 OPTIONS = {"clips_per_group": (1, 1), "frames": (10, 16), "short_fraction": 0.05, "seed": 3}
 VIDEO_NAME = re.compile(r"UCF-101/(\w+)/v_\1_g(\d\d)_c(\d\d)\.avi")

@@ -15,6 +15,7 @@ from mict_pipeline.evaluation import (
     cross_split_metrics,
     results_markdown,
     results_table,
+    split_results_table,
 )
 
 
@@ -122,6 +123,21 @@ def test_architecture_names():
     assert architecture_name({"arch": "mict_resnet18", "model": {"first_kernel_depth": 3}}) == "MiCT-ResNet-18 (k=3)"
     assert architecture_name({"arch": "mict_resnet34", "model": {"version": "v2"}}) == "MiCT-ResNet-34 (v2)"
     assert architecture_name({"arch": "mict_resnet18", "model": {"first_kernel_depth": 5, "version": "v2", "width": 8}}) == "MiCT-ResNet-18 (k=5, v2, width 8)"
+    smoke = {"arch": "resnet3d_18", "model": {}, "recipe": {"limit_epochs": 1, "limit_train_batches": 2, "limit_val_batches": None}}
+    assert architecture_name(smoke) == "3D-ResNet-18 (smoke run: epochs 1, batches per epoch 2)"
+
+
+def test_split_results_table_shows_every_experiment_on_every_split():
+    cross = cross_split_metrics({
+        "mict_resnet18": {1: _metrics(0.5, 0.8, 0.6, 0.9), 2: _metrics(0.7, 0.9, 0.8, 1.0)},
+        "resnet3d_18": {2: _metrics(0.4, 0.7, 0.45, 0.75)},
+    })
+    table = split_results_table(cross, {"mict_resnet18": "MiCT-ResNet-18"})
+    assert table.columns.tolist() == ["Architecture", "Split 1", "Split 2", "Mean ± std"]
+    assert table.to_dict("records") == [
+        {"Architecture": "MiCT-ResNet-18", "Split 1": "50.0 / 60.0", "Split 2": "70.0 / 80.0", "Mean ± std": "60.0 ± 14.1 / 70.0 ± 14.1"},
+        {"Architecture": "resnet3d_18", "Split 1": "–", "Split 2": "40.0 / 45.0", "Mean ± std": "40.0 ± 0.0 / 45.0 ± 0.0"},
+    ]
 
 
 def test_results_table_with_benchmark():

@@ -9,14 +9,14 @@ from pathlib import Path
 import pytest
 from rar_fixtures import RarEntry, rar4_stored, rar5_stored
 
-from mict_pipeline.io import download
+from mict_pipeline.io import disk
 from mict_pipeline.io.archives import (
     SUPPORTED_SUFFIXES,
     ArchiveError,
     UnsafeArchiveError,
     extract_archive,
 )
-from mict_pipeline.io.download import InsufficientSpaceError
+from mict_pipeline.io.disk import InsufficientSpaceError
 
 FIXTURES = Path(__file__).parent / "fixtures" / "rar"
 # The two files in rarfile's solid/crc test archives: 512 numbered lines.
@@ -198,7 +198,7 @@ def test_unreadable_archive_raises_archive_error(tmp_path: Path, name: str) -> N
 
 def test_not_enough_disk_space_is_reported_before_writing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     archive = make_zip(tmp_path / "data.zip", {"big.bin": bytes(10_000)})
-    monkeypatch.setattr(download.shutil, "disk_usage", lambda _: shutil._ntuple_diskusage(10**9, 10**9, 100))
+    monkeypatch.setattr(disk.shutil, "disk_usage", lambda _: shutil._ntuple_diskusage(10**9, 10**9, 100))
 
     with pytest.raises(InsufficientSpaceError, match=r"extract data\.zip .*needs 9\.8 KiB, only 100 B free"):
         extract_archive(archive, tmp_path / "out", progress=False)

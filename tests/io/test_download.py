@@ -18,11 +18,11 @@ from pathlib import Path
 
 import pytest
 
-from mict_pipeline.io import download
+from mict_pipeline.io import disk, download
+from mict_pipeline.io.disk import InsufficientSpaceError
 from mict_pipeline.io.download import (
     ChecksumMismatchError,
     DownloadError,
-    InsufficientSpaceError,
     download_file,
     file_digest,
 )
@@ -358,7 +358,7 @@ def test_client_errors_other_than_404_are_not_retried(server: Server, tmp_path: 
 
 def test_not_enough_disk_space(server: Server, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     server.scripts["/f.bin"] = Script()
-    monkeypatch.setattr(download.shutil, "disk_usage", lambda _: shutil._ntuple_diskusage(10**9, 10**9, 1024))
+    monkeypatch.setattr(disk.shutil, "disk_usage", lambda _: shutil._ntuple_diskusage(10**9, 10**9, 1024))
 
     with pytest.raises(InsufficientSpaceError, match=r"download f\.bin: needs 293\.0 KiB, only 1\.0 KiB free"):
         fetch(server.url("/f.bin"), tmp_path / "f.bin", size=len(CONTENT))

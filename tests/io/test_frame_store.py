@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import errno
 import re
 from pathlib import Path
 
@@ -13,6 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mict_pipeline.io import frame_store as frames_module
+from mict_pipeline.io.disk import InsufficientSpaceError
 from mict_pipeline.io.frame_store import (
     video_frames,
     FrameStoreError,
@@ -192,3 +194,49 @@ def test_extract_many_reports_bad_videos_and_skips_on_rerun(tmp_path: Path) -> N
     third = extract_many(jobs[:3], workers=1, quality=80)
     assert [r.status for r in third] == ["extracted", "failed", "extracted"]
     assert store_info(jobs[0][1]).quality == 80 and store_info(jobs[2][1]).n_frames == 12
+
+
+class _DiskFillsAfter:
+    """A file whose disk fills up after ``room`` bytes (OSError ENOSPC), like a real full disk."""
+
+    def __init__(self, file, room: int) -> None:
+        self.file, self.room = file, room
+
+    def write(self, data: bytes) -> int:
+        if len(data) > self.room:
+            self.file.write(bytes(data[: self.room]))
+            raise OSError(errno.ENOSPC, "No space left on device")
+        self.room -= len(data)
+        return self.file.write(data)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.file.close()
+
+
+def test_a_full_disk_stops_extraction_naming_the_space_and_leaves_no_partial_store(tmp_path: Path, monkeypatch) -> None:
+    videos = [_make_video(tmp_path / "videos" / f"v{i}.avi", seed=i) for i in range(5)]
+    stores = [tmp_path / "stores" / f"v{i}.frames" for i in range(5)]
+    victim = stores[2]
+    real_open = Path.open
+
+    def open_on_a_filling_disk(self, mode="r", *args, **kwargs):
+        file = real_open(self, mode, *args, **kwargs)
+        return _DiskFillsAfter(file, 1000) if "w" in mode and self.name.startswith(f".{victim.name}.") else file
+
+    monkeypatch.setattr(Path, "open", open_on_a_filling_disk)
+    with pytest.raises(InsufficientSpaceError) as raised:
+        extract_many(list(zip(videos, stores)), 64, 48, workers=1)
+    message = str(raised.value)
+    assert message.startswith(f"{victim}: no space left on the device while writing frame stores (")
+    assert re.search(r"the 3 stores not yet written need about [0-9.]+ KiB more \([0-9.]+ KiB a store so far\)", message)
+    assert "rerun: the 2 complete stores are kept, and no partial store was left" in message
+    # Nothing half-written: the store is absent, no temporary file is left, those before are complete.
+    assert not victim.exists() and sorted(p.name for p in victim.parent.iterdir()) == ["v0.frames", "v1.frames"]
+    assert all(store_info(s).n_frames == N_FRAMES for s in stores[:2])
+
+    monkeypatch.undo()  # space freed: the rerun keeps the finished stores and writes the rest
+    statuses = [r.status for r in extract_many(list(zip(videos, stores)), 64, 48, workers=1)]
+    assert statuses == ["skipped", "skipped", "extracted", "extracted", "extracted"]

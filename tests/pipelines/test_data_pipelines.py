@@ -11,16 +11,17 @@ import yaml
 from mict_pipeline.datasets.synthetic import generate_dataset
 from mict_pipeline.io.archives import extract_archive
 from mict_pipeline.parameters.prepare import PrepareParams
+from mict_pipeline.parameters.synthetic import SyntheticParams
 from mict_pipeline.pipelines.prepare.nodes import DataQualityError, check_data_quality, data_quality_report, extract_video_frames
+from mict_pipeline.pipelines.synthetic.nodes import generate_synthetic_archives
 
 from demo_project import ROOT
 
 
 def test_demo_checksums_are_what_the_generator_writes(tmp_path):
-    synthetic = yaml.safe_load((ROOT / "conf/base/parameters_synthetic.yml").read_text())["synthetic"]
+    synthetic = SyntheticParams(**yaml.safe_load((ROOT / "conf/base/parameters_synthetic.yml").read_text())["synthetic"])
     download = yaml.safe_load((ROOT / "conf/demo/parameters_download.yml").read_text())["download"]
-    options = {k: tuple(v) if isinstance(v, list) else v for k, v in synthetic.items()}
-    manifest = generate_dataset(tmp_path, **options)["archives"]
+    manifest = generate_synthetic_archives(synthetic, str(tmp_path))["archives"]
     assert manifest["UCF101.zip"]["sha256"] == download["archives"]["videos"]["sha256"]
     assert manifest["UCF101TrainTestSplits-RecognitionTask.zip"]["sha256"] == download["archives"]["splits"]["sha256"]
 
@@ -47,10 +48,11 @@ def test_corrupt_video_is_reported_not_fatal(tmp_path):
     split_lists = pd.DataFrame({"video": video_files["video"], "class_name": "MoveUp", "label": 0, "group": 1, "split": 1, "subset": "train"})
     no_videos = pd.DataFrame({"video": [], "path": []})
     stray = pd.DataFrame({"path": ["UCF-101/MoveUp/notes.txt"], "reason": ["not a video (.txt): ignored"]})
-    report, _ = data_quality_report(split_lists, no_videos, stray, frame_index)
+    report, _ = data_quality_report(split_lists, no_videos, stray, frame_index, prepare)
     assert {f["video"] for f in report["failures"]} == {"MoveUp/v_MoveUp_g99_c01", "MoveUp/v_MoveUp_g98_c01"}
     assert report["unlisted_files"] == [{"path": "UCF-101/MoveUp/notes.txt", "reason": "not a video (.txt): ignored"}]
     assert report["usable_videos"] == 3
+    assert report["lists"] == {"classes": 1, "per_split": {"1": {"train": 5}}, "checked_against": "official"}
 
     assert check_data_quality(report, frame_index, prepare) is frame_index  # 40% unusable, up to 50% allowed
     with pytest.raises(DataQualityError, match=r"2 of 5 listed videos are unusable \(40.0% > prepare.max_failed_fraction = 10.0%\)"):

@@ -124,6 +124,29 @@ def test_restart_trains_afresh_over_a_checkpoint_of_another_experiment(tiny_data
         assert (tmp_path / "fresh" / name).read_bytes() == (tmp_path / "reused" / name).read_bytes(), name
 
 
+def test_a_smoke_run_trains_and_validates_what_its_limits_allow(tiny_datasets, tmp_path):
+    """limit_epochs / limit_train_batches / limit_val_batches: a smoke run of the recipe, never
+    resumed as the full run (the limits are part of what it trained)."""
+    train_set, test_set = tiny_datasets(n_train=16, n_test=12)
+    seen: list[int] = []
+    recorded = ClipDataset.__getitem__
+
+    def counting(dataset, i):
+        seen.append(i)
+        return recorded(dataset, i)
+
+    smoke = tiny_experiment(limit_epochs=2, limit_train_batches=1, limit_val_batches=1)  # batches of 4
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(ClipDataset, "__getitem__", counting)
+        summary = train(build(smoke), train_set, test_set, smoke, tmp_path, progress=False)
+    assert [h["epoch"] for h in summary["history"]] == [1, 2]  # of the recipe's 3
+    assert len(seen) == 2 * (4 + 4)  # per epoch: one training batch, one batch of validation clips
+    assert smoke.recipe.validation_rows(12).tolist() == [0, 4, 7, 11]  # spread over the list
+    full = tiny_experiment()
+    with pytest.raises(ResumeError, match=r"recipe.limit_epochs: 2 -> None; recipe.limit_train_batches: 1 -> None"):
+        train(build(full), train_set, test_set, full, tmp_path, progress=False)
+
+
 def test_decoding_on_the_device_trains_repeatably(tiny_datasets, tmp_path):
     """recipe.decode: device on the CPU: workers read JPEG bytes, the loop decodes and augments; two runs agree."""
     experiment = tiny_experiment(epochs=2, decode="device", workers=2, prefetch_factor=2)

@@ -56,7 +56,9 @@ returned rather than hard-coded.
 
 from __future__ import annotations
 
+import functools
 import math
+import statistics
 import tempfile
 import zipfile
 import zlib
@@ -68,16 +70,23 @@ from typing import Any
 import cv2
 import numpy as np
 
-from mict_pipeline.datasets.ucf101 import SPLITS
+from mict_pipeline.datasets.ucf101 import (
+    CLASS_NAMES,
+    CLIPS_PER_GROUP,
+    GROUPS,
+    LIST_SPELLING,
+    SPLITS,
+    TEST_GROUPS_PER_SPLIT,
+    split_test_groups,
+)
 from mict_pipeline.io.atomic import atomic_path
 from mict_pipeline.io.download import file_digest
+from mict_pipeline.io.workers import available_cores, opencv_pool
 
 WIDTH = 320
 HEIGHT = 240
 FPS = 25.0
 FOURCC = "XVID"
-N_GROUPS = 25
-TEST_GROUPS_PER_SPLIT = 7
 VIDEOS_ARCHIVE = "UCF101.zip"
 SPLITS_ARCHIVE = "UCF101TrainTestSplits-RecognitionTask.zip"
 VIDEOS_TOP = "UCF-101"
@@ -173,16 +182,30 @@ MOTIONS: dict[str, Callable[[np.random.Generator, int], Trajectory]] = {
 
 DEFAULT_CLASSES: tuple[str, ...] = tuple(MOTIONS)
 
+#: The replica's classes: 13 dot colours (hues 27.7 degrees apart) times the 8 motions. A class of
+#: UCF-101 with label ``l`` moves as ``MOTIONS`` number ``l % 8`` in hue ``HUES[l // 8]``.
+HUES: tuple[float, ...] = tuple(i * 360.0 / 13 for i in range(13))
+_HUE_SPREAD = 6.0  # degrees either side of a class's hue
+
+#: UCF-101's video lengths in seconds at 25 fps: mean, shortest, longest (Soomro et al., 2012).
+UCF101_SECONDS = (7.21, 1.06, 71.04)
+# The replica draws lengths from a log-normal truncated to that range with its mean fitted to
+# 7.21 s; the spread of the logarithm is an assumption (only the three figures are published).
+_LOG_SPREAD = 0.6
+
 
 @dataclass(frozen=True)
 class VideoSpec:
     """Everything needed to render one synthetic video."""
 
-    class_name: str
+    class_name: str  # as file names and split lists spell it
     group: int
     clip: int
     n_frames: int
     seed: int
+    motion: str | None = None  # a key of MOTIONS; None: the class name
+    hue: float | None = None  # the dots' hue in degrees; None: random colours
+    folder: str | None = None  # the class folder (classInd spelling); None: the class name
 
     @property
     def name(self) -> str:
@@ -193,48 +216,64 @@ class VideoSpec:
         """Path as written in the split lists: ``Class/v_Class_gGG_cCC.avi``."""
         return f"{self.class_name}/{self.name}"
 
+    @property
+    def archive_path(self) -> str:
+        """Path inside the top folder of the video archive: ``<classInd name>/v_Class_gGG_cCC.avi``."""
+        return f"{self.folder or self.class_name}/{self.name}"
 
-def _canvas(rng: np.random.Generator) -> np.ndarray:
-    """Random dot field: 1,500 antialiased dots (radius 3-5 px, random bright colours) on black,
-    ``_CANVAS`` pixels square, slightly blurred so MPEG-4 does not ring on the edges.
+
+def _canvas(rng: np.random.Generator, hue: float | None = None) -> np.ndarray:
+    """Random dot field: 1,500 antialiased dots (radius 3-5 px; random bright colours, or bright
+    shades of ``hue``) on black, ``_CANVAS`` pixels square, slightly blurred so MPEG-4 does not ring
+    on the edges.
 
     At the demo's 64x48 frames a dot is 1-3 px across and dots lie about 5 px apart.
     """
     field = np.zeros((_CANVAS, _CANVAS, 3), np.float32)
     centres = rng.integers(0, _CANVAS, size=(_DOTS, 2))
     radii = np.rint(rng.uniform(3.0, 5.0, size=_DOTS)).astype(int)
-    colours = rng.uniform(0.5, 1.0, size=(_DOTS, 3))
+    if hue is None:
+        colours = rng.uniform(0.5, 1.0, size=(_DOTS, 3))
+    else:
+        hsv = np.stack(
+            [(hue + rng.uniform(-_HUE_SPREAD, _HUE_SPREAD, _DOTS)) % 360, rng.uniform(0.6, 1.0, _DOTS), rng.uniform(0.6, 1.0, _DOTS)],
+            axis=1,
+        ).astype(np.float32)
+        colours = cv2.cvtColor(hsv[None], cv2.COLOR_HSV2BGR)[0].astype(np.float64)
     for centre, radius, colour in zip(centres.tolist(), radii.tolist(), colours.tolist(), strict=True):
         cv2.circle(field, centre, radius, colour, thickness=-1, lineType=cv2.LINE_AA)
     return cv2.GaussianBlur(cv2.convertScaleAbs(field, alpha=255.0), (0, 0), 1.0)
 
 
-def render_frames(spec: VideoSpec) -> np.ndarray:
-    """Render ``spec`` as ``(n_frames, 240, 320, 3)`` uint8 frames.
+def render_frames(spec: VideoSpec, size: tuple[int, int] = (WIDTH, HEIGHT)) -> np.ndarray:
+    """Render ``spec`` as ``(n_frames, height, width, 3)`` uint8 frames (``size`` is width, height).
 
     Each frame is a rotated, scaled and shifted view of one random dot field, so the dots fill the
-    whole frame in every class and only its motion differs. Colours are random, so the channel
-    order does not matter; OpenCV treats the frames as BGR.
+    whole frame in every class and only its motion differs. The motion is defined at 320x240, as
+    UCF-101's videos; another ``size`` is that frame area-resized. Colours are random (or shades of
+    ``spec.hue``); OpenCV treats the frames as BGR.
     """
     rng = np.random.default_rng(spec.seed)
-    canvas = _canvas(rng)
+    canvas = _canvas(rng, spec.hue)
     # Magnifying the canvas at least e^0.5 times keeps every view of every motion inside it: the
     # frame's corners come at most ~220 canvas pixels from its centre (worst case over all motions).
     log_scale0 = rng.uniform(0.5, 1.0)
     angle0 = rng.uniform(0.0, 360.0)
     # Zooms and twists turn about a random point near the frame centre.
     x0, y0 = WIDTH / 2 + rng.uniform(-20.0, 20.0), HEIGHT / 2 + rng.uniform(-20.0, 20.0)
-    motion = MOTIONS[spec.class_name](rng, spec.n_frames)
+    motion = MOTIONS[spec.motion or spec.class_name](rng, spec.n_frames)
 
     centre = (_CANVAS - 1) / 2
-    frames = np.empty((spec.n_frames, HEIGHT, WIDTH, 3), np.uint8)
+    full = np.empty((HEIGHT, WIDTH, 3), np.uint8)
+    frames = np.empty((spec.n_frames, size[1], size[0], 3), np.uint8)
     for t in range(spec.n_frames):
         scale = math.exp(log_scale0 + motion.log_scale[t])
         warp = cv2.getRotationMatrix2D((centre, centre), angle0 + motion.angle[t], scale)
         warp[:, 2] += (x0 + motion.dx[t] - centre, y0 + motion.dy[t] - centre)
-        cv2.warpAffine(
-            canvas, warp, (WIDTH, HEIGHT), dst=frames[t], flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT_101
-        )
+        view = frames[t] if size == (WIDTH, HEIGHT) else full
+        cv2.warpAffine(canvas, warp, (WIDTH, HEIGHT), dst=view, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT_101)
+        if view is full:
+            cv2.resize(full, size, dst=frames[t], interpolation=cv2.INTER_AREA)
     return frames
 
 
@@ -262,7 +301,7 @@ def write_video(path: str | Path, frames: np.ndarray, fps: float = FPS, fourcc: 
 def video_specs(
     *,
     classes: Sequence[str] = DEFAULT_CLASSES,
-    groups: int = N_GROUPS,
+    groups: int = GROUPS,
     clips_per_group: tuple[int, int] = (1, 2),
     frames: tuple[int, int] = (20, 60),
     short_frames: tuple[int, int] = (8, 15),
@@ -302,8 +341,8 @@ def _check_options(
         raise ValueError(f"need at least two distinct classes, got {list(classes)}")
     # Split 3 tests groups 15-21, so fewer groups would leave it without a test set.
     first_group_of_last_test = (len(SPLITS) - 1) * TEST_GROUPS_PER_SPLIT + 1
-    if not first_group_of_last_test <= groups <= N_GROUPS:
-        raise ValueError(f"groups must be in [{first_group_of_last_test}, {N_GROUPS}], got {groups}")
+    if not first_group_of_last_test <= groups <= GROUPS:
+        raise ValueError(f"groups must be in [{first_group_of_last_test}, {GROUPS}], got {groups}")
     ranges = {"clips_per_group": clips_per_group, "frames": frames, "short_frames": short_frames}
     for name, (lo, hi) in ranges.items():
         if not 1 <= lo <= hi:
@@ -312,23 +351,67 @@ def _check_options(
         raise ValueError(f"short_fraction must be in [0, 1], got {short_fraction}")
 
 
-def split_test_groups(split: int) -> range:
-    """Groups in the test set of official split ``split`` (1-based): 1-7, 8-14, 15-21."""
-    if split not in SPLITS:
-        raise ValueError(f"split must be one of {SPLITS}, got {split}")
-    first = (split - 1) * TEST_GROUPS_PER_SPLIT + 1
-    return range(first, first + TEST_GROUPS_PER_SPLIT)
+def replica_specs(*, classes: Sequence[str] | None = None, length_scale: float = 1.0, seed: int = 0) -> list[VideoSpec]:
+    """UCF-101's videos, in classInd order: every class (or those in ``classes``, classInd
+    spelling) with its official groups and clips (:data:`~mict_pipeline.datasets.ucf101.CLIPS_PER_GROUP`),
+    file names spelt as the real ones, lengths drawn from UCF-101's (:data:`UCF101_SECONDS`) times
+    ``length_scale``. A class looks the same whichever others are chosen (see :data:`HUES`)."""
+    chosen = list(CLASS_NAMES) if classes is None else list(classes)
+    unknown = sorted(set(chosen) - set(CLASS_NAMES))
+    if unknown or len(set(chosen)) < 2:
+        raise ValueError(f"replica classes must be at least two of UCF-101's classInd names; unknown: {unknown}")
+    if not 0 < length_scale <= 1:
+        raise ValueError(f"length_scale must be in (0, 1], got {length_scale}")
+    motions = list(MOTIONS)
+    specs: list[VideoSpec] = []
+    for label, (folder, clips) in enumerate(zip(CLASS_NAMES, CLIPS_PER_GROUP, strict=True)):
+        if folder not in chosen:
+            continue
+        class_key = zlib.crc32(folder.encode())
+        look = {"motion": motions[label % len(motions)], "hue": HUES[label // len(motions)], "folder": folder}
+        for group, count in enumerate(clips, start=1):
+            for clip in range(1, int(count) + 1):
+                video_seed = int(np.random.SeedSequence([seed, class_key, group, clip]).generate_state(1)[0])
+                seconds = _ucf101_seconds(np.random.default_rng([video_seed, 1]))
+                n_frames = max(1, round(seconds * FPS * length_scale))
+                specs.append(VideoSpec(LIST_SPELLING.get(folder, folder), group, clip, n_frames, video_seed, **look))
+    return specs
 
 
-def split_lists(specs: Sequence[VideoSpec]) -> dict[str, str]:
-    """File name -> content of the official split lists (CRLF line endings) for ``specs``."""
-    classes = sorted({s.class_name for s in specs})
+@functools.cache
+def _log_mean() -> float:
+    """The log-normal's mu whose truncation to UCF-101's shortest and longest has its mean."""
+    mean, low, high = UCF101_SECONDS
+    normal, s = statistics.NormalDist(), _LOG_SPREAD
+
+    def truncated_mean(mu: float) -> float:
+        a, b = (math.log(low) - mu) / s, (math.log(high) - mu) / s
+        return math.exp(mu + s * s / 2) * (normal.cdf(b - s) - normal.cdf(a - s)) / (normal.cdf(b) - normal.cdf(a))
+
+    lo, hi = math.log(low), math.log(high)
+    for _ in range(100):  # the truncated mean grows with mu: bisect
+        mid = (lo + hi) / 2
+        lo, hi = (mid, hi) if truncated_mean(mid) < mean else (lo, mid)
+    return (lo + hi) / 2
+
+
+def _ucf101_seconds(rng: np.random.Generator) -> float:
+    """One length in seconds from the truncated log-normal (inverse CDF of a uniform draw)."""
+    _, low, high = UCF101_SECONDS
+    mu, normal = _log_mean(), statistics.NormalDist()
+    a, b = normal.cdf((math.log(low) - mu) / _LOG_SPREAD), normal.cdf((math.log(high) - mu) / _LOG_SPREAD)
+    return math.exp(mu + _LOG_SPREAD * normal.inv_cdf(a + (b - a) * rng.random()))
+
+
+def split_lists(specs: Sequence[VideoSpec], classes: Sequence[str]) -> dict[str, str]:
+    """File name -> content of the official split lists (CRLF line endings) for ``specs``;
+    ``classes``: the class folders in label order (``classInd.txt``)."""
     label = {c: i for i, c in enumerate(classes, start=1)}
     lists = {"classInd.txt": "".join(f"{label[c]} {c}\r\n" for c in classes)}
     for split in SPLITS:
         tests = split_test_groups(split)
         lists[f"trainlist{split:02d}.txt"] = "".join(
-            f"{s.relpath} {label[s.class_name]}\r\n" for s in specs if s.group not in tests
+            f"{s.relpath} {label[s.folder or s.class_name]}\r\n" for s in specs if s.group not in tests
         )
         lists[f"testlist{split:02d}.txt"] = "".join(f"{s.relpath}\r\n" for s in specs if s.group in tests)
     return lists
@@ -342,57 +425,79 @@ def _zip_info(name: str, compress_type: int) -> zipfile.ZipInfo:
     return info
 
 
-def generate_dataset(
-    out_dir: str | Path,
-    *,
-    classes: Sequence[str] = DEFAULT_CLASSES,
-    groups: int = N_GROUPS,
-    clips_per_group: tuple[int, int] = (1, 2),
-    frames: tuple[int, int] = (20, 60),
-    short_frames: tuple[int, int] = (8, 15),
-    short_fraction: float = 0.05,
-    seed: int = 0,
+def _encoded_video(spec: VideoSpec, size: tuple[int, int], scratch: str) -> bytes:
+    """The AVI file of ``spec`` (rendered, encoded through a scratch file, removed again)."""
+    video = write_video(Path(scratch) / spec.name, render_frames(spec, size))
+    try:
+        return video.read_bytes()
+    finally:
+        video.unlink()
+
+
+def write_archives(
+    out_dir: str | Path, specs: Sequence[VideoSpec], classes: Sequence[str], *, size: tuple[int, int] = (WIDTH, HEIGHT),
+    workers: int | None = None,
 ) -> dict[str, Any]:
-    """Write ``UCF101.zip`` and ``UCF101TrainTestSplits-RecognitionTask.zip`` into ``out_dir``.
-
-    See :func:`video_specs` for the options. Returns a JSON-serialisable summary: per archive its
-    path, size and SHA-256, plus the classes, video and frame counts.
-    """
-    specs = video_specs(
-        classes=classes, groups=groups, clips_per_group=clips_per_group, frames=frames,
-        short_frames=short_frames, short_fraction=short_fraction, seed=seed,
-    )
+    """Write ``UCF101.zip`` (``UCF-101/<folder>/<video>``) and the split-list zip for ``specs``
+    into ``out_dir``; ``classes`` are the folders in label order. Videos are rendered and encoded in
+    ``workers`` processes (default: every core) and stored in spec order, so the archives do not
+    depend on the worker count. Returns their manifest: per archive its path, size and SHA-256, and
+    the classes, video and frame counts."""
     out_dir = Path(out_dir)
-    videos_zip = out_dir / VIDEOS_ARCHIVE
-    splits_zip = out_dir / SPLITS_ARCHIVE
-
-    # Videos are encoded one at a time into a scratch file and copied into the (stored, not
-    # deflated: MPEG-4 does not compress further) archive, so at most one lies around uncompressed.
+    videos_zip, splits_zip = out_dir / VIDEOS_ARCHIVE, out_dir / SPLITS_ARCHIVE
+    workers = max(1, min(workers or available_cores(), len(specs)))
+    # Stored, not deflated: MPEG-4 does not compress further.
     with (
         atomic_path(videos_zip) as tmp_zip,
         tempfile.TemporaryDirectory(dir=out_dir) as scratch,
         zipfile.ZipFile(tmp_zip, "w") as archive,
+        opencv_pool(workers) as pool,
     ):
         archive.writestr(_zip_info(f"{VIDEOS_TOP}/", zipfile.ZIP_STORED), b"")
-        for class_name in sorted({s.class_name for s in specs}):
-            archive.writestr(_zip_info(f"{VIDEOS_TOP}/{class_name}/", zipfile.ZIP_STORED), b"")
-            for spec in (s for s in specs if s.class_name == class_name):
-                video = write_video(Path(scratch) / spec.name, render_frames(spec))
-                archive.writestr(_zip_info(f"{VIDEOS_TOP}/{spec.relpath}", zipfile.ZIP_STORED), video.read_bytes())
-                video.unlink()
+        videos = pool.map(_encoded_video, specs, [size] * len(specs), [scratch] * len(specs), chunksize=8)
+        folder = None
+        for spec, video in zip(specs, videos, strict=True):
+            if (spec.folder or spec.class_name) != folder:  # each class folder before its videos
+                folder = spec.folder or spec.class_name
+                archive.writestr(_zip_info(f"{VIDEOS_TOP}/{folder}/", zipfile.ZIP_STORED), b"")
+            archive.writestr(_zip_info(f"{VIDEOS_TOP}/{spec.archive_path}", zipfile.ZIP_STORED), video)
 
     with atomic_path(splits_zip) as tmp_zip, zipfile.ZipFile(tmp_zip, "w") as archive:
         archive.writestr(_zip_info(f"{SPLITS_TOP}/", zipfile.ZIP_STORED), b"")
-        for name, content in sorted(split_lists(specs).items()):
+        for name, content in sorted(split_lists(specs, classes).items()):
             archive.writestr(_zip_info(f"{SPLITS_TOP}/{name}", zipfile.ZIP_DEFLATED), content.encode("ascii"))
 
+    seconds = np.array([s.n_frames for s in specs]) / FPS
     return {
         "archives": {
             path.name: {"path": str(path), "bytes": path.stat().st_size, "sha256": file_digest(path)}
             for path in (videos_zip, splits_zip)
         },
-        "classes": sorted({s.class_name for s in specs}),
+        "classes": list(classes),
         "videos": len(specs),
-        "frames": sum(s.n_frames for s in specs),
-        "seed": seed,
+        "frames": int(sum(s.n_frames for s in specs)),
+        "seconds": {"mean": float(seconds.mean()), "min": float(seconds.min()), "max": float(seconds.max())},
+        "frame_size": list(size),
     }
+
+
+def generate_dataset(
+    out_dir: str | Path, *, size: tuple[int, int] = (WIDTH, HEIGHT), workers: int | None = None, **spec_options: Any
+) -> dict[str, Any]:
+    """The motion dataset of :func:`video_specs` (``spec_options`` are its options) as the two
+    archives in ``out_dir``; classes in sorted order. Returns :func:`write_archives`' manifest plus
+    the seed."""
+    specs = video_specs(**spec_options)
+    classes = sorted(set(spec_options.get("classes", DEFAULT_CLASSES)))
+    return {**write_archives(out_dir, specs, classes, size=size, workers=workers), "seed": spec_options.get("seed", 0)}
+
+
+def generate_replica(
+    out_dir: str | Path, *, classes: Sequence[str] | None = None, length_scale: float = 1.0, seed: int = 0,
+    size: tuple[int, int] = (WIDTH, HEIGHT), workers: int | None = None,
+) -> dict[str, Any]:
+    """The UCF-101 replica (see :func:`replica_specs`) as the two archives in ``out_dir``. Returns
+    :func:`write_archives`' manifest plus the seed and the length scale."""
+    specs = replica_specs(classes=classes, length_scale=length_scale, seed=seed)
+    folders = [c for c in CLASS_NAMES if classes is None or c in classes]
+    return {**write_archives(out_dir, specs, folders, size=size, workers=workers), "seed": seed, "length_scale": length_scale}

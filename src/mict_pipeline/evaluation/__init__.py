@@ -18,10 +18,20 @@ from .metrics import (
     per_class_accuracy,
     predictions_table,
     row_normalise,
+    top_confusions,
     topk_accuracy,
     topk_labels,
 )
-from .reports import RESULTS_COLUMNS, TRAINING_CURVES, architecture_name, cross_split_metrics, results_markdown, results_table, training_curves_figure
+from .reports import (
+    RESULTS_COLUMNS,
+    TRAINING_CURVES,
+    architecture_name,
+    cross_split_metrics,
+    results_markdown,
+    results_table,
+    split_results_table,
+    training_curves_figure,
+)
 
 __all__ = [
     "METRIC_NAMES",
@@ -40,6 +50,8 @@ __all__ = [
     "results_markdown",
     "results_table",
     "row_normalise",
+    "split_results_table",
+    "top_confusions",
     "topk_accuracy",
     "topk_labels",
     "training_curves_figure",

@@ -38,8 +38,10 @@ def evaluate_model(
     model: nn.Module, experiment: Experiment, test_index: pd.DataFrame, frames_dir: str | os.PathLike | None = None
 ) -> Evaluation:
     """Clip- and video-level scores of ``model`` on the videos of ``test_index`` (columns
-    ``video``, ``frame_store`` relative to ``frames_dir``, ``n_frames``, ``label``)."""
+    ``video``, ``frame_store`` relative to ``frames_dir``, ``n_frames``, ``label``), or on the part
+    the recipe's ``limit_val_batches`` keeps (a smoke run)."""
     recipe = experiment.recipe
+    test_index = test_index.iloc[recipe.validation_rows(len(test_index))].reset_index(drop=True)
     model = model.to(recipe.resolve_device())
     clip_scores = predict_scores(model, ClipDataset(test_index, "clip", experiment.clips, root=frames_dir), recipe)
     video_scores = predict_scores(model, ClipDataset(test_index, "video", experiment.clips, root=frames_dir), recipe)

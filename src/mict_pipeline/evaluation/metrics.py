@@ -53,8 +53,8 @@ PREDICTION_COLUMNS: tuple[str, ...] = (
 #: Number of classes in the ``*_top5`` columns (fewer when there are fewer classes).
 TOP_K = 5
 
-#: Above this many classes the confusion-matrix figure drops class names from its axes.
-MAX_NAMED_CLASSES = 30
+#: The confusion-matrix figure annotates its cells with percentages up to this many classes.
+MAX_ANNOTATED_CLASSES = 12
 
 
 # --------------------------------------------------------------------------------------------- #
@@ -218,44 +218,53 @@ def row_normalise(cm: np.ndarray) -> np.ndarray:
     return np.divide(cm, totals, out=np.zeros_like(cm), where=totals > 0)
 
 
+#: Columns of :func:`top_confusions`.
+CONFUSION_COLUMNS = ("true_class", "predicted_class", "videos", "share_of_true_class")
+
+
+def top_confusions(cm: np.ndarray, class_names: Sequence[str], k: int = 20) -> pd.DataFrame:
+    """The ``k`` largest off-diagonal cells of ``cm`` (rows = true class), most videos first (ties:
+    larger share of the true class, then class order): which classes a model mixes up, readable at
+    any class count."""
+    cm, names = _check_cm(cm, class_names)
+    norm = row_normalise(cm)
+    true, predicted = np.nonzero(cm * (1 - np.eye(len(names), dtype=cm.dtype)))
+    order = sorted(zip(true.tolist(), predicted.tolist()), key=lambda tp: (-cm[tp], -norm[tp], tp))[:k]
+    return pd.DataFrame(
+        [(names[t], names[p], int(cm[t, p]), float(norm[t, p])) for t, p in order], columns=list(CONFUSION_COLUMNS)
+    )
+
+
 def confusion_matrix_figure(cm: np.ndarray, class_names: Sequence[str], title: str) -> Figure:
     """Row-normalised heat map (each true class's row sums to 1) as a stand-alone Figure.
 
     Built with ``matplotlib.figure.Figure`` (no pyplot, no global state, no display): save it with
-    ``fig.savefig(path)``. Up to 30 classes every class is named on both axes (cells annotated with
-    percentages up to 12 classes); beyond that, names would be illegible, so the axes show class
-    indices every 10 classes.
+    ``fig.savefig(path)``. Every class is named on both axes: the figure grows with the class count
+    (UCF-101's 101 names read at 100 dpi, with :func:`top_confusions` beside it for the numbers);
+    cells carry percentages up to :data:`MAX_ANNOTATED_CLASSES` classes.
     """
     cm, names = _check_cm(cm, class_names)
     num_classes = len(names)
     norm = row_normalise(cm)
-    named = num_classes <= MAX_NAMED_CLASSES
-    side = float(np.clip(3.0 + 0.22 * num_classes, 5.0, 14.0))
+    side = float(np.clip(3.0 + 0.18 * num_classes, 5.0, 22.0))
     fig = Figure(figsize=(side + 1.2, side), layout="constrained")
     ax = fig.add_subplot()
     image = ax.imshow(norm, cmap="Blues", vmin=0.0, vmax=1.0, interpolation="nearest", aspect="equal")
     fig.colorbar(image, ax=ax, fraction=0.046, pad=0.02, label="fraction of the true class")
     ax.set_title(title)
-    if named:
-        fontsize = 9 if num_classes <= 12 else 7
-        ticks = np.arange(num_classes)
-        ax.set_xticks(ticks, labels=names, rotation=90, fontsize=fontsize)
-        ax.set_yticks(ticks, labels=names, fontsize=fontsize)
-        ax.set_xlabel("predicted class")
-        ax.set_ylabel("true class")
-        if num_classes <= 12:
-            for t in range(num_classes):
-                for p in range(num_classes):
-                    if cm[t, p]:
-                        value = norm[t, p]
-                        ax.text(p, t, f"{100 * value:.0f}", ha="center", va="center", fontsize=8,
-                                color="white" if value > 0.5 else "black")
-    else:
-        ticks = np.arange(0, num_classes, 10)
-        ax.set_xticks(ticks, labels=[str(t) for t in ticks], fontsize=7)
-        ax.set_yticks(ticks, labels=[str(t) for t in ticks], fontsize=7)
-        ax.set_xlabel("predicted class (index)")
-        ax.set_ylabel("true class (index)")
+    fontsize = 9 if num_classes <= MAX_ANNOTATED_CLASSES else 7 if num_classes <= 30 else 6
+    ticks = np.arange(num_classes)
+    ax.set_xticks(ticks, labels=names, rotation=90, fontsize=fontsize)
+    ax.set_yticks(ticks, labels=names, fontsize=fontsize)
+    ax.set_xlabel("predicted class")
+    ax.set_ylabel("true class")
+    if num_classes <= MAX_ANNOTATED_CLASSES:
+        for t in range(num_classes):
+            for p in range(num_classes):
+                if cm[t, p]:
+                    value = norm[t, p]
+                    ax.text(p, t, f"{100 * value:.0f}", ha="center", va="center", fontsize=8,
+                            color="white" if value > 0.5 else "black")
     return fig
 
 

@@ -116,10 +116,14 @@ _FAMILIES = {"mict_resnet": "MiCT-ResNet", "resnet3d_": "3D-ResNet"}
 _DEFAULTS = {"version": "v1", "first_kernel_depth": 7, "width": 64}
 
 
+_LIMITS = {"limit_epochs": "epochs", "limit_train_batches": "batches per epoch", "limit_val_batches": "test batches"}
+
+
 def architecture_name(experiment: Mapping[str, Any]) -> str:
     """The architecture of an experiment description (``Experiment.describe()``) as the original's
     tables name it, with what differs from the paper's MiCT-ResNet: ``MiCT-ResNet-18``,
-    ``3D-ResNet-18``, ``MiCT-ResNet-18 (k=3)``, ``MiCT-ResNet-34 (v2)``, ``MiCT-ResNet-18 (width 8)``."""
+    ``3D-ResNet-18``, ``MiCT-ResNet-18 (k=3)``, ``MiCT-ResNet-34 (v2)``, ``MiCT-ResNet-18 (width 8)``,
+    and ``(smoke run: 1 epochs, ...)`` for a run the recipe's limits cut short."""
     arch, model = str(experiment["arch"]), experiment.get("model", {})
     match = re.fullmatch(r"(mict_resnet|resnet3d_)(\d+)", arch)
     name = f"{_FAMILIES[match.group(1)]}-{match.group(2)}" if match else arch
@@ -129,6 +133,10 @@ def architecture_name(experiment: Mapping[str, Any]) -> str:
         "width": f"width {model.get('width')}",
     }
     shown = [tag for key, tag in tags.items() if key in model and model[key] != _DEFAULTS[key]]
+    recipe = experiment.get("recipe", {})
+    limits = [f"{what} {recipe[key]}" for key, what in _LIMITS.items() if recipe.get(key) is not None]
+    if limits:  # a smoke run's figures must not pass for a trained model's
+        shown.append(f"smoke run: {', '.join(limits)}")
     return f"{name} ({', '.join(shown)})" if shown else name
 
 
@@ -195,6 +203,23 @@ def results_table(
             }
         )
     return pd.DataFrame(rows, columns=list(RESULTS_COLUMNS), dtype=object)
+
+
+def split_results_table(cross_split: Mapping[str, Mapping[str, Any]], names: Mapping[str, str] | None = None) -> pd.DataFrame:
+    """Every experiment on every split: clip / video top-1 in percent per split, then their mean and
+    sample standard deviation over the splits, one row per experiment of ``cross_split``."""
+    names = dict(names or {})
+    splits = sorted({split for metrics in cross_split.values() for split in metrics.get("clip_top1", {}).get("per_split", {})}, key=int)
+    rows = []
+    for experiment, metrics in cross_split.items():
+        row = {"Architecture": names.get(experiment) or experiment}
+        for split in splits:
+            clip, video = (metrics.get(m, {}).get("per_split", {}).get(split) for m in ("clip_top1", "video_top1"))
+            row[f"Split {split}"] = MISSING if clip is None or video is None else f"{100 * clip:.1f} / {100 * video:.1f}"
+        spread = [f"{100 * metrics[m]['mean']:.1f} ± {100 * metrics[m]['std']:.1f}" for m in ("clip_top1", "video_top1") if m in metrics]
+        row["Mean ± std"] = " / ".join(spread) if len(spread) == 2 else MISSING
+        rows.append(row)
+    return pd.DataFrame(rows, columns=["Architecture", *(f"Split {s}" for s in splits), "Mean ± std"], dtype=object)
 
 
 def _cell(value: Any) -> str:

@@ -25,7 +25,7 @@ from tqdm import tqdm
 from unrar.cffi.unrarlib import FLAGS_RHDF_DIRECTORY, BadRarFile, RarArchive
 
 from mict_pipeline.io.atomic import atomic_path
-from mict_pipeline.io.download import ensure_free_space
+from mict_pipeline.io.disk import ensure_free_space
 
 SUPPORTED_SUFFIXES = (".rar", ".zip")
 
@@ -66,7 +66,7 @@ def extract_archive(archive: str | os.PathLike, dest: str | os.PathLike, *, prog
     link (not for folders). An existing ``dest`` folder is replaced as a whole, and only
     after extraction succeeded. Raises :class:`UnsafeArchiveError` (before writing anything)
     for entries that would land outside ``dest``, :class:`ArchiveError` for unreadable or
-    corrupt archives, :class:`~mict_pipeline.io.download.InsufficientSpaceError` when the
+    corrupt archives, :class:`~mict_pipeline.io.disk.InsufficientSpaceError` when the
     uncompressed content does not fit, and :class:`ValueError` for unsupported types.
     """
     archive, dest = Path(archive), Path(dest)

@@ -13,7 +13,6 @@ import http.client
 import logging
 import os
 import re
-import shutil
 import ssl
 import time
 import urllib.error
@@ -27,6 +26,7 @@ from typing import BinaryIO
 from tqdm import tqdm
 
 from mict_pipeline import __version__
+from mict_pipeline.io.disk import ensure_free_space
 
 log = logging.getLogger(__name__)
 
@@ -46,10 +46,6 @@ class DownloadError(RuntimeError):
 
 class ChecksumMismatchError(DownloadError):
     """Downloaded bytes differ from the expected size or checksum."""
-
-
-class InsufficientSpaceError(RuntimeError):
-    """The target file system has too little free space for the data about to be written."""
 
 
 def download_file(
@@ -84,7 +80,7 @@ def download_file(
     and the system's trust store otherwise. ``timeout`` bounds each connect and read.
 
     Raises :class:`DownloadError` when every URL failed, naming them and the last error,
-    and :class:`InsufficientSpaceError` when the file system cannot hold the download.
+    and :class:`~mict_pipeline.io.disk.InsufficientSpaceError` when the file system cannot hold the download.
     """
     dest = Path(dest)
     urls = [url, *mirrors]
@@ -147,34 +143,9 @@ def download_file(
     ) from last_error
 
 
-def ensure_free_space(directory: str | os.PathLike, required: int, *, purpose: str) -> None:
-    """Raise :class:`InsufficientSpaceError` unless ``directory`` (or its nearest existing
-    ancestor) has ``required`` bytes free; ``purpose`` completes "Not enough free disk space to …".
-    """
-    probe = Path(directory).absolute()
-    while not probe.exists():
-        probe = probe.parent
-    free = shutil.disk_usage(probe).free
-    if required > free:
-        raise InsufficientSpaceError(
-            f"Not enough free disk space to {purpose}: needs {format_bytes(required)}, "
-            f"only {format_bytes(free)} free in {probe}"
-        )
-
-
 def file_digest(path: str | os.PathLike, algorithm: str = "sha256") -> str:
     """Hex digest of the file at ``path``; ``algorithm`` is any :mod:`hashlib` name."""
     return _digests(Path(path), [algorithm])[algorithm]
-
-
-def format_bytes(count: int) -> str:
-    """``count`` bytes in the largest binary unit that keeps the number at least 1 (``'6.5 GiB'``)."""
-    value = float(count)
-    for unit in ("B", "KiB", "MiB", "GiB"):
-        if value < 1024:
-            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1024
-    return f"{value:.1f} TiB"
 
 
 class _TransientError(Exception):

@@ -29,14 +29,14 @@ without decoding anything; the per-frame checksums catch corrupted frame bytes w
 from __future__ import annotations
 
 import contextlib
+import errno
 import logging
 import os
 import struct
 import zlib
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor, as_completed
+from concurrent.futures import Future, as_completed
 from dataclasses import dataclass
-from multiprocessing import get_context
 from pathlib import Path
 from typing import BinaryIO, Literal
 
@@ -47,6 +47,8 @@ from pydantic import Field, PositiveInt
 
 from mict_pipeline.config import Params
 from mict_pipeline.io.atomic import atomic_path
+from mict_pipeline.io.disk import InsufficientSpaceError, format_bytes, free_space
+from mict_pipeline.io.workers import available_cores, opencv_pool
 
 logger = logging.getLogger(__name__)
 
@@ -352,11 +354,18 @@ def _decode_into(data: bytes, image_format: ImageFormat, out: np.ndarray) -> boo
     return True
 
 
+def _disk_full(error: BaseException) -> bool:
+    return isinstance(error, OSError) and error.errno == errno.ENOSPC
+
+
 def _extract_result(video: Path, out: Path, options: _Options) -> ExtractResult:
     try:
         frames = _extract(video, out, options)
-    # One bad video must not stop a batch of thousands: every failure becomes a reported result.
+    # One bad video must not stop a batch of thousands: every failure becomes a reported result,
+    # except a full disk, which would fail every video after it (extract_many stops the batch).
     except Exception as e:
+        if _disk_full(e):
+            raise
         reason = str(e) if isinstance(e, VideoDecodeError) else f"{video}: {type(e).__name__}: {e}"
         return ExtractResult(video, out, "failed", error=reason)
     return ExtractResult(video, out, "extracted", frames=frames)
@@ -369,16 +378,22 @@ def _existing_info(path: Path) -> FrameStoreInfo | None:
         return None
 
 
-def _init_worker() -> None:
-    # The pool already uses every core; OpenCV's own threads would only oversubscribe them.
-    cv2.setNumThreads(1)
-
-
-def _default_workers() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
+def _out_of_space(out: Path, results: Sequence[ExtractResult | None]) -> InsufficientSpaceError:
+    """The error of a batch stopped by a full disk at store ``out``: free space, and an estimate of
+    what the stores not yet written need from the mean size of those written."""
+    complete = [r.out.stat().st_size for r in results if r is not None and r.frames and r.out.is_file()]
+    remaining = sum(r is None for r in results)
+    free, probe = free_space(out.parent)
+    if complete:
+        mean = sum(complete) / len(complete)
+        need = f"about {format_bytes(int(mean * remaining))} more ({format_bytes(int(mean))} a store so far)"
+    else:
+        need = "more than is free (no store was complete yet to measure)"
+    return InsufficientSpaceError(
+        f"{out}: no space left on the device while writing frame stores ({format_bytes(free)} free in {probe}); "
+        f"the {remaining} stores not yet written need {need}. Free the space or point frames_dir at a larger "
+        f"disk, then rerun: the {len(complete)} complete stores are kept, and no partial store was left."
+    )
 
 
 def extract_many(
@@ -421,13 +436,15 @@ def extract_many(
         else:
             todo.append(i)
 
-    workers = min(workers or _default_workers(), len(todo))
+    workers = min(workers or available_cores(), len(todo))
     if workers <= 1:
         for i in todo:
-            record(i, _extract_result(*pairs[i], options))
+            try:
+                record(i, _extract_result(*pairs[i], options))
+            except OSError as e:  # only a full disk gets here
+                raise _out_of_space(pairs[i][1], results) from e
     else:
-        # spawn, not fork: the caller may hold threads (torch, Kedro runners) that fork would copy mid-state.
-        with ProcessPoolExecutor(workers, mp_context=get_context("spawn"), initializer=_init_worker) as pool:
+        with opencv_pool(workers) as pool:
             futures: dict[Future[ExtractResult], int] = {
                 pool.submit(_extract_result, *pairs[i], options): i for i in todo
             }
@@ -435,8 +452,11 @@ def extract_many(
                 i = futures[future]
                 try:
                     result = future.result()
-                # A worker that dies (say, a codec segfault) breaks the pool: report its videos, don't raise.
                 except Exception as e:
+                    if _disk_full(e):
+                        pool.shutdown(cancel_futures=True)
+                        raise _out_of_space(pairs[i][1], results) from e
+                    # A worker that dies (say, a codec segfault) breaks the pool: report its videos, don't raise.
                     reason = f"{pairs[i][0]}: worker failed: {type(e).__name__}: {e}"
                     result = ExtractResult(*pairs[i], "failed", error=reason)
                 record(i, result)

@@ -10,6 +10,7 @@ naming what differs.
 
 from __future__ import annotations
 
+import itertools
 import logging
 import time
 from collections.abc import Callable
@@ -22,7 +23,7 @@ import torch
 import torch.distributed as dist
 import torch.nn.functional as F
 from torch import nn
-from torch.utils.data import DataLoader, Dataset, DistributedSampler, RandomSampler
+from torch.utils.data import DataLoader, Dataset, DistributedSampler, RandomSampler, Subset
 from tqdm import tqdm
 
 from mict_pipeline.checkpoint import BEST, LAST, Checkpoint, read_checkpoint, save_checkpoint
@@ -148,7 +149,7 @@ def train(
         scheduler.load_state_dict(state["scheduler"])
         scaler.load_state_dict(state["scaler"])
         start_epoch, best_top1, best_epoch, history = state["epoch"], state["best_top1"], state["best_epoch"], state["history"]
-        log.info("resuming %s from epoch %d of %d", out_dir, start_epoch, recipe.epochs)
+        log.info("resuming %s from epoch %d of %d", out_dir, start_epoch, recipe.epochs_to_run)
     metrics = _Metrics(Path(log_dir) if log_dir else None, resume=start_epoch > 0)
 
     net = nn.parallel.DistributedDataParallel(model) if distributed else model
@@ -156,7 +157,7 @@ def train(
     per_process_batch = max(1, recipe.batch_size // world)
     to_device = batch_to_device(train_set)
 
-    for epoch in range(start_epoch, recipe.epochs):
+    for epoch in range(start_epoch, recipe.epochs_to_run):
         torch.manual_seed(_epoch_seed(recipe.seed, epoch))  # dropout masks
         if hasattr(train_set, "set_epoch"):
             train_set.set_epoch(epoch)
@@ -170,7 +171,9 @@ def train(
         net.train()
         totals = torch.zeros(4, dtype=torch.float64)  # loss sum, top1, top5, samples
         started = time.perf_counter()
-        for clips, labels in tqdm(loader, desc=f"epoch {epoch + 1}/{recipe.epochs}", disable=not (progress and _is_main()), leave=False):
+        batches = itertools.islice(loader, recipe.limit_train_batches)
+        total = min(len(loader), recipe.limit_train_batches or len(loader))
+        for clips, labels in tqdm(batches, total=total, desc=f"epoch {epoch + 1}/{recipe.epochs_to_run}", disable=not (progress and _is_main()), leave=False):
             labels = labels.to(device, non_blocking=True)
             loss, logits = train_step(net, to_device(clips, device), labels, optimizer, scaler, amp_dtype)
             top1, top5 = topk_correct(logits.detach().float(), labels)
@@ -203,7 +206,7 @@ def train(
     if distributed:  # only rank 0 kept the history: every rank reports what it wrote
         state = read_checkpoint(last_path).training
         best_top1, best_epoch, history = state["best_top1"], state["best_epoch"], state["history"]
-    return {"epochs": recipe.epochs, "best_epoch": best_epoch, "best_val_top1": best_top1, "history": history,
+    return {"epochs": recipe.epochs_to_run, "best_epoch": best_epoch, "best_val_top1": best_top1, "history": history,
             "best_checkpoint": str(out_dir / BEST), "last_checkpoint": str(last_path)}
 
 
@@ -249,9 +252,11 @@ def train_step(
 
 @torch.no_grad()
 def validate(model: nn.Module, val_set: Dataset, recipe: Recipe, device: torch.device) -> dict[str, float]:
-    """Clip-level loss, top-1 and top-5 on ``val_set`` (a dataset with a ``labels`` array)."""
-    probs = torch.from_numpy(predict_scores(model, val_set, recipe, device))
-    labels = torch.tensor(val_set.labels)
+    """Clip-level loss, top-1 and top-5 on ``val_set`` (a dataset with a ``labels`` array), or on
+    the part ``recipe.limit_val_batches`` keeps."""
+    rows = recipe.validation_rows(len(val_set))
+    probs = torch.from_numpy(predict_scores(model, Subset(val_set, rows.tolist()), recipe, device))
+    labels = torch.tensor(np.asarray(val_set.labels)[rows])
     top1, top5 = topk_correct(probs, labels)
     loss = F.nll_loss(probs.clamp_min(1e-12).log(), labels).item()
     return {"val_loss": loss, "val_top1": top1 / len(labels), "val_top5": top5 / len(labels)}

@@ -10,7 +10,7 @@ def evaluation(split: int, experiment: str) -> Pipeline:
             node(
                 evaluate_experiment,
                 inputs=["train_summary", "run_dir", "test_index", "frames_dir"],
-                outputs=["metrics", "predictions", "per_class_accuracy", "confusion_matrix", "confusion_matrix_plot"],
+                outputs=["metrics", "predictions", "per_class_accuracy", "confusion_matrix", "top_confusions", "confusion_matrix_plot"],
                 name="evaluate",
             )
         ]

@@ -99,9 +99,11 @@ def extract_video_frames(video_files: pd.DataFrame, prepare: PrepareParams, fram
 
 
 def data_quality_report(
-    split_lists: pd.DataFrame, missing_videos: pd.DataFrame, unlisted_videos: pd.DataFrame, frame_index: pd.DataFrame
+    split_lists: pd.DataFrame, missing_videos: pd.DataFrame, unlisted_videos: pd.DataFrame, frame_index: pd.DataFrame,
+    prepare: PrepareParams,
 ) -> tuple[dict[str, Any], pd.DataFrame]:
-    """Failures with reasons, counts per class/split/subset and frame statistics."""
+    """Failures with reasons, the lists' sizes (and the expected counts they were checked against),
+    frame statistics; and the counts per class, split and subset."""
     failed = frame_index[frame_index["error"].notna()]
     failures = [{"video": v, "reason": "missing from the video folder"} for v in missing_videos["video"]]
     failures += [{"video": v, "reason": e} for v, e in zip(failed["video"], failed["error"])]
@@ -111,6 +113,13 @@ def data_quality_report(
         "listed_videos": int(listed),
         "usable_videos": int(listed - len(failures)),
         "failed_fraction": len(failures) / listed if listed else 0.0,
+        "lists": {
+            "classes": int(split_lists["label"].nunique()),
+            "per_split": {str(split): {subset: int(n) for subset, n in counts.items()} for split, counts in
+                          split_lists.groupby("split")["subset"].value_counts().unstack(fill_value=0).iterrows()},
+            # read_split_lists stopped the run had they differed: "official" is UCF-101's published counts.
+            "checked_against": prepare.expected_counts if isinstance(prepare.expected_counts, str | None) else prepare.expected_counts.model_dump(),
+        },
         "failures": failures,
         "unlisted_files": unlisted_videos[["path", "reason"]].astype(str).to_dict("records") if len(unlisted_videos) else [],
         "frames": {

@@ -41,7 +41,7 @@ def create_pipeline(**kwargs) -> Pipeline:
             node(extract_video_frames, inputs=["video_files", "params:prepare", "frames_dir"], outputs="frame_index", name="extract_video_frames"),
             node(
                 data_quality_report,
-                inputs=["split_lists", "missing_videos", "unlisted_videos", "frame_index"],
+                inputs=["split_lists", "missing_videos", "unlisted_videos", "frame_index", "params:prepare"],
                 outputs=["data_quality", "split_summary"],
                 name="data_quality_report",
             ),

@@ -8,7 +8,15 @@ from typing import Any
 import pandas as pd
 from matplotlib.figure import Figure
 
-from mict_pipeline.evaluation import TRAINING_CURVES, architecture_name, cross_split_metrics, results_markdown, results_table, training_curves_figure
+from mict_pipeline.evaluation import (
+    TRAINING_CURVES,
+    architecture_name,
+    cross_split_metrics,
+    results_markdown,
+    results_table,
+    split_results_table,
+    training_curves_figure,
+)
 
 # Input names: <experiment>__split_<n> (metrics or training summaries), <experiment>__summary.
 SPLIT, SUMMARY = "__split_", "__summary"
@@ -30,8 +38,9 @@ def _row_names(experiments: dict[str, dict[str, Any]]) -> dict[str, str]:
 
 
 def cross_split_report(benchmark: dict[str, Any], **inputs: dict[str, Any]) -> tuple[dict, pd.DataFrame, str]:
-    """``cross_split_metrics.json`` and the results table (CSV and markdown): each experiment's rows
-    named by what its checkpoints say it is (its training summary), Memory and FPS from the benchmark."""
+    """``cross_split_metrics.json`` and the results table (CSV; markdown, followed by every experiment
+    on every split): each experiment's rows named by what its checkpoints say it is (its training
+    summary), Memory and FPS from the benchmark."""
     per_split: dict[str, dict[int, dict[str, float]]] = {}
     experiments: dict[str, dict[str, Any]] = {}
     for key, value in inputs.items():
@@ -42,13 +51,15 @@ def cross_split_report(benchmark: dict[str, Any], **inputs: dict[str, Any]) -> t
             per_split.setdefault(experiment, {})[int(split)] = value
     cross = cross_split_metrics(per_split)
     params = {name: model["params"] for name, model in benchmark.get("models", {}).items()}
-    table = results_table(cross, benchmark, params, _row_names(experiments))
+    names = _row_names(experiments)
+    table = results_table(cross, benchmark, params, names)
     devices = sorted({m.get("device", "?") for m in benchmark.get("models", {}).values()})
     caption = (
         "Top1 / Top5: clip level (first 16 frames), mean of the splits, percent. Video: up to the configured "
         f"number of frames per video, clip scores averaged. Memory and FPS: batch 1, 16x160x160, on {', '.join(devices)}."
     )
-    return cross, table, results_markdown(table, caption)
+    per_split = results_markdown(split_results_table(cross, names), "Clip / video top-1 on each split, percent; mean and sample std over the splits.")
+    return cross, table, results_markdown(table, caption) + "\n" + per_split
 
 
 def mean_metrics(cross: dict[str, dict[str, dict[str, Any]]]) -> dict[str, dict[str, float]]:

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from mict_pipeline.datasets.synthetic import generate_dataset
+from mict_pipeline.datasets.synthetic import generate_dataset, generate_replica
 from mict_pipeline.parameters.synthetic import SyntheticParams
 
 
 def generate_synthetic_archives(synthetic: SyntheticParams, synthetic_dir: str) -> dict[str, Any]:
-    """Write UCF101.zip and the split-list zip into ``synthetic_dir`` (deterministic for a seed);
-    return their manifest."""
-    return generate_dataset(synthetic_dir, **synthetic.model_dump())
+    """Write UCF101.zip and the split-list zip into ``synthetic_dir`` (deterministic for a seed):
+    the motion dataset or the UCF-101 replica (``synthetic.layout``); return their manifest."""
+    common = {"seed": synthetic.seed, "size": synthetic.size, "workers": synthetic.workers}
+    if synthetic.layout == "ucf101":
+        return generate_replica(synthetic_dir, **synthetic.ucf101.model_dump(), **common)
+    return generate_dataset(synthetic_dir, **synthetic.motions.model_dump(), **common)
