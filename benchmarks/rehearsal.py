@@ -10,14 +10,14 @@ depends on:
 * frame extraction alone, per core, on a sample of replica videos: at the rehearsal's size and at
   UCF-101's (320x240 videos to 256x192 JPEG stores at quality 90), with the bytes per frame;
 * from those, the predicted time and disk of `prepare` on real UCF-101 for 2, 8 and 32 cores;
-* with `--small-classes N` (default 26: a quarter of the videos), the peak memory of prepare, train
-  and evaluate again on a replica of N classes (the same DVC stages in a temporary git copy of the
-  project), beside the full size's: memory must not grow with the number of videos beyond the
-  index tables.
+* with `--small-clips N` (default 1: 2,525 videos, a fifth), the peak memory of prepare, train and
+  evaluate again on a replica with at most N clips per group (the same 101 classes and 25 groups,
+  the same DVC stages, in a temporary git copy of the project), beside the full size's: memory must
+  not grow with the number of videos beyond the index tables.
 
 Writes data/rehearsal/08_reporting/scale.json and prints a summary and where the report is.
 
-    python benchmarks/rehearsal.py [--small-classes 26] [--sample 60]
+    python benchmarks/rehearsal.py [--small-clips 1] [--sample 60]
 """
 
 from __future__ import annotations
@@ -31,14 +31,15 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
 import pandas as pd
+import psutil
 import yaml
 
 from mict_pipeline.datasets.synthetic import FPS, UCF101_SECONDS, replica_specs, render_frames, write_video
-from mict_pipeline.datasets.ucf101 import CLASS_NAMES
 from mict_pipeline.io.disk import format_bytes
 from mict_pipeline.io.frame_store import extract_frames
 from mict_pipeline.io.workers import available_cores
@@ -59,19 +60,51 @@ def _tools_env() -> dict[str, str]:
     return {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}", "KEDRO_DISABLE_TELEMETRY": "1"}
 
 
+def _peaks(root: psutil.Process, done: threading.Event, peaks: dict[str, int], every: float = 0.1) -> None:
+    """Until ``done``: the largest resident size seen of each kind of process under ``root`` (DVC,
+    the `kedro run` it starts, their workers) and of all of them together."""
+    while not done.wait(every):
+        total = 0
+        try:
+            processes = [root, *root.children(recursive=True)]
+        except psutil.NoSuchProcess:
+            return
+        commands = {}
+        for process in processes:
+            try:
+                commands[process.pid] = (process.memory_info().rss, " ".join(process.cmdline()), process.ppid())
+            except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
+                continue
+        for pid, (rss, command, parent) in commands.items():
+            # DataLoader workers are forks of `kedro run`: the same command line as their parent's.
+            is_kedro = " run " in command and "kedro" in command and commands.get(parent, (0, ""))[1] != command
+            kind = "dvc" if pid == root.pid else "kedro" if is_kedro else "workers"
+            peaks[kind] = max(peaks.get(kind, 0), rss)
+            total += rss
+        peaks["all"] = max(peaks.get("all", 0), total)
+
+
 def run_measured(command: list[str], cwd: Path, log) -> dict:
-    """Run ``command``; its wall and CPU seconds and the peak resident memory of its largest process
-    (``wait4``: the child and the descendants it waited for)."""
+    """Run ``command``; its wall and CPU seconds, and the peak resident memory (sampled every 0.1 s)
+    of its largest `kedro run`, of DVC, of the largest worker, and of all of them at once (shared
+    pages counted in each process)."""
     log.write(f"\n$ {' '.join(command)}\n".encode())
     log.flush()
     started = time.perf_counter()
     process = subprocess.Popen(command, cwd=cwd, stdout=log, stderr=subprocess.STDOUT, env=_tools_env())
+    peaks: dict[str, int] = {}
+    done = threading.Event()
+    sampler = threading.Thread(target=_peaks, args=(psutil.Process(process.pid), done, peaks))
+    sampler.start()
     _, status, usage = os.wait4(process.pid, 0)
+    done.set()
+    sampler.join()
     process.returncode = os.waitstatus_to_exitcode(status)
     wall = time.perf_counter() - started
     if process.returncode:
         raise SystemExit(f"`{' '.join(command)}` in {cwd} failed (exit {process.returncode}); its output is in {LOG}")
-    return {"wall_s": round(wall, 1), "cpu_s": round(usage.ru_utime + usage.ru_stime, 1), "peak_rss_mb": round(usage.ru_maxrss / 1024)}
+    mb = {f"peak_rss_mb_{kind}": round(peak / 2**20) for kind, peak in sorted(peaks.items()) if kind != "all"}
+    return {"wall_s": round(wall, 1), "cpu_s": round(usage.ru_utime + usage.ru_stime, 1), "peak_rss_mb": round(peaks.get("all", 0) / 2**20), **mb}
 
 
 def repro(project: Path, stage: str, log) -> dict:
@@ -87,7 +120,8 @@ def rehearse(log) -> list[dict]:
     for stage in yaml.safe_load((ROOT / DVC_FILE).read_text())["stages"]:
         results.append(repro(ROOT, stage, log))
         r = results[-1]
-        print(f"  {stage:32s} {'ran' if r['ran'] else 'unchanged':9s} {r['wall_s']:7.1f} s  {r['peak_rss_mb']:6d} MB peak", flush=True)
+        print(f"  {stage:32s} {'ran' if r['ran'] else 'unchanged':9s} {r['wall_s']:7.1f} s  {r['peak_rss_mb']:6d} MB peak in all, "
+              f"{r.get('peak_rss_mb_kedro', 0):6d} MB kedro", flush=True)
     status = subprocess.run([str(Path(sys.executable).parent / "dvc"), "status", DVC_FILE], cwd=ROOT, capture_output=True, text=True).stdout
     if "up to date" not in status:
         raise SystemExit(f"dvc status {DVC_FILE} after the rehearsal is not clean:\n{status}")
@@ -126,10 +160,11 @@ def predict_prepare(ucf101: dict) -> dict:
 MEMORY_STAGES = ("prepare", "train-split_1-mict_resnet18", "evaluate-split_1-mict_resnet18")
 
 
-def small_replica(classes: int, log) -> dict:
-    """Peak memory of prepare, train and evaluate (split 1, MiCT-ResNet-18) on a replica of the first
-    ``classes`` classes: the same DVC stages and settings as the full run, in a temporary git copy of
-    the project (its official-count check off: the lists are a slice)."""
+def small_replica(clips_per_group: int, log) -> dict:
+    """Peak memory of prepare, train and evaluate (split 1, MiCT-ResNet-18) on a replica with at
+    most ``clips_per_group`` clips per group: the same classes, DVC stages and settings as the full
+    run, in a temporary git copy of the project (its official-count check off: the lists are
+    shorter)."""
     with tempfile.TemporaryDirectory() as scratch:
         project = Path(scratch) / "project"
         skip = shutil.ignore_patterns("local", "dvc.lock", "cache", "tmp", "__pycache__", "*.egg-info")
@@ -138,17 +173,20 @@ def small_replica(classes: int, log) -> dict:
         (project / "conf" / "local").mkdir()
         for name in ("pyproject.toml", ".telemetry", ".gitignore", ".dvcignore"):
             shutil.copy(ROOT / name, project / name)
-        overrides = {"parameters_synthetic.yml": ("ucf101", {"classes": list(CLASS_NAMES[:classes])}), "parameters_prepare.yml": ("expected_counts", None)}
+        overrides = {"parameters_synthetic.yml": ("ucf101", {"max_clips_per_group": clips_per_group}), "parameters_prepare.yml": ("expected_counts", None)}
         for file, (key, value) in overrides.items():
             path = project / "conf" / ENV / file
             conf = yaml.safe_load(path.read_text())
             block = next(iter(conf.values()))
             block[key] = {**block.get(key, {}), **value} if isinstance(value, dict) else value
             path.write_text(yaml.safe_dump(conf, sort_keys=False))
+        git = ["git", "-c", "user.name=rehearsal", "-c", "user.email=rehearsal@localhost"]
         subprocess.run(["git", "init", "-q"], cwd=project, check=True)
+        subprocess.run(["git", "add", "-A"], cwd=project, check=True)
+        subprocess.run([*git, "commit", "-q", "-m", "small replica"], cwd=project, check=True)  # DVCLive needs a commit
         stages = [repro(project, stage, log) for stage in ("synthetic", "download", *MEMORY_STAGES)]
         videos = len(pd.read_csv(project / "data" / ENV / "03_primary" / "frame_index.csv"))
-    return {"classes": classes, "videos": videos, "stages": stages}
+    return {"max_clips_per_group": clips_per_group, "videos": videos, "stages": stages}
 
 
 def cpu_model() -> str:
@@ -160,7 +198,7 @@ def cpu_model() -> str:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--small-classes", type=int, default=26, help="also measure memory on a replica of this many classes (0: skip)")
+    parser.add_argument("--small-clips", type=int, default=1, help="also measure memory on a replica of this many clips per group (0: skip)")
     parser.add_argument("--sample", type=int, default=60, help="replica videos timed for the extraction rate")
     args = parser.parse_args()
     DATA.mkdir(parents=True, exist_ok=True)
@@ -175,9 +213,9 @@ def main() -> int:
         print(f"extraction per core on {args.sample} replica videos ...", flush=True)
         extraction = measure_extraction(args.sample, sizes)
         small = None
-        if args.small_classes:
-            print(f"memory on a replica of {args.small_classes} classes ...", flush=True)
-            small = small_replica(args.small_classes, log)
+        if args.small_clips:
+            print(f"memory on a replica of at most {args.small_clips} clips per group ...", flush=True)
+            small = small_replica(args.small_clips, log)
 
     frame_index = pd.read_csv(DATA / "03_primary" / "frame_index.csv")
     stores = sum(f.stat().st_size for f in (DATA / "03_primary" / "frames").rglob("*.frames"))
@@ -223,12 +261,13 @@ def summarise(report: dict, out: Path) -> None:
           + f"; {prediction['frame_stores_gib']} GiB of frame stores")
     if report["memory_by_size"]:
         small = report["memory_by_size"]
-        full = {s["stage"]: s["peak_rss_mb"] for s in stages}
+        full = {s["stage"]: s for s in stages}
         for measured in small["stages"]:
             stage = measured["stage"]
             if stage in MEMORY_STAGES:
-                print(f"  peak memory of {stage:30s}: {measured['peak_rss_mb']:5d} MB at {small['videos']:,} videos, {full[stage]:5d} MB at "
-                      f"{report['dataset']['videos']:,} (x{full[stage] / measured['peak_rss_mb']:.2f})")
+                for kind in ("peak_rss_mb_kedro", "peak_rss_mb"):
+                    print(f"  {'kedro' if kind.endswith('kedro') else 'in all':6s} {stage:30s}: {measured[kind]:5d} MB at {small['videos']:,} videos, "
+                          f"{full[stage][kind]:5d} MB at {report['dataset']['videos']:,} (x{full[stage][kind] / measured[kind]:.2f})")
     print(f"\nreport: {report['report']}\nscale:  {out.relative_to(ROOT)} ({format_bytes(out.stat().st_size)})")
 
 

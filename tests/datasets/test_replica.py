@@ -96,3 +96,12 @@ def test_a_slice_of_the_replica_is_ucf101_in_miniature(tmp_path):
     assert "HandStandPushups/v_HandStandPushups_g08_c01.avi 2\r\n" in lists["trainlist01.txt"]
     assert "HandStandPushups/v_HandStandPushups_g08_c01.avi\r\n" in lists["testlist02.txt"]
     assert manifest["length_scale"] == 0.05 and manifest["frame_size"] == [80, 60]
+
+
+def test_fewer_clips_per_group_keep_every_class_group_and_video_as_it_was(full):
+    capped = replica_specs(max_clips_per_group=1)
+    assert len(capped) == 101 * 25 and {s.folder for s in capped} == set(CLASS_NAMES)
+    assert {(s.folder, s.group) for s in capped} == {(s.folder, s.group) for s in full}
+    assert set(capped) <= set(full)  # the same videos (lengths, seeds), fewer of them
+    lists = split_lists(capped, CLASS_NAMES)
+    assert lists["testlist01.txt"].count("\n") == 101 * 7 and lists["trainlist01.txt"].count("\n") == 101 * 18

@@ -351,11 +351,15 @@ def _check_options(
         raise ValueError(f"short_fraction must be in [0, 1], got {short_fraction}")
 
 
-def replica_specs(*, classes: Sequence[str] | None = None, length_scale: float = 1.0, seed: int = 0) -> list[VideoSpec]:
+def replica_specs(
+    *, classes: Sequence[str] | None = None, length_scale: float = 1.0, max_clips_per_group: int | None = None, seed: int = 0
+) -> list[VideoSpec]:
     """UCF-101's videos, in classInd order: every class (or those in ``classes``, classInd
-    spelling) with its official groups and clips (:data:`~mict_pipeline.datasets.ucf101.CLIPS_PER_GROUP`),
-    file names spelt as the real ones, lengths drawn from UCF-101's (:data:`UCF101_SECONDS`) times
-    ``length_scale``. A class looks the same whichever others are chosen (see :data:`HUES`)."""
+    spelling) with its official groups and clips (:data:`~mict_pipeline.datasets.ucf101.CLIPS_PER_GROUP`;
+    at most ``max_clips_per_group`` of each group's, for fewer videos over the same classes and
+    groups), file names spelt as the real ones, lengths drawn from UCF-101's
+    (:data:`UCF101_SECONDS`) times ``length_scale``. A video, and a class's look, are the same
+    whichever others are chosen (see :data:`HUES`)."""
     chosen = list(CLASS_NAMES) if classes is None else list(classes)
     unknown = sorted(set(chosen) - set(CLASS_NAMES))
     if unknown or len(set(chosen)) < 2:
@@ -370,7 +374,7 @@ def replica_specs(*, classes: Sequence[str] | None = None, length_scale: float =
         class_key = zlib.crc32(folder.encode())
         look = {"motion": motions[label % len(motions)], "hue": HUES[label // len(motions)], "folder": folder}
         for group, count in enumerate(clips, start=1):
-            for clip in range(1, int(count) + 1):
+            for clip in range(1, min(int(count), max_clips_per_group or int(count)) + 1):
                 video_seed = int(np.random.SeedSequence([seed, class_key, group, clip]).generate_state(1)[0])
                 seconds = _ucf101_seconds(np.random.default_rng([video_seed, 1]))
                 n_frames = max(1, round(seconds * FPS * length_scale))
@@ -493,11 +497,11 @@ def generate_dataset(
 
 
 def generate_replica(
-    out_dir: str | Path, *, classes: Sequence[str] | None = None, length_scale: float = 1.0, seed: int = 0,
-    size: tuple[int, int] = (WIDTH, HEIGHT), workers: int | None = None,
+    out_dir: str | Path, *, classes: Sequence[str] | None = None, length_scale: float = 1.0,
+    max_clips_per_group: int | None = None, seed: int = 0, size: tuple[int, int] = (WIDTH, HEIGHT), workers: int | None = None,
 ) -> dict[str, Any]:
     """The UCF-101 replica (see :func:`replica_specs`) as the two archives in ``out_dir``. Returns
     :func:`write_archives`' manifest plus the seed and the length scale."""
-    specs = replica_specs(classes=classes, length_scale=length_scale, seed=seed)
+    specs = replica_specs(classes=classes, length_scale=length_scale, max_clips_per_group=max_clips_per_group, seed=seed)
     folders = [c for c in CLASS_NAMES if classes is None or c in classes]
     return {**write_archives(out_dir, specs, folders, size=size, workers=workers), "seed": seed, "length_scale": length_scale}

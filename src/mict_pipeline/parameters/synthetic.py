@@ -27,6 +27,7 @@ class ReplicaParams(Params):
 
     classes: tuple[Literal[CLASS_NAMES], ...] | None = None  # type: ignore[valid-type]  # None: all 101
     length_scale: float = Field(1.0, gt=0.0, le=1.0)  # UCF-101's lengths (mean 7.21 s) times this
+    max_clips_per_group: PositiveInt | None = None  # None: every official clip; n: at most n per group
 
 
 class SyntheticParams(Params):

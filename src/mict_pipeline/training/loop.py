@@ -275,24 +275,27 @@ def predict_scores(model: nn.Module, dataset: Dataset, recipe: Recipe, device: t
     was_training = model.training
     model.eval()
     loader = DataLoader(dataset, batch_size=None, num_workers=recipe.workers, pin_memory=device.type == "cuda")
-    sums: list[torch.Tensor | None] = []
-    counts: list[int] = []
+    # One (N, classes) table of score sums, not a tensor per video: small long-lived allocations
+    # between the batches' large transient ones made the allocator's footprint grow with N.
+    sums: torch.Tensor | None = None
+    counts = torch.zeros(len(dataset), dtype=torch.int64)
     pending: list[torch.Tensor] = []
     owners: list[int] = []
 
     def flush() -> None:
+        nonlocal sums
         x = normalize_clips(torch.stack(pending).to(device, non_blocking=True))
         with torch.autocast(device.type, dtype=amp_dtype, enabled=amp_dtype is not None):
             probs = F.softmax(model(x).float(), dim=1).cpu()
-        for owner, p in zip(owners, probs):
-            sums[owner] = p if sums[owner] is None else sums[owner] + p
+        if sums is None:
+            sums = torch.zeros(len(dataset), probs.shape[1])
+        for owner, p in zip(owners, probs):  # in clip order, so the sums are those of a running total
+            sums[owner] += p
             counts[owner] += 1
         pending.clear()
         owners.clear()
 
     for index, (clips, _) in enumerate(loader):
-        sums.append(None)
-        counts.append(0)
         for clip in clips if clips.dim() == 5 else clips[None]:
             pending.append(clip)
             owners.append(index)
@@ -301,4 +304,4 @@ def predict_scores(model: nn.Module, dataset: Dataset, recipe: Recipe, device: t
     if pending:
         flush()
     model.train(was_training)
-    return torch.stack([total / count for total, count in zip(sums, counts)]).numpy()
+    return (sums / counts[:, None]).numpy()
