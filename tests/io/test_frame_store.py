@@ -240,3 +240,25 @@ def test_a_full_disk_stops_extraction_naming_the_space_and_leaves_no_partial_sto
     monkeypatch.undo()  # space freed: the rerun keeps the finished stores and writes the rest
     statuses = [r.status for r in extract_many(list(zip(videos, stores)), 64, 48, workers=1)]
     assert statuses == ["skipped", "skipped", "extracted", "extracted", "extracted"]
+
+
+def test_extract_many_keeps_only_a_few_jobs_per_worker_queued(tmp_path: Path, monkeypatch) -> None:
+    """Jobs go to the pool a few at a time (memory stays flat however many videos), results in order."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    videos = [_make_video(tmp_path / "videos" / f"v{i}.avi", n_frames=4, seed=i) for i in range(3)]
+    pairs = [(videos[i % 3], tmp_path / "stores" / f"v{i}.frames") for i in range(40)]
+    queued, most = [0], [0]
+
+    class CountingPool(ThreadPoolExecutor):
+        def submit(self, fn, *args):
+            queued[0] += 1
+            most[0] = max(most[0], queued[0])
+            future = super().submit(fn, *args)
+            future.add_done_callback(lambda _: queued.__setitem__(0, queued[0] - 1))
+            return future
+
+    monkeypatch.setattr(frames_module, "opencv_pool", CountingPool)
+    results = extract_many(pairs, 32, 24, workers=2)
+    assert [r.out for r in results] == [out for _, out in pairs] and {r.status for r in results} == {"extracted"}
+    assert 2 <= most[0] <= frames_module.JOBS_PER_WORKER * 2
