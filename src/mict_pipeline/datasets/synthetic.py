@@ -217,9 +217,14 @@ class VideoSpec:
         return f"{self.class_name}/{self.name}"
 
     @property
+    def class_folder(self) -> str:
+        """The class's folder and ``classInd.txt`` name."""
+        return self.folder or self.class_name
+
+    @property
     def archive_path(self) -> str:
         """Path inside the top folder of the video archive: ``<classInd name>/v_Class_gGG_cCC.avi``."""
-        return f"{self.folder or self.class_name}/{self.name}"
+        return f"{self.class_folder}/{self.name}"
 
 
 def _canvas(rng: np.random.Generator, hue: float | None = None) -> np.ndarray:
@@ -415,7 +420,7 @@ def split_lists(specs: Sequence[VideoSpec], classes: Sequence[str]) -> dict[str,
     for split in SPLITS:
         tests = split_test_groups(split)
         lists[f"trainlist{split:02d}.txt"] = "".join(
-            f"{s.relpath} {label[s.folder or s.class_name]}\r\n" for s in specs if s.group not in tests
+            f"{s.relpath} {label[s.class_folder]}\r\n" for s in specs if s.group not in tests
         )
         lists[f"testlist{split:02d}.txt"] = "".join(f"{s.relpath}\r\n" for s in specs if s.group in tests)
     return lists
@@ -461,8 +466,8 @@ def write_archives(
         videos = pool.map(_encoded_video, specs, [size] * len(specs), [scratch] * len(specs), chunksize=8)
         folder = None
         for spec, video in zip(specs, videos, strict=True):
-            if (spec.folder or spec.class_name) != folder:  # each class folder before its videos
-                folder = spec.folder or spec.class_name
+            if spec.class_folder != folder:  # each class folder before its videos
+                folder = spec.class_folder
                 archive.writestr(_zip_info(f"{VIDEOS_TOP}/{folder}/", zipfile.ZIP_STORED), b"")
             archive.writestr(_zip_info(f"{VIDEOS_TOP}/{spec.archive_path}", zipfile.ZIP_STORED), video)
 

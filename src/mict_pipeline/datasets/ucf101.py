@@ -114,6 +114,7 @@ def split_test_groups(split: int) -> range:
     first = (split - 1) * TEST_GROUPS_PER_SPLIT + 1
     return range(first, first + TEST_GROUPS_PER_SPLIT)
 
+
 class SplitListError(ValueError):
     """A UCF-101 split list is missing, malformed or inconsistent."""
 

@@ -118,7 +118,7 @@ def data_quality_report(
             "per_split": {str(split): {subset: int(n) for subset, n in counts.items()} for split, counts in
                           split_lists.groupby("split")["subset"].value_counts().unstack(fill_value=0).iterrows()},
             # read_split_lists stopped the run had they differed: "official" is UCF-101's published counts.
-            "checked_against": prepare.expected_counts if isinstance(prepare.expected_counts, str | None) else prepare.expected_counts.model_dump(),
+            "checked_against": prepare.model_dump()["expected_counts"],
         },
         "failures": failures,
         "unlisted_files": unlisted_videos[["path", "reason"]].astype(str).to_dict("records") if len(unlisted_videos) else [],

@@ -58,8 +58,8 @@ def cross_split_report(benchmark: dict[str, Any], **inputs: dict[str, Any]) -> t
         "Top1 / Top5: clip level (first 16 frames), mean of the splits, percent. Video: up to the configured "
         f"number of frames per video, clip scores averaged. Memory and FPS: batch 1, 16x160x160, on {', '.join(devices)}."
     )
-    per_split = results_markdown(split_results_table(cross, names), "Clip / video top-1 on each split, percent; mean and sample std over the splits.")
-    return cross, table, results_markdown(table, caption) + "\n" + per_split
+    split_table = results_markdown(split_results_table(cross, names), "Clip / video top-1 on each split, percent; mean and sample std over the splits.")
+    return cross, table, results_markdown(table, caption) + "\n" + split_table
 
 
 def mean_metrics(cross: dict[str, dict[str, dict[str, Any]]]) -> dict[str, dict[str, float]]:
