@@ -58,12 +58,11 @@ def probe(name: str, args: argparse.Namespace, device: str) -> list[tuple]:
     schedule = torch.optim.lr_scheduler.MultiStepLR(optimizer, [args.milestone] if args.milestone else [])
     rows = []
     for epoch in range(args.epochs):
-        train_set.set_epoch(epoch)
         order = np.random.default_rng(epoch).permutation(len(train_set))
         losses, hits = [], []
         model.train()
         for start in range(0, len(order) - args.batch_size + 1, args.batch_size):
-            items = [train_set[i] for i in order[start : start + args.batch_size]]
+            items = [train_set[epoch, i] for i in order[start : start + args.batch_size]]
             x = normalize_clips(torch.stack([clip for clip, _ in items]).to(device))
             y = torch.tensor([label for _, label in items], device=device)
             logits = model(x)

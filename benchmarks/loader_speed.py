@@ -182,43 +182,43 @@ def _cpu() -> str:
 # ----------------------------------------------------------------------------------------------
 
 
-def _run_ours(dataset: ClipDataset, ids: list[int], normalize: bool = True) -> float:
+def _run_ours(dataset: ClipDataset, keys: list[tuple[int, int]], normalize: bool = True) -> float:
     t0 = time.perf_counter()
-    for i in ids:
-        clip, _ = dataset[i]
+    for key in keys:
+        clip, _ = dataset[key]
         if normalize:
             normalize_clips(clip[None])
     return time.perf_counter() - t0
 
 
-def _run_read_only(dataset: EncodedClipDataset, ids: list[int]) -> float:
+def _run_read_only(dataset: EncodedClipDataset, keys: list[tuple[int, int]]) -> float:
     """A worker's share with recipe.decode: device: read the clip's JPEG bytes and collate them."""
     t0 = time.perf_counter()
-    for i in ids:
-        collate_encoded([dataset[i]])
+    for key in keys:
+        collate_encoded([dataset[key]])
     return time.perf_counter() - t0
 
 
-def _run_original(dataset: OriginalTrainClips, ids: list[int]) -> float:
+def _run_original(dataset: OriginalTrainClips, keys: list[tuple[int, int]]) -> float:
     t0 = time.perf_counter()
-    for i in ids:
+    for dataset.epoch, i in keys:
         dataset[i]
     return time.perf_counter() - t0
 
 
-def _run_decode_only(dataset: ClipDataset, ids: list[int]) -> float:
+def _run_decode_only(dataset: ClipDataset, keys: list[tuple[int, int]]) -> float:
     """Ours without augmentation: the clip's draws, then read + decode of its distinct frames."""
     t0 = time.perf_counter()
-    for i in ids:
-        indices, _ = dataset.train_draw(i)
+    for epoch, i in keys:
+        indices, _ = dataset.train_draw(epoch, i)
         load_frames(dataset.paths[i], np.unique(indices))
     return time.perf_counter() - t0
 
 
-def _run_original_decode_only(dataset: OriginalTrainClips, ids: list[int]) -> float:
+def _run_original_decode_only(dataset: OriginalTrainClips, keys: list[tuple[int, int]]) -> float:
     """The PIL recipe without augmentation: the clip's draws, then open + decode of its frame files."""
     t0 = time.perf_counter()
-    for i in ids:
+    for dataset.epoch, i in keys:
         dataset.decode(dataset.draw(i)[0])
     return time.perf_counter() - t0
 
@@ -243,16 +243,13 @@ def throughput(index: pd.DataFrame, n_clips: int, rounds: int, seed: int) -> dic
     }
     n = len(index)
     for run in sides.values():  # warm-up: imports, page cache, allocators
-        run(list(range(min(n, 8))))
+        run([(0, i) for i in range(min(n, 8))])
     per_round = [n_clips // rounds + (r < n_clips % rounds) for r in range(rounds)]
     seconds = dict.fromkeys(sides, 0.0)
     ratios, done = [], 0
     for r, count in enumerate(per_round):
-        ids = [(done + j) % n for j in range(count)]
+        ids = [(r, (done + j) % n) for j in range(count)]  # (epoch, video) keys
         done += count
-        ours.set_epoch(r)
-        encoded.set_epoch(r)
-        original.epoch = r
         names = list(sides)
         names = names[r % len(names) :] + names[: r % len(names)]
         elapsed = {name: sides[name](ids) for name in names}

@@ -63,6 +63,10 @@ class Recipe(Params):
     limit_epochs: PositiveInt | None = None
     limit_train_batches: PositiveInt | None = None
     limit_val_batches: PositiveInt | None = None
+    # Validation on the test list after every val_every-th epoch and after the last; best.pt is the
+    # validated epoch with the best clip top-1 (the original's choice, which selects on the test set:
+    # the report gives the last epoch's figures beside it).
+    val_every: PositiveInt = 1
     # How a run is executed rather than what it trains (EXECUTION): a run may resume with others.
     workers: NonNegativeInt = 4
     prefetch_factor: PositiveInt = 4  # batches each worker prepares ahead
@@ -85,6 +89,10 @@ class Recipe(Params):
     @property
     def epochs_to_run(self) -> int:
         return min(self.epochs, self.limit_epochs or self.epochs)
+
+    def validates_after(self, epoch: int) -> bool:
+        """Whether the run validates after (1-based) ``epoch``: every ``val_every``-th and the last."""
+        return epoch % self.val_every == 0 or epoch == self.epochs_to_run
 
     def validation_rows(self, n: int) -> np.ndarray:
         """Positions of the validation or test items used of ``n``: all, or ``limit_val_batches``

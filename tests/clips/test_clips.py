@@ -458,9 +458,8 @@ def test_dataset_decodes_each_frame_once(index: pd.DataFrame) -> None:
     loader = _CountingLoader()
     dataset = ClipDataset(index, "train", loader=loader)
     for epoch in range(4):
-        dataset.set_epoch(epoch)
         for i in range(3):
-            dataset[i]
+            dataset[epoch, i]
     for call in loader.calls:
         assert call == sorted(set(call))
     assert [0] in loader.calls  # the single-frame video: one decode for 16 frames
@@ -469,35 +468,30 @@ def test_dataset_decodes_each_frame_once(index: pd.DataFrame) -> None:
 def test_dataset_looped_train_clips_repeat_frames(index: pd.DataFrame) -> None:
     for epoch in range(8):
         dataset = ClipDataset(index, "train", seed=1)
-        dataset.set_epoch(epoch)
         rng = np.random.default_rng([1, epoch, 1])
         indices = train_clip_indices(10, 16, rng)
-        clip = dataset[1][0].numpy()
+        clip = dataset[epoch, 1][0].numpy()
         for t in range(16):  # equal indices give equal frames, distinct ones distinct frames
             first = int(np.argmax(indices == indices[t]))
             np.testing.assert_array_equal(clip[t], clip[first])
         assert len({clip[t].tobytes() for t in range(16)}) == len(set(indices.tolist()))
-        one = ClipDataset(index, "train", seed=1)
-        one.set_epoch(epoch)
-        single = one[2][0].numpy()
+        single = ClipDataset(index, "train", seed=1)[epoch, 2][0].numpy()
         assert (single == single[0]).all()
 
 
 def test_dataset_train_matches_the_draw(index: pd.DataFrame) -> None:
     dataset = ClipDataset(index, "train", seed=7)
-    dataset.set_epoch(3)
     rng = np.random.default_rng([7, 3, 0])
     indices = train_clip_indices(40, 16, rng)
     augment = TrainAugment.draw(CONFIG, rng)
     expected = augment.apply(load_frames(index["frame_store"][0], indices), 160)
-    np.testing.assert_array_equal(dataset[0][0].numpy(), expected)
+    np.testing.assert_array_equal(dataset[3, 0][0].numpy(), expected)
 
 
 def test_dataset_determinism_and_epochs(index: pd.DataFrame) -> None:
     def clips(seed: int, epoch: int, order: range | list[int] = range(3)) -> dict[int, bytes]:
         dataset = ClipDataset(index, "train", seed=seed)
-        dataset.set_epoch(epoch)
-        return {i: dataset[i][0].numpy().tobytes() for i in order}
+        return {i: dataset[epoch, i][0].numpy().tobytes() for i in order}
 
     first = clips(0, 0)
     assert clips(0, 0, [2, 0, 1]) == first  # order of access does not matter
@@ -505,19 +499,17 @@ def test_dataset_determinism_and_epochs(index: pd.DataFrame) -> None:
     assert clips(0, 1)[0] != first[0]  # another epoch: other clips
     assert clips(1, 0)[0] != first[0]  # another seed: other clips
     dataset = ClipDataset(index, "train")
-    dataset.set_epoch(1)
-    dataset[0]
-    dataset.set_epoch(0)
-    assert dataset[0][0].numpy().tobytes() == first[0]  # back to epoch 0: its clips again
+    dataset[1, 0]
+    assert dataset[0, 0][0].numpy().tobytes() == dataset[0][0].numpy().tobytes() == first[0]  # a bare index: epoch 0
 
 
 @pytest.mark.parametrize("mode", ["train", "clip"])
 def test_dataset_independent_of_workers(index: pd.DataFrame, mode: str) -> None:
     dataset = ClipDataset(index, mode, seed=3)
-    dataset.set_epoch(2)
+    keys = [(2, i) for i in range(len(dataset))]
 
     def batches(workers: int) -> list[tuple[torch.Tensor, torch.Tensor]]:
-        loader = torch.utils.data.DataLoader(dataset, batch_size=2, num_workers=workers)
+        loader = torch.utils.data.DataLoader(dataset, batch_size=2, sampler=keys, num_workers=workers)
         return list(loader)
 
     serial, parallel = batches(0), batches(2)

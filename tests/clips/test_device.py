@@ -28,8 +28,8 @@ def index(tmp_path_factory: pytest.TempPathFactory) -> pd.DataFrame:
     return store_index(tmp_path_factory.mktemp("device_clips"), "SwayHorizontal", VIDEO_LENGTHS, seed=200, first_label=1)
 
 
-def _device_batch(dataset: EncodedClipDataset, device: str = "cpu") -> tuple[torch.Tensor, torch.Tensor]:
-    batch, labels = collate_encoded([dataset[i] for i in range(len(dataset))])
+def _device_batch(dataset: EncodedClipDataset, device: str = "cpu", epoch: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
+    batch, labels = collate_encoded([dataset[epoch, i] for i in range(len(dataset))])
     return dataset.batch_to_device(batch, torch.device(device)), labels
 
 
@@ -40,10 +40,8 @@ def test_same_clips_as_the_worker_path(index: pd.DataFrame, crop_sizes: tuple[in
     config = ClipConfig(crop_sizes=crop_sizes)
     for epoch in range(3):
         worker, encoded = ClipDataset(index, "train", config, seed=5), EncodedClipDataset(index, config, seed=5)
-        worker.set_epoch(epoch)
-        encoded.set_epoch(epoch)
-        clips, labels = _device_batch(encoded)
-        expected = torch.stack([worker[i][0] for i in range(len(worker))])
+        clips, labels = _device_batch(encoded, epoch=epoch)
+        expected = torch.stack([worker[epoch, i][0] for i in range(len(worker))])
         assert clips.dtype == torch.uint8 and clips.shape == expected.shape == (3, 16, 160, 160, 3)
         assert labels.tolist() == [1, 2, 3]
         diff = (clips.int() - expected.int()).abs()
@@ -59,7 +57,7 @@ def test_looped_clips_repeat_decoded_frames(index: pd.DataFrame) -> None:
     assert len(clip.frames) == 1 and clip.order.tolist() == [0] * 16
     clips, _ = _device_batch(dataset)
     assert all(torch.equal(clips[2, 0], frame) for frame in clips[2])
-    indices, _ = dataset.train_draw(1)  # 10 frames: the window loops
+    indices, _ = dataset.train_draw(0, 1)  # 10 frames: the window loops
     short = clips[1]
     for a in range(16):
         for b in range(16):
@@ -114,11 +112,11 @@ def test_jitter_is_pils_exactly() -> None:
 
 def test_batches_through_workers_equal_in_process(index: pd.DataFrame) -> None:
     dataset = EncodedClipDataset(index, seed=2)
-    dataset.set_epoch(4)
-    loader = torch.utils.data.DataLoader(dataset, batch_size=3, num_workers=2, collate_fn=dataset.collate_fn)
+    keys = [(4, i) for i in range(len(dataset))]
+    loader = torch.utils.data.DataLoader(dataset, batch_size=3, sampler=keys, num_workers=2, collate_fn=dataset.collate_fn)
     (batch, labels), = list(loader)
     clips = dataset.batch_to_device(batch, torch.device("cpu"))
-    expected, expected_labels = _device_batch(dataset)
+    expected, expected_labels = _device_batch(dataset, epoch=4)
     assert torch.equal(clips, expected) and torch.equal(labels, expected_labels)
 
 

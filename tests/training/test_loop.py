@@ -16,7 +16,9 @@ from mict_pipeline.clips.transforms import normalize_clips
 from mict_pipeline.clips.device import EncodedClipDataset
 from mict_pipeline.config import ParameterError
 from mict_pipeline.experiment import Recipe
-from mict_pipeline.training import ResumeError, distributed_context, predict_scores, topk_correct, train
+from mict_pipeline.training import (
+    EpochSampler, ResumeError, batch_to_device, distributed_context, predict_scores, topk_hits, train, train_epoch, train_loader,
+)
 
 from conftest import CLIPS, index_table, moving_bar_frames, moving_bar_jpegs, tiny_experiment
 
@@ -91,6 +93,127 @@ def test_resume_after_interruption_gives_identical_weights(tiny_datasets, tmp_pa
     assert resumed.training["scheduler"]["milestones"] == {2: 1}
     for name in ("best.pt", "last.pt"):  # and the same bytes, so DVC sees the same outputs
         assert (tmp_path / "straight" / name).read_bytes() == (tmp_path / "resumed" / name).read_bytes(), name
+
+
+def test_persistent_workers_train_as_in_process_and_resume_identically(tiny_datasets, tmp_path):
+    """Workers kept across epochs (each with its own copy of the dataset) still draw every epoch's
+    clips: the weights equal an in-process run's, and a run killed in epoch 2 and resumed ends the same."""
+    in_process, persistent = tiny_experiment(workers=0), tiny_experiment(workers=2, prefetch_factor=2)
+    train_set, test_set = tiny_datasets(seed=7)
+    train(build(in_process), train_set, test_set, in_process, tmp_path / "in_process", progress=False)
+    train(build(persistent), train_set, test_set, persistent, tmp_path / "persistent", progress=False)
+    # Each worker counts its own items: 4 per epoch (one batch of the two), so the 6th kills epoch 2.
+    interrupted = InterruptingDataset(index_table(8), "train", CLIPS, seed=7, loader=moving_bar_frames, limit=5)
+    with pytest.raises(Interrupt):
+        train(build(persistent), interrupted, test_set, persistent, tmp_path / "resumed", progress=False)
+    assert read_checkpoint(tmp_path / "resumed" / "last.pt").training["epoch"] == 1
+    train(build(persistent), train_set, test_set, persistent, tmp_path / "resumed", progress=False)
+
+    expected = read_checkpoint(tmp_path / "in_process" / "last.pt")
+    for run in ("persistent", "resumed"):
+        checkpoint = read_checkpoint(tmp_path / run / "last.pt")
+        assert checkpoint.training["history"] == expected.training["history"], run
+        for key, value in expected.state_dict.items():
+            assert torch.equal(value, checkpoint.state_dict[key]), (run, key)
+    assert (tmp_path / "persistent" / "last.pt").read_bytes() == (tmp_path / "resumed" / "last.pt").read_bytes()
+
+
+class _EpochAndWorker(torch.utils.data.Dataset):
+    def __len__(self) -> int:
+        return 8
+
+    def __getitem__(self, key):
+        epoch, _ = key
+        return torch.tensor([epoch, os.getpid()]), 0
+
+
+def test_the_loader_keeps_its_workers_and_carries_the_epoch_to_them():
+    sampler = EpochSampler(8, seed=0)
+    loader = train_loader(_EpochAndWorker(), tiny_experiment(workers=2, prefetch_factor=1).recipe, 2, sampler, torch.device("cpu"))
+    seen = {}
+    for epoch in range(3):
+        sampler.set_epoch(epoch)
+        items = torch.cat([batch for batch, _ in loader])
+        seen[epoch] = set(items[:, 1].tolist())
+        assert items[:, 0].tolist() == [epoch] * 8
+    assert len(seen[0]) == 2 and seen[0] == seen[1] == seen[2] and os.getpid() not in seen[0]
+
+
+_CONVERSIONS = ("item", "tolist", "numpy", "cpu", "__int__", "__float__", "__bool__", "__index__")
+
+
+def _count_conversions(monkeypatch) -> list[str]:
+    """Patch every way a tensor becomes a Python value (or host memory); returns the list of calls."""
+    calls: list[str] = []
+    for name in _CONVERSIONS:
+        original = getattr(torch.Tensor, name)
+
+        def counting(self, *args, _name=name, _original=original, **kwargs):
+            calls.append(_name)
+            return _original(self, *args, **kwargs)
+
+        monkeypatch.setattr(torch.Tensor, name, counting)
+    return calls
+
+
+def _epoch_conversions(monkeypatch, batches: int) -> int:
+    experiment = tiny_experiment(batch_size=2)  # SGD: its step reads no tensor (AdamW reads its host-side step count)
+    train_set = ClipDataset(index_table(12), "train", CLIPS, seed=7, loader=moving_bar_frames)
+    model = build(experiment)
+    optimizer = experiment.recipe.make_optimizer(model.parameters())
+    scaler = torch.amp.GradScaler("cpu", enabled=False)
+    loader = train_loader(train_set, experiment.recipe, 2, EpochSampler(len(train_set), seed=7), torch.device("cpu"))
+    with monkeypatch.context() as patch:
+        calls = _count_conversions(patch)
+        totals = train_epoch(model, loader, optimizer, scaler, None, batch_to_device(train_set), torch.device("cpu"), limit=batches)
+        counted = len(calls)
+    assert totals[3] == 2 * batches
+    return counted
+
+
+def test_the_training_step_path_reads_nothing_back(monkeypatch):
+    """What the epoch converts to Python values must not grow with its steps: only the loader's
+    per-epoch set-up may (its shuffled order, its workers' seed)."""
+    assert _epoch_conversions(monkeypatch, 6) == _epoch_conversions(monkeypatch, 2)
+    with monkeypatch.context() as patch:  # the counting sees what the old loop did per step
+        calls = _count_conversions(patch)
+        loss = torch.ones(())
+        loss.item(), int(loss)
+    assert calls == ["item", "__int__"]
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_the_training_step_path_does_not_synchronise_on_cuda(tiny_datasets):
+    experiment = tiny_experiment(batch_size=2, device="cuda")
+    train_set, _ = tiny_datasets(n_train=12, seed=7)
+    model = build(experiment).cuda()
+    optimizer = experiment.recipe.make_optimizer(model.parameters())
+    scaler = torch.amp.GradScaler("cuda", enabled=False)
+    device = torch.device("cuda")
+    loader = train_loader(train_set, experiment.recipe, 2, EpochSampler(len(train_set), seed=7), device)
+    to_device = batch_to_device(train_set)
+    train_epoch(model, loader, optimizer, scaler, torch.bfloat16, to_device, device, limit=1)  # warm-up: cuDNN, allocator
+    torch.cuda.synchronize()
+    torch.cuda.set_sync_debug_mode("error")
+    try:
+        totals = train_epoch(model, loader, optimizer, scaler, torch.bfloat16, to_device, device, limit=4)
+    finally:
+        torch.cuda.set_sync_debug_mode("default")
+    assert totals[3].item() == 8
+
+
+def test_val_every_validates_those_epochs_and_the_last(tiny_datasets, tmp_path):
+    """best.pt is chosen among the validated epochs only; the last epoch is always validated."""
+    experiment = tiny_experiment(epochs=5, val_every=2)
+    train_set, test_set = tiny_datasets()
+    summary = train(build(experiment), train_set, test_set, experiment, tmp_path / "ckpt", log_dir=tmp_path / "live", progress=False)
+    validated = [h["epoch"] for h in summary["history"] if "val_top1" in h]
+    assert validated == [2, 4, 5]
+    assert summary["best_epoch"] in validated and [h["train_clips"] for h in summary["history"]] == [8] * 5
+    series = (tmp_path / "live" / "plots" / "metrics" / "val_top1.tsv").read_text().splitlines()
+    assert [line.split("\t")[0] for line in series[1:]] == ["1", "3", "4"]  # DVCLive steps: epoch - 1
+    seconds = (tmp_path / "live" / "plots" / "metrics" / "train_seconds.tsv").read_text().splitlines()
+    assert len(seconds) == 6 and all(float(line.split("\t")[1]) > 0 for line in seconds[1:])
 
 
 def test_resume_refuses_a_checkpoint_of_another_experiment(tiny_datasets, tmp_path):
@@ -183,9 +306,9 @@ def test_video_level_scores_average_clip_softmax(tmp_path):
     np.testing.assert_allclose(video_scores[0], expected, rtol=1e-5, atol=1e-6)
 
 
-def test_topk_correct():
+def test_topk_hits():
     logits = torch.tensor([[0.1, 0.9, 0.0], [0.8, 0.05, 0.15], [0.2, 0.3, 0.5]])
-    assert topk_correct(logits, torch.tensor([1, 2, 0]), ks=(1, 2)) == [1, 2]
+    assert topk_hits(logits, torch.tensor([1, 2, 0]), ks=(1, 2)).tolist() == [1, 2]
 
 
 def test_recipe_errors_name_the_key():

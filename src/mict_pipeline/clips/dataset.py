@@ -13,6 +13,9 @@ normalisation to the training device); reading and decoding the JPEG frames, whi
 then over half of the time (``benchmarks/loader_speed.py``).
 The randomness of sample ``i`` in epoch ``e`` comes from ``(seed, e, i)`` alone, so a run is
 repeatable whatever the number of workers, and a resumed run sees the clips it would have seen.
+Training items are addressed by ``(epoch, i)``: the epoch travels with each index from the sampler,
+so loader workers that persist across epochs (each with its own copy of the dataset) draw the
+clips of the right epoch.
 """
 
 from __future__ import annotations
@@ -31,13 +34,19 @@ from .sampling import test_clip_indices, train_clip_indices, video_clip_indices
 from .transforms import TrainAugment, centre_crop
 
 
+def epoch_and_index(key: int | tuple[int, int]) -> tuple[int, int]:
+    """``(epoch, i)`` of a dataset key: ``(epoch, i)`` or a bare ``i`` (epoch 0)."""
+    return (int(key[0]), int(key[1])) if isinstance(key, tuple) else (0, int(key))
+
+
 class ClipDataset(torch.utils.data.Dataset):
     """Clips of the videos in an index table (columns ``frame_store``, ``n_frames``, ``label``);
     ``frame_store`` paths are relative to ``root`` when one is given (the prepared index tables').
 
     ``mode``: ``"train"`` (augmented random clips), ``"clip"`` (first clip, centre crop) or
     ``"video"`` (all clips of up to ``video_frames`` frames, centre crop: (K, T, H, W, 3)).
-    Items are ``(uint8 tensor, label)``.
+    Items are ``(uint8 tensor, label)``; in ``"train"`` mode, item ``(epoch, i)`` is video ``i``'s
+    random clip of ``epoch`` (a bare ``i``: of epoch 0).
     """
 
     MODES = ("train", "clip", "video")
@@ -60,19 +69,15 @@ class ClipDataset(torch.utils.data.Dataset):
         self.n_frames = index["n_frames"].astype(int).to_numpy()
         self.labels = index["label"].astype(int).to_numpy()
         self.mode, self.config, self.seed, self.loader = mode, config, seed, loader
-        self.epoch = 0
-
-    def set_epoch(self, epoch: int) -> None:
-        """Draw the random clips of ``epoch`` (call before creating the epoch's iterator)."""
-        self.epoch = epoch
 
     def __len__(self) -> int:
         return len(self.paths)
 
-    def __getitem__(self, i: int) -> tuple[torch.Tensor, int]:
+    def __getitem__(self, key: int | tuple[int, int]) -> tuple[torch.Tensor, int]:
         c = self.config
+        epoch, i = epoch_and_index(key)
         if self.mode == "train":
-            indices, augment = self.train_draw(i)
+            indices, augment = self.train_draw(epoch, i)
             clip = self._load(i, indices, lambda frames: augment.apply(frames, c.output_size))
         elif self.mode == "clip":
             indices = test_clip_indices(self.n_frames[i], c.clip_len)
@@ -83,9 +88,9 @@ class ClipDataset(torch.utils.data.Dataset):
             clip = clip.reshape(*indices.shape, *clip.shape[1:])
         return torch.from_numpy(clip), int(self.labels[i])
 
-    def train_draw(self, i: int) -> tuple[np.ndarray, TrainAugment]:
-        """Frame indices and augmentation of training sample ``i`` in the current epoch."""
-        rng = np.random.default_rng([self.seed, self.epoch, i])
+    def train_draw(self, epoch: int, i: int) -> tuple[np.ndarray, TrainAugment]:
+        """Frame indices and augmentation of training sample ``i`` in ``epoch``."""
+        rng = np.random.default_rng([self.seed, epoch, i])
         indices = train_clip_indices(self.n_frames[i], self.config.clip_len, rng, self.config.max_temporal_stride)
         return indices, TrainAugment.draw(self.config, rng)
 

@@ -33,7 +33,7 @@ import torch.nn.functional as F
 from mict_pipeline.io.frame_store import FrameStoreInfo, read_encoded_frames
 
 from .config import ClipConfig
-from .dataset import ClipDataset
+from .dataset import ClipDataset, epoch_and_index
 from .transforms import TrainAugment
 
 # PIL's convert("L"): ITU-R 601-2 luma in 16-bit fixed point, rounded (exact in float32: sums < 2^24).
@@ -137,8 +137,9 @@ class EncodedClipDataset(ClipDataset):
         super().__init__(index, "train", config, seed, root=root)
         self.reader = reader
 
-    def __getitem__(self, i: int) -> tuple[EncodedClip, int]:  # type: ignore[override]
-        indices, augment = self.train_draw(i)
+    def __getitem__(self, key: int | tuple[int, int]) -> tuple[EncodedClip, int]:  # type: ignore[override]
+        epoch, i = epoch_and_index(key)
+        indices, augment = self.train_draw(epoch, i)
         unique, order = np.unique(indices, return_inverse=True)
         info, frames = self.reader(self.paths[i], unique)
         if info.image_format != "jpeg":

@@ -2,11 +2,13 @@
 
 from .distributed import distributed_context
 from .loop import (
+    EpochSampler,
     ResumeError,
     batch_to_device,
     predict_scores,
-    topk_correct,
+    topk_hits,
     train,
+    train_epoch,
     train_loader,
     train_step,
     training_dataset,
@@ -14,6 +16,6 @@ from .loop import (
 )
 
 __all__ = [
-    "ResumeError", "batch_to_device", "distributed_context", "predict_scores", "topk_correct", "train", "train_loader",
+    "EpochSampler", "ResumeError", "batch_to_device", "distributed_context", "predict_scores", "topk_hits", "train", "train_epoch", "train_loader",
     "train_step", "training_dataset", "validate",
 ]

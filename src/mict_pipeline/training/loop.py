@@ -6,6 +6,10 @@ after each epoch. A run interrupted anywhere and resumed from its last checkpoin
 with the same weights as an uninterrupted run on the CPU. A run resumes only from a ``last.pt``
 of the same experiment: one trained with another model, recipe, clip recipe or data is refused,
 naming what differs.
+
+Speed: the loader's workers persist across epochs (the epoch reaches them with every index, see
+:class:`EpochSampler`), and the step path never waits for the device: loss and top-k counts add up
+on the device and are read once per epoch (:func:`train_epoch`).
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ import torch
 import torch.distributed as dist
 import torch.nn.functional as F
 from torch import nn
-from torch.utils.data import DataLoader, Dataset, DistributedSampler, RandomSampler, Subset
+from torch.utils.data import DataLoader, Dataset, DistributedSampler, RandomSampler, Sampler, Subset
 from tqdm import tqdm
 
 from mict_pipeline.checkpoint import BEST, LAST, Checkpoint, read_checkpoint, save_checkpoint
@@ -40,20 +44,51 @@ class ResumeError(RuntimeError):
     """A run's ``last.pt`` belongs to another experiment; the message says what differs and how to start afresh."""
 
 
-def topk_correct(logits: torch.Tensor, labels: torch.Tensor, ks: tuple[int, ...] = (1, 5)) -> list[int]:
-    """Number of samples whose label is among the top-k logits, for each k."""
+def topk_hits(logits: torch.Tensor, labels: torch.Tensor, ks: tuple[int, ...] = (1, 5)) -> torch.Tensor:
+    """Number of samples whose label is among the top-k logits, for each k: an int64 tensor on the
+    logits' device (reading it is the caller's choice, so the training step never waits for it)."""
     top = logits.topk(min(max(ks), logits.shape[1]), dim=1).indices
     hits = top == labels[:, None]
-    return [int(hits[:, :k].any(dim=1).sum()) for k in ks]
+    return torch.stack([hits[:, :k].any(dim=1).sum() for k in ks])
 
 
 # Timings go to the log and DVCLive only: checkpoints and the summary stay a function of the inputs,
 # so a rerun that reproduces the weights leaves the DVC-tracked model folder byte for byte unchanged.
-TIMINGS = ("clips_per_s",)
+# train_seconds: the epoch's training time (loading and steps, not validation).
+TIMINGS = ("clips_per_s", "train_seconds")
 
 
 def _epoch_seed(seed: int, epoch: int) -> int:
     return seed * 100_003 + epoch
+
+
+class EpochSampler(Sampler[tuple[int, int]]):
+    """One epoch's training order as ``(epoch, index)`` keys, shuffled by ``(seed, epoch)``
+    (across processes with ``distributed``, as ``DistributedSampler``).
+
+    The epoch travels with every index, so workers that persist across epochs, each holding its own
+    copy of the dataset, draw that epoch's clips (:class:`~mict_pipeline.clips.dataset.ClipDataset`).
+    """
+
+    def __init__(self, size: int, seed: int, distributed: bool = False) -> None:
+        self.size, self.seed, self.distributed, self.epoch = size, seed, distributed, 0
+
+    def set_epoch(self, epoch: int) -> None:
+        self.epoch = epoch
+
+    def _order(self) -> Sampler[int]:
+        if self.distributed:
+            order = DistributedSampler(range(self.size), shuffle=True, seed=self.seed, drop_last=True)
+            order.set_epoch(self.epoch)
+            return order
+        return RandomSampler(range(self.size), generator=torch.Generator().manual_seed(_epoch_seed(self.seed, self.epoch)))
+
+    def __iter__(self):
+        epoch = self.epoch
+        return ((epoch, index) for index in self._order())
+
+    def __len__(self) -> int:
+        return len(self._order())
 
 
 def _is_main() -> bool:
@@ -154,46 +189,39 @@ def train(
 
     net = nn.parallel.DistributedDataParallel(model) if distributed else model
     net = torch.compile(net) if recipe.compile else net
-    per_process_batch = max(1, recipe.batch_size // world)
+    sampler = EpochSampler(len(train_set), recipe.seed, distributed)
+    loader = train_loader(train_set, recipe, max(1, recipe.batch_size // world), sampler, device)
     to_device = batch_to_device(train_set)
 
     for epoch in range(start_epoch, recipe.epochs_to_run):
+        sampler.set_epoch(epoch)
         torch.manual_seed(_epoch_seed(recipe.seed, epoch))  # dropout masks
-        if hasattr(train_set, "set_epoch"):
-            train_set.set_epoch(epoch)
-        order = torch.Generator().manual_seed(_epoch_seed(recipe.seed, epoch))
-        if distributed:
-            sampler = DistributedSampler(train_set, shuffle=True, seed=recipe.seed, drop_last=True)
-            sampler.set_epoch(epoch)
-        else:
-            sampler = RandomSampler(train_set, generator=order)
-        loader = train_loader(train_set, recipe, per_process_batch, sampler, device)
+        # A DataLoader made afresh each epoch drew its workers' base seed here; drawing it still keeps
+        # the dropout masks, and so the weights, those of runs made before the workers persisted.
+        torch.empty((), dtype=torch.int64).random_()
         net.train()
-        totals = torch.zeros(4, dtype=torch.float64)  # loss sum, top1, top5, samples
         started = time.perf_counter()
-        batches = itertools.islice(loader, recipe.limit_train_batches)
-        total = min(len(loader), recipe.limit_train_batches or len(loader))
-        for clips, labels in tqdm(batches, total=total, desc=f"epoch {epoch + 1}/{recipe.epochs_to_run}", disable=not (progress and _is_main()), leave=False):
-            labels = labels.to(device, non_blocking=True)
-            loss, logits = train_step(net, to_device(clips, device), labels, optimizer, scaler, amp_dtype)
-            top1, top5 = topk_correct(logits.detach().float(), labels)
-            totals += torch.tensor([loss.item() * len(labels), top1, top5, len(labels)], dtype=torch.float64)
+        totals = train_epoch(
+            net, loader, optimizer, scaler, amp_dtype, to_device, device, limit=recipe.limit_train_batches,
+            progress=f"epoch {epoch + 1}/{recipe.epochs_to_run}" if progress and _is_main() else None,
+        )
         seconds = time.perf_counter() - started
         if distributed:
             dist.all_reduce(totals)
+        loss_sum, top1, top5, n = totals.tolist()  # the epoch's one wait for the device
         lr = optimizer.param_groups[0]["lr"]
         scheduler.step()
-        n = max(1.0, float(totals[3]))
-        row = {"epoch": epoch + 1, "train_loss": float(totals[0]) / n, "train_top1": float(totals[1]) / n,
-               "train_top5": float(totals[2]) / n, "lr": lr, "clips_per_s": float(totals[3]) / seconds}
-        if val_set is not None and _is_main():
+        n = max(1.0, n)
+        row = {"epoch": epoch + 1, "train_loss": loss_sum / n, "train_top1": top1 / n, "train_top5": top5 / n, "lr": lr,
+               "train_clips": int(n), "clips_per_s": n / seconds, "train_seconds": seconds}
+        if val_set is not None and _is_main() and recipe.validates_after(epoch + 1):
             row.update(validate(model, val_set, recipe, device))
         if _is_main():
             history.append({k: v for k, v in row.items() if k not in TIMINGS})
             log.info("%s epoch %d: %s", out_dir, epoch + 1, {k: round(v, 4) for k, v in row.items() if k != "epoch"})
             metrics.log(epoch, {k: v for k, v in row.items() if k != "epoch"})
-            score = row.get("val_top1", row["train_top1"])
-            if score > best_top1:
+            score = row.get("val_top1", row["train_top1"] if val_set is None else None)
+            if score is not None and score > best_top1:
                 best_top1, best_epoch = score, epoch + 1
                 save_checkpoint(out_dir / BEST, model, experiment)
             save_checkpoint(last_path, model, experiment, training={
@@ -218,13 +246,14 @@ def training_dataset(index: pd.DataFrame, experiment: Experiment, frames_dir: st
     return ClipDataset(index, "train", experiment.clips, seed=experiment.recipe.seed, root=frames_dir)
 
 
-def train_loader(train_set: Dataset, recipe: Recipe, batch_size: int, sampler, device: torch.device) -> DataLoader:
-    """The DataLoader of one training epoch: the recipe's workers and prefetch, the dataset's collation."""
+def train_loader(train_set: Dataset, recipe: Recipe, batch_size: int, sampler: Sampler, device: torch.device) -> DataLoader:
+    """The training DataLoader: the recipe's workers (kept across epochs) and prefetch, the dataset's collation."""
     return DataLoader(
         train_set, batch_size=batch_size, sampler=sampler, drop_last=True, num_workers=recipe.workers,
-        pin_memory=device.type == "cuda", persistent_workers=False,
+        pin_memory=device.type == "cuda", persistent_workers=recipe.workers > 0,
         prefetch_factor=recipe.prefetch_factor if recipe.workers else None,
         collate_fn=getattr(train_set, "collate_fn", None),
+        generator=torch.Generator().manual_seed(recipe.seed),  # the workers' base seed: not from the global RNG
     )
 
 
@@ -250,6 +279,25 @@ def train_step(
     return loss, logits
 
 
+def train_epoch(
+    net: nn.Module, loader: DataLoader, optimizer: torch.optim.Optimizer, scaler: torch.amp.GradScaler,
+    amp_dtype: torch.dtype | None, to_device: Callable[[Any, torch.device], torch.Tensor], device: torch.device,
+    *, limit: int | None = None, progress: str | None = None,
+) -> torch.Tensor:
+    """One epoch of :func:`train_step` over ``loader`` (its first ``limit`` batches); returns the
+    float64 sums (loss x clips, top-1 hits, top-5 hits, clips) on ``device``, unread: nothing in the
+    step path converts a device tensor to a Python value, so the host never waits for the device."""
+    totals = torch.zeros(4, dtype=torch.float64, device=device)
+    batches = itertools.islice(loader, limit)
+    for clips, labels in tqdm(batches, total=min(len(loader), limit or len(loader)), desc=progress, disable=progress is None, leave=False):
+        labels = labels.to(device, non_blocking=True)
+        loss, logits = train_step(net, to_device(clips, device), labels, optimizer, scaler, amp_dtype)
+        totals[0] += loss.detach().double() * len(labels)
+        totals[1:3] += topk_hits(logits.detach().float(), labels)
+        totals[3] += len(labels)
+    return totals
+
+
 @torch.no_grad()
 def validate(model: nn.Module, val_set: Dataset, recipe: Recipe, device: torch.device) -> dict[str, float]:
     """Clip-level loss, top-1 and top-5 on ``val_set`` (a dataset with a ``labels`` array), or on
@@ -257,7 +305,7 @@ def validate(model: nn.Module, val_set: Dataset, recipe: Recipe, device: torch.d
     rows = recipe.validation_rows(len(val_set))
     probs = torch.from_numpy(predict_scores(model, Subset(val_set, rows.tolist()), recipe, device))
     labels = torch.tensor(np.asarray(val_set.labels)[rows])
-    top1, top5 = topk_correct(probs, labels)
+    top1, top5 = topk_hits(probs, labels).tolist()
     loss = F.nll_loss(probs.clamp_min(1e-12).log(), labels).item()
     return {"val_loss": loss, "val_top1": top1 / len(labels), "val_top5": top5 / len(labels)}
 
