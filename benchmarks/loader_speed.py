@@ -83,9 +83,11 @@ def _write_jpeg_frames(video: Path, out_dir: Path, width: int = 256, height: int
     return n
 
 
-def make_data(root: Path, n_videos: int, frames: tuple[int, int], seed: int, jpeg_files: bool = True) -> pd.DataFrame:
-    """Synthetic videos of ``frames`` (min, max) frames as frame stores (``frame_store``, ``n_frames``,
-    ``label``) and, with ``jpeg_files``, also as the original's one JPEG per frame (``jpeg_dir``)."""
+def make_data(
+    root: Path, n_videos: int, frames: tuple[int, int], seed: int, jpeg_files: bool = True, size: tuple[int, int] = (256, 192)
+) -> pd.DataFrame:
+    """Synthetic videos of ``frames`` (min, max) frames as frame stores of ``size`` frames (``frame_store``,
+    ``n_frames``, ``label``) and, with ``jpeg_files``, also as the original's one JPEG per frame (``jpeg_dir``)."""
     rng = np.random.default_rng(seed)
     classes = sorted(MOTIONS)
     rows = []
@@ -94,7 +96,7 @@ def make_data(root: Path, n_videos: int, frames: tuple[int, int], seed: int, jpe
                          int(rng.integers(2**31)))
         video = write_video(root / "videos" / spec.name, render_frames(spec))
         store = root / "stores" / f"{video.stem}.frames"
-        row = {"frame_store": str(store), "n_frames": extract_frames(video, store), "label": k % len(classes)}
+        row = {"frame_store": str(store), "n_frames": extract_frames(video, store, *size), "label": k % len(classes)}
         if jpeg_files:
             n_jpeg = _write_jpeg_frames(video, root / "jpeg" / video.stem)
             assert row["n_frames"] == n_jpeg, (video, row["n_frames"], n_jpeg)

@@ -1,7 +1,8 @@
 """Training throughput and where the input pipeline bounds it: clips/s and GPU busy fraction.
 
-For MiCT-ResNet-18 training steps (the training loop's own ``train_step``: normalisation,
-autocast, cross-entropy, backward, SGD) at ``--batch`` clips of 16 x ``--size`` x ``--size``:
+For MiCT-ResNet-18 training (the training loop's own ``train_epoch``: normalisation, autocast,
+cross-entropy, backward, SGD, loss and top-k sums kept on the device) at ``--batch`` clips of
+16 x ``--size`` x ``--size``:
 
 1. ``model``: steps on one batch already on the device: the device's ceiling, no input at all.
 2. ``loader``: the input pipeline alone, per setting: clips/s of ``DataLoader`` batches made
@@ -22,6 +23,7 @@ Smoke (CPU):  python benchmarks/train_throughput.py --device cpu --batch 2 --siz
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import platform
 import shutil
@@ -44,7 +46,7 @@ from mict_pipeline.datasets.synthetic import MOTIONS
 from mict_pipeline.models import build_model
 from mict_pipeline.models.layout import to_channels_last
 from mict_pipeline.experiment import Recipe
-from mict_pipeline.training import batch_to_device, train_loader, train_step
+from mict_pipeline.training import batch_to_device, train_epoch, train_loader
 
 from loader_speed import make_data  # the same synthetic frame stores as the loader benchmark
 
@@ -95,20 +97,20 @@ class Bench:
         self.optimizer = self.recipe.make_optimizer(model.parameters())
         self.scaler = torch.amp.GradScaler(self.device.type, enabled=False)
 
-    def step(self, clips: torch.Tensor, labels: torch.Tensor) -> None:
-        train_step(self.net, clips, labels, self.optimizer, self.scaler, self.amp)
+    def epoch(self, batches, to_device, limit: int) -> None:
+        """``limit`` batches of the training loop's own epoch (``train_epoch``: steps, sums kept on the device)."""
+        train_epoch(self.net, batches, self.optimizer, self.scaler, self.amp, to_device, self.device, limit=limit)
 
     def model_only(self) -> float:
         """Seconds per step on a batch already on the device."""
         n, size = self.args.batch, self.args.size
         clips = torch.randint(0, 256, (n, 16, size, size, 3), dtype=torch.uint8, device=self.device)
         labels = torch.randint(0, len(MOTIONS), (n,), device=self.device)
-        for _ in range(self.args.warmup):
-            self.step(clips, labels)
+        on_device = lambda batch, device: batch  # noqa: E731 - already there
+        self.epoch([(clips, labels)] * self.args.warmup, on_device, self.args.warmup)
         _sync(self.device)
         t0 = time.perf_counter()
-        for _ in range(self.args.steps):
-            self.step(clips, labels)
+        self.epoch([(clips, labels)] * self.args.steps, on_device, self.args.steps)
         _sync(self.device)
         return (time.perf_counter() - t0) / self.args.steps
 
@@ -121,22 +123,23 @@ class Bench:
         """Clips/s over ``steps`` batches after ``warmup``; with ``train``, each batch also trains."""
         dataset = self.dataset(decode)
         recipe = Recipe(epochs=1, batch_size=self.args.batch, workers=workers, prefetch_factor=self.args.prefetch)
-        sampler = RandomSampler(dataset, replacement=True, num_samples=self.args.batch * (self.args.steps + self.args.warmup),
+        sampler = RandomSampler(dataset, replacement=True, num_samples=self.args.batch * max(self.args.steps, self.args.warmup),
                                 generator=torch.Generator().manual_seed(0))
         to_device = batch_to_device(dataset)
-        batches = iter(train_loader(dataset, recipe, self.args.batch, sampler, self.device))
-        for _ in range(self.args.warmup):
-            clips, labels = next(batches)
-            clips, labels = to_device(clips, self.device), labels.to(self.device)
+        loader = train_loader(dataset, recipe, self.args.batch, sampler, self.device)  # its workers persist
+
+        def batches(limit: int) -> None:
             if train:
-                self.step(clips, labels)
+                self.epoch(loader, to_device, limit)
+                return
+            for clips, labels in itertools.islice(loader, limit):
+                to_device(clips, self.device), labels.to(self.device, non_blocking=True)
+
+        batches(self.args.warmup)
         _sync(self.device)
         with _Utilisation(self.device) as nvml:
             t0 = time.perf_counter()
-            for clips, labels in batches:
-                clips, labels = to_device(clips, self.device), labels.to(self.device, non_blocking=True)
-                if train:
-                    self.step(clips, labels)
+            batches(self.args.steps)
             _sync(self.device)
             seconds = time.perf_counter() - t0
         return {"decode": decode, "workers": workers, "clips_per_s": self.args.batch * self.args.steps / seconds,
