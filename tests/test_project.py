@@ -14,7 +14,9 @@ from kedro.framework.session import KedroSession
 from kedro.framework.startup import bootstrap_project
 
 from mict_pipeline.datasets.ucf101 import CLASS_NAMES
+from mict_pipeline.datasets.ucf101 import SPLITS
 from mict_pipeline.dvc_stages import ENVIRONMENTS
+from mict_pipeline.experiment import DatasetSpec, Experiment, ExperimentConfig, TrainingParams
 from mict_pipeline.models import build_model
 from mict_pipeline.pipelines import experiments
 from mict_pipeline.project import configuration
@@ -30,6 +32,22 @@ def test_demo_env_overrides_single_keys_not_whole_blocks():
         **base["experiments"]["mict_resnet18"]["model"], "pretrained": False, "zero_init_residual": True
     }
     assert demo["benchmark"]["size"] == base["benchmark"]["size"] == 160
+
+
+def test_the_demo_trains_both_architectures_by_the_same_recipe():
+    """The demo's comparison is the paper's: same epochs, batch, schedule, optimiser, clips and data
+    on every split; only the architecture differs."""
+    params = configuration(ROOT, "demo")["parameters"]
+    training = TrainingParams.model_validate(params["training"])
+    runs = {}
+    for name in params["run_experiments"]:
+        config = ExperimentConfig.model_validate(params["experiments"][name])
+        for split in SPLITS:
+            run = Experiment.create(name, config, training, DatasetSpec(name="demo", class_names=("a", "b")), split)
+            runs[name, split] = (run.recipe, run.clips, run.model.model_dump(exclude={"first_kernel_depth", "version"}))
+    assert {arch for arch in (params["experiments"][n]["arch"] for n in params["run_experiments"])} == {"mict_resnet18", "resnet3d_18"}
+    assert len(set(map(repr, runs.values()))) == 1, runs
+    assert next(iter(runs.values()))[0].epochs == 5
 
 
 def test_every_configured_experiment_builds_with_its_published_size():
