@@ -8,8 +8,8 @@ concatenating per sample, and the classifier applied in a loop over time steps.
 
 It exists to check this project against: the tests import its weights with
 ``import_seed_checkpoint`` and compare logits. It is a stand-in written for these tests, not the
-original's own code; ``benchmarks/model_speed.py`` times it only as a stand-in for the original's
-mechanics.
+original's own code; ``benchmarks/model_speed.py --original PATH`` times the original's own code
+(this stand-in was timed before 2026-12-02; docs/benchmarks.md compares the two).
 """
 
 from __future__ import annotations

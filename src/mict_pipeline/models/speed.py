@@ -22,6 +22,7 @@ import torch
 from torch import nn
 
 from .builders import build_model
+from .inference import fold_batchnorm as fold
 from .layout import to_channels_last
 
 
@@ -63,13 +64,23 @@ def time_forward(
 
 
 def prepare_for_inference(
-    model: nn.Module, device: torch.device, channels_last: bool = False, compile: bool = False
+    model: nn.Module,
+    device: torch.device,
+    channels_last: bool = False,
+    compile: bool = False,
+    fold_batchnorm: bool = False,
+    compile_mode: str | None = None,
 ) -> nn.Module:
-    """Eval mode on ``device``; optionally channels-last weights and torch.compile."""
+    """Eval mode on ``device``; optionally BatchNorm folded into the convolutions (a copy),
+    channels-last weights and torch.compile (``compile_mode``: e.g. ``"reduce-overhead"``, CUDA graphs)."""
     model = model.eval().to(device)
+    if fold_batchnorm:
+        model = fold(model)
     if channels_last:
         to_channels_last(model)
-    return torch.compile(model) if compile else model
+    # dynamic=False: clips have fixed shapes, and a second shape would otherwise be recompiled with
+    # shape-generic (slower) kernels.
+    return torch.compile(model, mode=compile_mode, dynamic=False) if compile else model
 
 
 def _measure(
@@ -85,13 +96,14 @@ def _measure(
     amp_dtype: str | None,
     channels_last: bool,
     compile: bool,
+    fold_batchnorm: bool,
 ) -> dict[str, Any]:
     dev = torch.device(device)
     torch.manual_seed(0)
     rss_before = _start_peak_rss() if dev.type == "cpu" else 0.0
     model = build_model(arch, num_classes, **{k: v for k, v in options.items() if k != "pretrained"})
     params = sum(p.numel() for p in model.parameters())
-    model = prepare_for_inference(model, dev, channels_last, compile)
+    model = prepare_for_inference(model, dev, channels_last, compile, fold_batchnorm)
     x = torch.randn(batch_size, 3, frames, size, size, device=dev)
     if channels_last:
         x = x.contiguous(memory_format=torch.channels_last_3d)
@@ -119,6 +131,7 @@ def _measure(
         "amp_dtype": amp_dtype,
         "channels_last": channels_last,
         "compile": compile,
+        "fold_batchnorm": fold_batchnorm,
     }
 
 
@@ -136,6 +149,7 @@ def measure_inference(
     amp_dtype: str | None = None,
     channels_last: bool = False,
     compile: bool = False,
+    fold_batchnorm: bool = False,
     isolate: bool | None = None,
 ) -> dict[str, Any]:
     """Parameters, latency, FPS (frames/s) and peak memory of ``arch`` on random clips.
@@ -143,7 +157,10 @@ def measure_inference(
     ``isolate`` (default: True on CPU) runs the measurement in a fresh process so the CPU peak
     memory is the model's own.
     """
-    args = (arch, num_classes, dict(options or {}), device, batch_size, frames, size, warmup, iters, amp_dtype, channels_last, compile)
+    args = (
+        arch, num_classes, dict(options or {}), device, batch_size, frames, size, warmup, iters, amp_dtype, channels_last, compile,
+        fold_batchnorm,
+    )
     if isolate is None:
         isolate = torch.device(device).type == "cpu"
     if not isolate:
