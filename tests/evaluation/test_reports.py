@@ -1,4 +1,4 @@
-"""Cross-split aggregation, the results table and its markdown rendering."""
+"""Cross-split aggregation, the results table with intervals and budgets, the paired comparison, markdown and charts."""
 
 from __future__ import annotations
 
@@ -11,11 +11,21 @@ import pytest
 
 from mict_pipeline.evaluation import (
     RESULTS_COLUMNS,
+    SPLIT_COLUMNS,
+    PairedOutcome,
+    Run,
     architecture_name,
+    budget_gap,
+    comparison_conclusion,
+    comparison_table,
     cross_split_metrics,
+    mcnemar_exact_p,
+    paired_outcomes,
     results_markdown,
+    results_report,
     results_table,
     split_results_table,
+    time_accuracy_figure,
 )
 
 
@@ -116,6 +126,28 @@ BENCHMARK = {
 }
 
 
+def _hits(right: int, videos: int) -> list[bool]:
+    return [True] * right + [False] * (videos - right)
+
+
+def _run(clip, video=None, *, last_top1=None, epochs=14, clip_steps=2912, seconds=90.0, best_epoch=12, videos=None):
+    """A run whose videos ``v0, v1, ...`` (or ``videos``) are classified correctly as ``clip`` / ``video`` say."""
+    video = clip if video is None else video
+    correct = pd.DataFrame({"clip_top1": clip, "video_top1": video}, index=videos or [f"v{i}" for i in range(len(clip))])
+    last_top1 = sum(clip) / len(clip) if last_top1 is None else last_top1
+    return Run(correct=correct, best_epoch=best_epoch, last_top1=last_top1, epochs=epochs, clip_steps=clip_steps, train_seconds=seconds)
+
+
+RUNS = {
+    "mict_resnet18": {
+        1: _run(_hits(25, 50), _hits(50, 50), last_top1=0.5, seconds=90.0),
+        2: _run(_hits(25, 50), _hits(50, 50), last_top1=0.5, seconds=120.0),
+    },
+    "resnet3d_18": {1: _run(_hits(0, 20), epochs=3, clip_steps=624, seconds=45.0, best_epoch=2)},
+    "mict_resnet18_k3": {1: _run(_hits(29, 29), seconds=7300.0)},
+}
+
+
 def test_architecture_names():
     assert architecture_name({"arch": "mict_resnet18", "model": {"version": "v1", "first_kernel_depth": 7}}) == "MiCT-ResNet-18"
     assert architecture_name({"arch": "mict_resnet34", "model": {}}) == "MiCT-ResNet-34"
@@ -127,20 +159,37 @@ def test_architecture_names():
     assert architecture_name(smoke) == "3D-ResNet-18 (smoke run: epochs 1, batches per epoch 2)"
 
 
-def test_split_results_table_shows_every_experiment_on_every_split():
-    cross = cross_split_metrics({
-        "mict_resnet18": {1: _metrics(0.5, 0.8, 0.6, 0.9), 2: _metrics(0.7, 0.9, 0.8, 1.0)},
-        "resnet3d_18": {2: _metrics(0.4, 0.7, 0.45, 0.75)},
-    })
-    table = split_results_table(cross, {"mict_resnet18": "MiCT-ResNet-18"})
-    assert table.columns.tolist() == ["Architecture", "Split 1", "Split 2", "Mean ± std"]
-    assert table.to_dict("records") == [
-        {"Architecture": "MiCT-ResNet-18", "Split 1": "50.0 / 60.0", "Split 2": "70.0 / 80.0", "Mean ± std": "60.0 ± 14.1 / 70.0 ± 14.1"},
-        {"Architecture": "resnet3d_18", "Split 1": "–", "Split 2": "40.0 / 45.0", "Mean ± std": "40.0 ± 0.0 / 45.0 ± 0.0"},
+def test_split_results_table_shows_every_run_with_intervals_and_budget():
+    runs = {
+        "mict_resnet18": {
+            2: _run(_hits(19, 20), _hits(20, 20), last_top1=0.9, seconds=30.0, best_epoch=13),
+            1: _run(_hits(17, 20), _hits(18, 20), last_top1=0.8, seconds=125.0),
+        },
+        "resnet3d_18": {2: _run(_hits(16, 20), epochs=3, clip_steps=624, seconds=45.0, best_epoch=2)},
+    }
+    table = split_results_table(runs, {"mict_resnet18": "MiCT-ResNet-18"})
+    assert tuple(table.columns) == SPLIT_COLUMNS
+    assert table.fillna("–").to_dict("records") == [
+        {"Architecture": "MiCT-ResNet-18", "Split": "1", "Test videos": "20", "Top1 [95% CI]": "85.0 [64.0, 94.8]",
+         "Video Top1 [95% CI]": "90.0 [69.9, 97.2]", "Best epoch": "12", "Last-epoch Top1 [95% CI]": "80.0 [58.4, 91.9]",
+         "Epochs": "14", "Clip steps": "2,912", "Training time": "2.1 min"},
+        {"Architecture": "MiCT-ResNet-18", "Split": "2", "Test videos": "20", "Top1 [95% CI]": "95.0 [76.4, 99.1]",
+         "Video Top1 [95% CI]": "100.0 [83.9, 100.0]", "Best epoch": "13", "Last-epoch Top1 [95% CI]": "90.0 [69.9, 97.2]",
+         "Epochs": "14", "Clip steps": "2,912", "Training time": "30 s"},
+        # Sample std of 85 and 95 (and of 90 and 100, 80 and 90): 5 * sqrt(2) = 7.1.
+        {"Architecture": "MiCT-ResNet-18", "Split": "mean ± std", "Test videos": "–", "Top1 [95% CI]": "90.0 ± 7.1",
+         "Video Top1 [95% CI]": "95.0 ± 7.1", "Best epoch": "–", "Last-epoch Top1 [95% CI]": "85.0 ± 7.1",
+         "Epochs": "–", "Clip steps": "–", "Training time": "–"},
+        {"Architecture": "resnet3d_18", "Split": "2", "Test videos": "20", "Top1 [95% CI]": "80.0 [58.4, 91.9]",
+         "Video Top1 [95% CI]": "80.0 [58.4, 91.9]", "Best epoch": "2", "Last-epoch Top1 [95% CI]": "80.0 [58.4, 91.9]",
+         "Epochs": "3", "Clip steps": "624", "Training time": "45 s"},
+        {"Architecture": "resnet3d_18", "Split": "mean ± std", "Test videos": "–", "Top1 [95% CI]": "80.0 ± 0.0",
+         "Video Top1 [95% CI]": "80.0 ± 0.0", "Best epoch": "–", "Last-epoch Top1 [95% CI]": "80.0 ± 0.0",
+         "Epochs": "–", "Clip steps": "–", "Training time": "–"},
     ]
 
 
-def test_results_table_with_benchmark():
+def test_results_table_with_benchmark_intervals_and_budgets():
     cross = cross_split_metrics(
         {
             "mict_resnet18": {1: _metrics(0.6331, 0.8379, 0.7, 0.9), 2: _metrics(0.6329, 0.8381, 0.72, 0.92)},
@@ -149,14 +198,22 @@ def test_results_table_with_benchmark():
         }
     )
     names = {"mict_resnet18": "MiCT-ResNet-18", "resnet3d_18": "3D-ResNet-18", "mict_resnet18_k3": "MiCT-ResNet-18 (3x7x7 stem)"}
-    table = results_table(cross, BENCHMARK, PARAMS, names)
+    table = results_table(cross, RUNS, BENCHMARK, PARAMS, names)
     assert tuple(table.columns) == RESULTS_COLUMNS
     assert table.to_dict("records") == [
         {
             "Architecture": "MiCT-ResNet-18",
             "Parameters": "16.05M",
             "Top1 / Top5": "63.3 / 83.8",
+            # 50 of 100 test videos (two splits of 50): the textbook 40.4-59.6 %.
+            "Top1 pooled [95% CI]": "50.0 [40.4, 59.6]",
             "Video Top1 / Top5": "71.0 / 91.0",
+            "Video Top1 pooled [95% CI]": "100.0 [96.3, 100.0]",
+            "Last-epoch Top1 [95% CI]": "50.0 [40.4, 59.6]",
+            "Epochs": "14",
+            "Clip steps": "5,824",
+            "Training time": "3.5 min",
+            "Training clips/s": "27.7",
             "Memory": "985 MB",
             "FPS": "1981",
         },
@@ -164,7 +221,14 @@ def test_results_table_with_benchmark():
             "Architecture": "3D-ResNet-18",
             "Parameters": "33.26M",
             "Top1 / Top5": "61.8 / 83.3",
+            "Top1 pooled [95% CI]": "0.0 [0.0, 16.1]",
             "Video Top1 / Top5": "65.0 / 88.0",
+            "Video Top1 pooled [95% CI]": "0.0 [0.0, 16.1]",
+            "Last-epoch Top1 [95% CI]": "0.0 [0.0, 16.1]",
+            "Epochs": "3",
+            "Clip steps": "624",
+            "Training time": "45 s",
+            "Training clips/s": "13.9",
             "Memory": "1045 MB",
             "FPS": "644",
         },
@@ -172,7 +236,14 @@ def test_results_table_with_benchmark():
             "Architecture": "MiCT-ResNet-18 (3x7x7 stem)",
             "Parameters": "16.01M",
             "Top1 / Top5": "50.0 / 75.0",
+            "Top1 pooled [95% CI]": "100.0 [88.3, 100.0]",
             "Video Top1 / Top5": "55.0 / 80.0",
+            "Video Top1 pooled [95% CI]": "100.0 [88.3, 100.0]",
+            "Last-epoch Top1 [95% CI]": "100.0 [88.3, 100.0]",
+            "Epochs": "14",
+            "Clip steps": "2,912",
+            "Training time": "2.0 h",
+            "Training clips/s": "0.4",
             "Memory": "–",
             "FPS": "–",
         },
@@ -180,27 +251,113 @@ def test_results_table_with_benchmark():
 
 
 def test_results_table_without_benchmark():
-    cross = cross_split_metrics({"mict_resnet18": {1: _metrics(0.6331, 0.8379, 0.7, 0.9)}, "other": {1: _metrics(0.1, 0.2, 0.3, 0.4)}})
-    table = results_table(cross, None, PARAMS, {"mict_resnet18": "MiCT-ResNet-18"})
+    cross = cross_split_metrics({"mict_resnet18": {1: _metrics(0.6331, 0.8379, 0.7, 0.9)}, "resnet3d_18": {1: _metrics(0.1, 0.2, 0.3, 0.4)}})
+    table = results_table(cross, RUNS, None, {"mict_resnet18": PARAMS["mict_resnet18"]}, {"mict_resnet18": "MiCT-ResNet-18"})
     assert table["Memory"].tolist() == ["–", "–"]
     assert table["FPS"].tolist() == ["–", "–"]
     assert table["Parameters"].tolist() == ["16.05M", "–"]
-    assert table["Architecture"].tolist() == ["MiCT-ResNet-18", "other"]  # unnamed: the experiment's name
+    assert table["Architecture"].tolist() == ["MiCT-ResNet-18", "resnet3d_18"]  # unnamed: the experiment's name
     assert table["Top1 / Top5"].tolist() == ["63.3 / 83.8", "10.0 / 20.0"]
 
 
 def test_results_table_falls_back_to_benchmark_params():
     cross = cross_split_metrics({"resnet3d_18": {1: _metrics(0.5, 0.6, 0.7, 0.8)}})
-    table = results_table(cross, BENCHMARK, {})
+    table = results_table(cross, RUNS, BENCHMARK, {})
     assert table.loc[0, "Parameters"] == "33.26M"
 
 
 def test_results_table_round_trips_through_csv(tmp_path):
     cross = cross_split_metrics({"mict_resnet18": {1: _metrics(0.6331, 0.8379, 0.7, 0.9)}})
-    table = results_table(cross, BENCHMARK, PARAMS)
+    table = results_table(cross, RUNS, BENCHMARK, PARAMS)
     table.to_csv(tmp_path / "results.csv", index=False)
     back = pd.read_csv(tmp_path / "results.csv", dtype=str)
     assert back.to_dict("records") == table.to_dict("records")
+
+
+# --------------------------------------------------------------------------------------------- #
+# paired comparison
+# --------------------------------------------------------------------------------------------- #
+
+
+def test_paired_outcomes_pair_videos_by_name_per_split_and_pooled():
+    first = {1: _run([True, True, True, False]), 2: _run([True, False])}
+    # The second experiment's table lists split 1's videos in another order: v3 is the one it gets right.
+    second = {1: _run([True, False, False, False], videos=["v3", "v0", "v1", "v2"]), 2: _run([False, True]), 3: _run([True])}
+    outcomes = paired_outcomes(first, second, "clip_top1")
+    assert list(outcomes) == ["1", "2", "pooled"]  # the splits both have
+    assert outcomes["1"] == PairedOutcome(videos=4, first_correct=3, second_correct=1, first_only=3, second_only=1)
+    assert outcomes["2"] == PairedOutcome(videos=2, first_correct=1, second_correct=1, first_only=1, second_only=1)
+    assert outcomes["pooled"] == PairedOutcome(videos=6, first_correct=4, second_correct=2, first_only=4, second_only=2)
+
+
+def test_paired_outcomes_pair_the_videos_both_were_evaluated_on():
+    # A smoke run's evaluation of a few test batches: its videos are paired, split 2 has none in common.
+    smoke = {1: _run([True, False], videos=["v1", "v3"]), 2: _run([True], videos=["w0"])}
+    outcomes = paired_outcomes(smoke, {1: _run([True, True, True, True]), 2: _run([True])}, "clip_top1")
+    assert outcomes == {"1": PairedOutcome(2, 1, 2, 0, 1), "pooled": PairedOutcome(2, 1, 2, 0, 1)}
+    with pytest.raises(ValueError, match="no common test video"):
+        paired_outcomes({1: _run([True])}, {2: _run([True])}, "clip_top1")
+
+
+def test_budget_gap_says_what_differs():
+    equal = {1: _run([True]), 2: _run([True])}
+    assert budget_gap(equal, {1: _run([False]), 2: _run([False])}) is None
+    assert budget_gap(equal, {1: _run([True], epochs=3), 2: _run([True], epochs=3)}) == "14 vs 3 epochs per split"
+    assert budget_gap(equal, {1: _run([True], clip_steps=2900), 2: _run([True])}) == "5,824 vs 5,812 clip steps"
+
+
+def test_conclusion_claims_only_what_the_tests_support():
+    significant = {"1": PairedOutcome(80, 68, 50, 20, 2), "2": PairedOutcome(76, 60, 55, 8, 3), "pooled": PairedOutcome(156, 128, 105, 28, 5)}
+    assert mcnemar_exact_p(28, 5) < 1e-4 and mcnemar_exact_p(20, 2) < 0.05 < mcnemar_exact_p(8, 3)
+    assert comparison_conclusion(significant, "MiCT-ResNet-18", "3D-ResNet-18", None) == (
+        "**Conclusion:** MiCT-ResNet-18 is more accurate than 3D-ResNet-18 at equal budget on the pooled test videos "
+        "(clip top-1 82.1 vs 67.3 %, McNemar p < 0.0001); per split: significant (p < 0.05) on 1 of 2."
+    )
+    # The second experiment the better one (named, and quoted, first), at unequal budgets: said, since the budget may be the difference.
+    swapped = {split: PairedOutcome(o.videos, o.second_correct, o.first_correct, o.second_only, o.first_only) for split, o in significant.items()}
+    assert comparison_conclusion(swapped, "3D-ResNet-18", "MiCT-ResNet-18", "3 vs 14 epochs per split") == (
+        "**Conclusion:** MiCT-ResNet-18 is more accurate than 3D-ResNet-18 on the pooled test videos (clip top-1 82.1 vs 67.3 %, "
+        "McNemar p < 0.0001); per split: significant (p < 0.05) on 1 of 2. Not at equal budget (3 vs 14 epochs per split): "
+        "the difference is not the architectures' alone."
+    )
+    # b = 12, c = 7: p = 0.36, no claim of a winner.
+    undecided = {"1": PairedOutcome(80, 60, 55, 12, 7), "pooled": PairedOutcome(80, 60, 55, 12, 7)}
+    assert comparison_conclusion(undecided, "A", "B", "14 vs 3 epochs per split") == (
+        "**Conclusion:** No significant difference between A and B on the pooled test videos (clip top-1 75.0 vs 68.8 %, "
+        "McNemar p = 0.36); per split: significant (p < 0.05) on 0 of 1. Not at equal budget (14 vs 3 epochs per split): "
+        "the difference is not the architectures' alone."
+    )
+
+
+def test_comparison_table_rows_per_level_and_split():
+    outcomes = {"clip_top1": {"1": PairedOutcome(20, 17, 10, 8, 1), "pooled": PairedOutcome(20, 17, 10, 8, 1)},
+                "video_top1": {"1": PairedOutcome(20, 18, 0, 18, 0), "pooled": PairedOutcome(20, 18, 0, 18, 0)}}
+    table = comparison_table(outcomes, "A", "B")
+    assert table.columns.tolist() == ["Level", "Split", "Test videos", "A", "B", "Difference (points)", "Ratio", "b", "c", "McNemar p"]
+    assert table.iloc[0].tolist() == ["clip top-1", "1", "20", "85.0", "50.0", "+35.0", "1.70", "8", "1", "0.039"]
+    assert table.iloc[3].tolist() == ["video top-1", "pooled", "20", "90.0", "0.0", "+90.0", "–", "18", "0", "< 0.0001"]
+
+
+def test_results_report_has_the_tables_and_a_comparison_per_other_experiment():
+    runs = {
+        "mict_resnet18": RUNS["mict_resnet18"],
+        "resnet3d_18": {split: _run(_hits(10, 50), epochs=3, clip_steps=624, seconds=45.0) for split in (1, 2)},
+        "mict_resnet18_k3": {1: _run(_hits(40, 50), _hits(45, 50)), 2: _run(_hits(30, 50), seconds=7300.0)},
+    }
+    cross = cross_split_metrics({e: {s: _metrics(0.5, 0.8, 0.5, 0.8) for s in splits} for e, splits in runs.items()})
+    table, markdown = results_report(cross, runs, BENCHMARK, PARAMS, {"mict_resnet18": "MiCT-ResNet-18"})
+    assert table.equals(results_table(cross, runs, BENCHMARK, PARAMS, {"mict_resnet18": "MiCT-ResNet-18"}))
+    assert "(k / n, n = 100 test videos)" in markdown and "on cuda." in markdown
+    assert "| Architecture | Split | Test videos | Top1 [95% CI] |" in markdown
+    assert [line for line in markdown.splitlines() if line.startswith("## ")] == [
+        "## MiCT-ResNet-18 vs resnet3d_18", "## MiCT-ResNet-18 vs mict_resnet18_k3",
+    ]
+    # Both experiments get the first 25 of split 1's and 2's videos right, the second also 15 and 5 more.
+    assert "| clip top-1 | pooled | 100 | 50.0 | 70.0 | -20.0 | 0.71 | 0 | 20 | < 0.0001 |" in markdown
+    assert "**Conclusion:** mict_resnet18_k3 is more accurate than MiCT-ResNet-18 at equal budget on the pooled test videos (clip top-1 70.0 vs 50.0 %" in markdown
+    assert "**Conclusion:** MiCT-ResNet-18 is more accurate than resnet3d_18 on the pooled test videos" in markdown
+    assert "Not at equal budget (14 vs 3 epochs per split)" in markdown
+    assert "Training clips/s (clip steps / training time, all splits): MiCT-ResNet-18 27.7, mict_resnet18_k3 0.8; ratio 35.19." in markdown
 
 
 # --------------------------------------------------------------------------------------------- #
@@ -209,16 +366,15 @@ def test_results_table_round_trips_through_csv(tmp_path):
 
 
 def test_results_markdown_renders_a_github_table():
-    cross = cross_split_metrics({"mict_resnet18": {1: _metrics(0.6331, 0.8379, 0.7, 0.9)}, "resnet3d_18": {1: _metrics(0.618, 0.833, 0.65, 0.88)}})
-    table = results_table(cross, BENCHMARK, PARAMS, {"mict_resnet18": "MiCT-ResNet-18", "resnet3d_18": "3D-ResNet-18"})
+    table = pd.DataFrame({"Architecture": ["MiCT-ResNet-18", "3D-ResNet-18"], "Top1 / Top5": ["63.3 / 83.8", "61.8 / 83.3"], "FPS": ["1981", "644"]})
     text = results_markdown(table, "UCF-101, 3-split mean")
     assert text == (
         "UCF-101, 3-split mean\n"
         "\n"
-        "| Architecture | Parameters | Top1 / Top5 | Video Top1 / Top5 | Memory | FPS |\n"
-        "|---|---:|---:|---:|---:|---:|\n"
-        "| MiCT-ResNet-18 | 16.05M | 63.3 / 83.8 | 70.0 / 90.0 | 985 MB | 1981 |\n"
-        "| 3D-ResNet-18 | 33.26M | 61.8 / 83.3 | 65.0 / 88.0 | 1045 MB | 644 |\n"
+        "| Architecture | Top1 / Top5 | FPS |\n"
+        "|---|---:|---:|\n"
+        "| MiCT-ResNet-18 | 63.3 / 83.8 | 1981 |\n"
+        "| 3D-ResNet-18 | 61.8 / 83.3 | 644 |\n"
     )
 
 
@@ -232,4 +388,22 @@ def test_results_markdown_escapes_and_handles_missing_values():
         "| multi line | – |",
     ]
     empty = results_markdown(pd.DataFrame(columns=list(RESULTS_COLUMNS)), "caption")
-    assert empty.splitlines()[-1] == "|---|---:|---:|---:|---:|---:|"
+    assert empty.splitlines()[-1] == "|" + "|".join(["---"] + ["---:"] * (len(RESULTS_COLUMNS) - 1)) + "|"
+
+
+# --------------------------------------------------------------------------------------------- #
+# charts
+# --------------------------------------------------------------------------------------------- #
+
+
+def test_time_accuracy_figure_draws_validated_epochs_against_cumulative_training_time():
+    log = pd.DataFrame({"epoch": [1, 2, 3, 4], "train_seconds": [30.0, 30.0, 60.0, 120.0], "val_top1": [0.25, float("nan"), 0.5, 0.75]})
+    figure = time_accuracy_figure({("mict", 1): log, ("mict", 2): log, ("r3d", 1): log}, {"mict": "MiCT-ResNet-18"})
+    (ax,) = figure.axes
+    lines = ax.get_lines()
+    assert [line.get_label() for line in lines] == ["MiCT-ResNet-18, split 1", "MiCT-ResNet-18, split 2", "r3d, split 1"]
+    assert lines[0].get_xdata().tolist() == [0.5, 2.0, 4.0]  # minutes at the end of epochs 1, 3, 4
+    assert lines[0].get_ydata().tolist() == [25.0, 50.0, 75.0]
+    assert lines[0].get_color() == lines[1].get_color() != lines[2].get_color()  # a colour per experiment
+    assert (lines[0].get_linestyle(), lines[0].get_marker()) != (lines[1].get_linestyle(), lines[1].get_marker())  # a style per split
+    assert "minutes" in ax.get_xlabel() and "top-1" in ax.get_ylabel()

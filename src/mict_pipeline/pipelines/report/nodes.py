@@ -1,4 +1,4 @@
-"""Nodes of the report pipeline: a thin adapter over mict_pipeline.evaluation.reports."""
+"""Nodes of the report pipeline: a thin adapter over mict_pipeline.evaluation."""
 
 from __future__ import annotations
 
@@ -9,57 +9,64 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from mict_pipeline.evaluation import (
+    TIME_ACCURACY_METRICS,
     TRAINING_CURVES,
+    Run,
     architecture_name,
     cross_split_metrics,
-    results_markdown,
-    results_table,
-    split_results_table,
+    read_training_log,
+    results_report,
+    time_accuracy_figure,
     training_curves_figure,
 )
 
-# Input names: <experiment>__split_<n> (metrics or training summaries), <experiment>__summary.
-SPLIT, SUMMARY = "__split_", "__summary"
+# What a run input holds: its evaluation's metrics and predictions, its training summary, its
+# DVCLive log folder. Input names are <kind>__<experiment>__split_<n>.
+METRICS, PREDICTIONS, SUMMARY, LOG = "metrics", "predictions", "summary", "log"
+_KIND, _SPLIT = "__", "__split_"
 
 
-def metrics_input(experiment: str, split: int) -> str:
-    return f"{experiment}{SPLIT}{split}"
+def run_input(kind: str, experiment: str, split: int) -> str:
+    return f"{kind}{_KIND}{experiment}{_SPLIT}{split}"
 
 
-def summary_input(experiment: str) -> str:
-    return f"{experiment}{SUMMARY}"
+def _by_kind(inputs: dict[str, Any]) -> dict[str, dict[str, dict[int, Any]]]:
+    """Run inputs as ``{kind: {experiment: {split: value}}}``, experiments in the inputs' order."""
+    grouped: dict[str, dict[str, dict[int, Any]]] = {}
+    for key, value in inputs.items():
+        kind, run = key.split(_KIND, 1)
+        experiment, split = run.rsplit(_SPLIT, 1)
+        grouped.setdefault(kind, {}).setdefault(experiment, {})[int(split)] = value
+    return grouped
 
 
-def _row_names(experiments: dict[str, dict[str, Any]]) -> dict[str, str]:
-    """Each experiment's architecture name; experiments that share one are told apart by their own name."""
-    names = {name: architecture_name(description) for name, description in experiments.items()}
+def _row_names(summaries: dict[str, dict[int, dict[str, Any]]]) -> dict[str, str]:
+    """Each experiment's architecture name, from what its training summaries say it is (the same on
+    every split); experiments that share one are told apart by their own name."""
+    names = {name: architecture_name(next(iter(splits.values()))["experiment"]) for name, splits in summaries.items()}
     shared = {title for title, count in Counter(names.values()).items() if count > 1}
     return {name: f"{title} [{name}]" if title in shared else title for name, title in names.items()}
 
 
-def cross_split_report(benchmark: dict[str, Any], **inputs: dict[str, Any]) -> tuple[dict, pd.DataFrame, str]:
-    """``cross_split_metrics.json`` and the results table (CSV; markdown, followed by every experiment
-    on every split): each experiment's rows named by what its checkpoints say it is (its training
-    summary), Memory and FPS from the benchmark."""
-    per_split: dict[str, dict[int, dict[str, float]]] = {}
-    experiments: dict[str, dict[str, Any]] = {}
-    for key, value in inputs.items():
-        if key.endswith(SUMMARY):
-            experiments[key.removesuffix(SUMMARY)] = value["experiment"]
-        else:
-            experiment, split = key.rsplit(SPLIT, 1)
-            per_split.setdefault(experiment, {})[int(split)] = value
-    cross = cross_split_metrics(per_split)
+def cross_split_report(benchmark: dict[str, Any], **inputs: Any) -> tuple[dict, pd.DataFrame, str]:
+    """``cross_split_metrics.json``, the results table (CSV) and ``results.md``, from every run's
+    metrics, predictions, training summary and training log folder (inputs :func:`run_input`): rows
+    named by what the runs' checkpoints say they are, Memory and FPS from the benchmark."""
+    runs_by_kind = _by_kind(inputs)
+    cross = cross_split_metrics(runs_by_kind[METRICS])
+    runs = {
+        experiment: {
+            split: Run.from_outputs(
+                runs_by_kind[PREDICTIONS][experiment][split], summary,
+                read_training_log(runs_by_kind[LOG][experiment][split], ("train_seconds",)), name=f"split_{split}.{experiment}",
+            )
+            for split, summary in summaries.items()
+        }
+        for experiment, summaries in runs_by_kind[SUMMARY].items()
+    }
     params = {name: model["params"] for name, model in benchmark.get("models", {}).items()}
-    names = _row_names(experiments)
-    table = results_table(cross, benchmark, params, names)
-    devices = sorted({m.get("device", "?") for m in benchmark.get("models", {}).values()})
-    caption = (
-        "Top1 / Top5: clip level (first 16 frames), mean of the splits, percent. Video: up to the configured "
-        f"number of frames per video, clip scores averaged. Memory and FPS: batch 1, 16x160x160, on {', '.join(devices)}."
-    )
-    split_table = results_markdown(split_results_table(cross, names), "Clip / video top-1 on each split, percent; mean and sample std over the splits.")
-    return cross, table, results_markdown(table, caption) + "\n" + split_table
+    table, markdown = results_report(cross, runs, benchmark, params, _row_names(runs_by_kind[SUMMARY]))
+    return cross, table, markdown
 
 
 def mean_metrics(cross: dict[str, dict[str, dict[str, Any]]]) -> dict[str, dict[str, float]]:
@@ -70,11 +77,24 @@ def mean_metrics(cross: dict[str, dict[str, dict[str, Any]]]) -> dict[str, dict[
 
 def plot_training_curves(**summaries: dict[str, Any]) -> dict[str, Figure]:
     """``<metric>.png`` for each of ``TRAINING_CURVES``: the per-epoch history of every run (inputs
-    ``<experiment>__split_<n>``: training summaries), overlaid."""
+    :func:`run_input` of training summaries), overlaid."""
+    by_experiment = _by_kind(summaries)[SUMMARY]
     histories = {}
-    for key, summary in summaries.items():
-        experiment, split = key.rsplit(SPLIT, 1)
-        history = pd.DataFrame(summary["history"])
-        histories[experiment, int(split)] = history.assign(step=history["epoch"] - 1)
-    names = _row_names({key.rsplit(SPLIT, 1)[0]: s["experiment"] for key, s in summaries.items()})
+    for experiment, splits in by_experiment.items():
+        for split, summary in splits.items():
+            history = pd.DataFrame(summary["history"])
+            histories[experiment, split] = history.assign(step=history["epoch"] - 1)
+    names = _row_names(by_experiment)
     return {f"{metric}.png": training_curves_figure(histories, metric, names) for metric in TRAINING_CURVES}
+
+
+def plot_time_accuracy(**inputs: Any) -> Figure:
+    """Validation top-1 against training wall time of every run, from its training log folder and
+    named by its training summary (inputs :func:`run_input`)."""
+    runs_by_kind = _by_kind(inputs)
+    logs = {
+        (experiment, split): read_training_log(folder, TIME_ACCURACY_METRICS)
+        for experiment, folders in runs_by_kind[LOG].items()
+        for split, folder in folders.items()
+    }
+    return time_accuracy_figure(logs, _row_names(runs_by_kind[SUMMARY]))
