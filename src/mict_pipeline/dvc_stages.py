@@ -245,7 +245,8 @@ class StageWriter:
                     y[f"../../{folder}/plots/metrics/{metric}.tsv"] = metric
             curves.append({metric: {"x": "step", "y": y, "title": f"{title}, every experiment and split", "x_label": "epoch (0 = first)", "y_label": metric}})
         confusion = self._path(self._entry(f"split_1.{self.experiments[0]}.confusion_matrix_plot")).rsplit("/", 1)[0]
-        return [*curves, f"../../{self._path(self._entry('training_curves'))}", f"../../{confusion}"]
+        images = (self._path(self._entry(name)) for name in ("training_curves", "time_accuracy_plot"))
+        return [*curves, *(f"../../{image}" for image in images), f"../../{confusion}"]
 
     def write(self) -> Path:
         path = self.project / "conf" / self.env / "dvc.yaml"
