@@ -234,6 +234,20 @@ def test_resume_refuses_a_checkpoint_of_another_experiment(tiny_datasets, tmp_pa
     assert len(train(build(same), train_set, test_set, same, tmp_path, progress=False)["history"]) == 1
 
 
+def test_resume_refuses_a_checkpoint_trained_on_another_training_list(tiny_datasets, tmp_path):
+    """Same experiment, other training videos (e.g. a regenerated dataset): not resumed."""
+    short = tiny_experiment(epochs=1)
+    train_set, test_set = tiny_datasets()
+    train(build(short), train_set, test_set, short, tmp_path, progress=False)
+    other_list, _ = tiny_datasets(n_train=12)
+    longer = tiny_experiment(epochs=2)
+    with pytest.raises(ResumeError, match=r"recipe.epochs: 1 -> 2; training list [0-9a-f]{16} -> [0-9a-f]{16} \(another list"):
+        train(build(longer), other_list, test_set, longer, tmp_path, progress=False)
+    # The same list read from another folder is the same data: the run resumes.
+    moved = ClipDataset(index_table(8), "train", CLIPS, seed=0, loader=moving_bar_frames, root="elsewhere")
+    assert moved.fingerprint == train_set.fingerprint
+
+
 def test_restart_trains_afresh_over_a_checkpoint_of_another_experiment(tiny_datasets, tmp_path, caplog):
     """on_other_experiment="restart" (what `dvc repro` passes): the other run's checkpoints go, and
     the new run ends with the bytes of one started in an empty folder."""

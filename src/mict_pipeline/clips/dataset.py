@@ -20,6 +20,7 @@ clips of the right epoch.
 
 from __future__ import annotations
 
+import hashlib
 import os
 from collections.abc import Callable
 
@@ -65,10 +66,14 @@ class ClipDataset(torch.utils.data.Dataset):
         missing = {"frame_store", "n_frames", "label"} - set(index.columns)
         if missing:
             raise ValueError(f"index table lacks column(s) {sorted(missing)}")
-        self.paths = [os.path.join(root, p) if root is not None else p for p in index["frame_store"].astype(str)]
+        stores = index["frame_store"].astype(str).tolist()
+        self.paths = [os.path.join(root, p) if root is not None else p for p in stores]
         self.n_frames = index["n_frames"].astype(int).to_numpy()
         self.labels = index["label"].astype(int).to_numpy()
         self.mode, self.config, self.seed, self.loader = mode, config, seed, loader
+        # What the items are, wherever the stores lie: a run resumes only on the data it started on.
+        rows = "\n".join(f"{s}\t{n}\t{label}" for s, n, label in zip(stores, self.n_frames, self.labels))
+        self.fingerprint = hashlib.sha256(rows.encode()).hexdigest()[:16]
 
     def __len__(self) -> int:
         return len(self.paths)

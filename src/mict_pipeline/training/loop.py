@@ -4,8 +4,8 @@ Repeatability: every source of randomness is derived from ``(recipe.seed, epoch)
 each epoch (sampler order, dropout, clip sampling and augmentation), and a checkpoint is written
 after each epoch. A run interrupted anywhere and resumed from its last checkpoint therefore ends
 with the same weights as an uninterrupted run on the CPU. A run resumes only from a ``last.pt``
-of the same experiment: one trained with another model, recipe, clip recipe or data is refused,
-naming what differs.
+of the same experiment: one trained with another model, recipe, clip recipe, dataset or training
+list (its fingerprint: stores, lengths, labels) is refused, naming what differs.
 
 Speed: the loader's workers persist across epochs (the epoch reaches them with every index, see
 :class:`EpochSampler`), and the step path never waits for the device: loss and top-k counts add up
@@ -118,14 +118,19 @@ class _Metrics:
             self.live.end()
 
 
-def _resume_from(last_path: Path, experiment: Experiment, on_other_experiment: str) -> Checkpoint | None:
-    """``last_path`` if it was written by a run of ``experiment``; else None after removing the run's
-    checkpoints (``on_other_experiment="restart"``) or :class:`ResumeError`."""
+def _resume_from(last_path: Path, experiment: Experiment, data: str | None, on_other_experiment: str) -> Checkpoint | None:
+    """``last_path`` if it was written by a run of ``experiment`` on the training data of fingerprint
+    ``data``; else None after removing the run's checkpoints (``on_other_experiment="restart"``) or
+    :class:`ResumeError`."""
     checkpoint = read_checkpoint(last_path)
     differences = checkpoint.experiment.differences(experiment)
-    if not differences and checkpoint.training is not None:
+    if checkpoint.training is None:
+        differences.append("it holds no training state")
+    elif checkpoint.training.get("data") != data:
+        differences.append(f"training list {checkpoint.training.get('data')} -> {data} (another list or other videos)")
+    if not differences:
         return checkpoint
-    what = "; ".join(differences) if differences else "it holds no training state"
+    what = "; ".join(differences)
     if on_other_experiment == "restart":
         log.warning("%s was written by another experiment (%s): training afresh", last_path, what)
         for name in (LAST, BEST):
@@ -176,7 +181,8 @@ def train(
 
     start_epoch, best_top1, best_epoch, history = 0, -1.0, -1, []
     last_path = out_dir / LAST
-    checkpoint = _resume_from(last_path, experiment, on_other_experiment) if last_path.is_file() else None
+    data = getattr(train_set, "fingerprint", None)
+    checkpoint = _resume_from(last_path, experiment, data, on_other_experiment) if last_path.is_file() else None
     if checkpoint is not None:
         model.load_state_dict(checkpoint.state_dict)
         state = checkpoint.training
@@ -226,7 +232,7 @@ def train(
                 save_checkpoint(out_dir / BEST, model, experiment)
             save_checkpoint(last_path, model, experiment, training={
                 "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(), "scaler": scaler.state_dict(),
-                "epoch": epoch + 1, "best_top1": best_top1, "best_epoch": best_epoch, "history": history,
+                "epoch": epoch + 1, "best_top1": best_top1, "best_epoch": best_epoch, "history": history, "data": data,
             })
         if distributed:
             dist.barrier()
