@@ -53,8 +53,9 @@ test: install
 dag-image: install
 	MICT_DAG_PNG=docs/images/kedro_viz_dag.png $(BIN)/python -m pytest -q tests/test_kedro_viz.py -k renders
 
+# Both protocols, plain and channels_last + folded BatchNorm; ORIGINAL=<MiCT-Net-PyTorch checkout> adds the original's code.
 bench-models: install
-	$(BIN)/python benchmarks/model_speed.py
+	$(BIN)/python benchmarks/model_speed.py $(if $(ORIGINAL),--original $(ORIGINAL))
 
 clean-venv:
 	rm -rf $(VENV)

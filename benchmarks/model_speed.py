@@ -131,7 +131,10 @@ def run_variant(model: nn.Module, x: torch.Tensor, tokens: frozenset[str], warmu
             return times, model(x).float()
 
 
-def measure(models: dict[str, nn.Module], variants: list[frozenset[str]], protocols: list[Protocol], args: argparse.Namespace) -> dict:
+def measure(
+    models: dict[str, nn.Module], variants: list[frozenset[str]], protocols: list[Protocol], args: argparse.Namespace
+) -> tuple[dict, dict, dict]:
+    """The timings (``report``), and the prepared models and inputs, for profiling them."""
     device = torch.device(args.device)
     prepared = {
         (variant, name): prepare_for_inference(
@@ -167,7 +170,7 @@ def measure(models: dict[str, nn.Module], variants: list[frozenset[str]], protoc
                     rounds[str(protocol), variant_name(variant), name].append(statistics.median(times))
     for (protocol, variant, name), medians in rounds.items():
         report[protocol]["rounds"].setdefault(variant, {})[name] = medians
-    return report
+    return report, prepared, inputs
 
 
 def summarise(report: dict, protocols: list[Protocol]) -> None:
@@ -211,6 +214,30 @@ def print_report(report: dict, protocols: list[Protocol], models: list[str], rou
                   f"bit-identical: {same['bit_identical']}")
 
 
+def profile_ops(model: nn.Module, x: torch.Tensor, tokens: frozenset[str], top: int) -> list[dict]:
+    """The ``top`` operators by self CPU time over two calls, split by input rank (5D clips, 4D frames)."""
+    with torch.profiler.profile(activities=[torch.profiler.ProfilerActivity.CPU], record_shapes=True) as prof:
+        run_variant(model, x, tokens, 0, 2)
+    per_op: dict[str, float] = {}
+    for event in prof.key_averages(group_by_input_shape=True):
+        rank = len(event.input_shapes[0]) if event.input_shapes and event.input_shapes[0] else 0
+        key = f"{event.key} {rank}D" if rank >= 4 else event.key
+        per_op[key] = per_op.get(key, 0.0) + event.self_cpu_time_total / 1e3 / 2
+    total = sum(per_op.values())
+    ranked = sorted(per_op.items(), key=lambda item: -item[1])[:top]
+    return [{"op": op, "ms_per_call": ms, "share": ms / total} for op, ms in ranked]
+
+
+def print_profiles(models: list[str], variants: list[str], protocol: Protocol, profiles: dict) -> None:
+    for variant in variants:
+        for name in models:
+            rows = profiles[variant][name]
+            print(f"\nprofile, {variant} {name}, batch {protocol.batch}, {protocol.frames}x{protocol.size}x{protocol.size}: "
+                  f"self CPU ms per call (share)")
+            for row in rows:
+                print(f"  {row['op']:<42}{row['ms_per_call']:>9.1f} ({row['share']:.0%})")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
@@ -223,6 +250,8 @@ def main() -> None:
     parser.add_argument("--iters", type=int, default=3, help="timed calls per model per round")
     parser.add_argument("--warmup", type=int, default=3)
     parser.add_argument("--width", type=int, default=64, help="channels of the first stage (narrow networks for smoke tests)")
+    parser.add_argument("--profile", type=int, default=0, metavar="N",
+                        help="also print the N operators with the most self CPU time, per model and variant, at the last protocol")
     parser.add_argument("--json", help="also write the results to this file")
     args = parser.parse_args()
     protocols = args.protocol or [Protocol(1, 16, 160), Protocol(8, 16, 112)]
@@ -239,12 +268,18 @@ def main() -> None:
     print(", ".join(f"{k} {v}" for k, v in info.items()))
     models = build_models(args.width, args.original)
     print("parameters: " + ", ".join(f"{name} {sum(p.numel() for p in m.parameters()):,}" for name, m in models.items()))
-    report = measure(models, variants, protocols, args)
+    report, prepared, inputs = measure(models, variants, protocols, args)
     summarise(report, protocols)
     print_report(report, protocols, list(models), args.rounds, args.iters)
+    profiles = {
+        variant_name(v): {name: profile_ops(prepared[v, name], inputs[protocols[-1], v], v, args.profile) for name in models}
+        for v in variants
+    } if args.profile else {}
+    if profiles:
+        print_profiles(list(models), list(profiles), protocols[-1], profiles)
     if args.json:
         with open(args.json, "w") as f:
-            json.dump({"machine": info, "protocols": report}, f, indent=2)
+            json.dump({"machine": info, "protocols": report, "profile": profiles}, f, indent=2)
 
 
 if __name__ == "__main__":
