@@ -22,6 +22,7 @@ from mict_pipeline.io.frame_store import (
     extract_frames,
     extract_many,
     load_frames,
+    remove_stale_stores,
     store_info,
 )
 from mict_pipeline.datasets.synthetic import VideoSpec, render_frames, write_video
@@ -262,3 +263,13 @@ def test_extract_many_keeps_only_a_few_jobs_per_worker_queued(tmp_path: Path, mo
     results = extract_many(pairs, 32, 24, workers=2)
     assert [r.out for r in results] == [out for _, out in pairs] and {r.status for r in results} == {"extracted"}
     assert 2 <= most[0] <= frames_module.JOBS_PER_WORKER * 2
+
+
+def test_remove_stale_stores_keeps_the_dataset_and_other_files(tmp_path: Path) -> None:
+    """After a dataset change only the stores of its videos stay, so the folder equals a fresh extraction."""
+    for name in ("A/v_A_g01_c01.frames", "A/v_A_g25_c01.frames", "B/v_B_g25_c01.frames", "notes.txt"):
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_bytes(b"x")
+    removed = remove_stale_stores(tmp_path, ["A/v_A_g01_c01.frames"])
+    assert removed == [tmp_path / "A/v_A_g25_c01.frames", tmp_path / "B/v_B_g25_c01.frames"]
+    assert sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*")) == ["A", "A/v_A_g01_c01.frames", "notes.txt"]

@@ -481,3 +481,21 @@ def extract_many(
     counts = {s: sum(r.status == s for r in done) for s in ("extracted", "skipped", "failed")}
     logger.info("frame extraction: %(extracted)d extracted, %(skipped)d skipped, %(failed)d failed", counts)
     return done
+
+
+def remove_stale_stores(folder: str | os.PathLike, keep: Sequence[str | os.PathLike]) -> list[Path]:
+    """Delete the frame stores (``*.frames``) under ``folder`` that are not in ``keep`` (paths
+    relative to ``folder``), and the folders they leave empty; returns what was deleted.
+
+    Extraction keeps complete stores across reruns; after the dataset changes, stores of videos it
+    no longer has would otherwise stay, and the folder would differ from one extracted afresh.
+    """
+    root = Path(folder)
+    wanted = {Path(p) for p in keep}
+    stale = sorted(p for p in root.rglob("*.frames") if p.relative_to(root) not in wanted)
+    for path in stale:
+        path.unlink()
+    for directory in sorted({p.parent for p in stale}, key=lambda d: len(d.parts), reverse=True):
+        if directory != root and not any(directory.iterdir()):
+            directory.rmdir()
+    return stale

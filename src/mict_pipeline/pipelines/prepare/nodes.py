@@ -19,7 +19,7 @@ from mict_pipeline.datasets.ucf101 import OFFICIAL_COUNTS, build_split_index, cl
 from mict_pipeline.datasets.spec import DatasetSpec
 from mict_pipeline.io.archives import extract_archive
 from mict_pipeline.io.atomic import write_bytes_atomic
-from mict_pipeline.io.frame_store import extract_many
+from mict_pipeline.io.frame_store import extract_many, remove_stale_stores
 from mict_pipeline.parameters.prepare import PrepareParams
 
 log = logging.getLogger(__name__)
@@ -87,7 +87,8 @@ def extract_video_frames(video_files: pd.DataFrame, prepare: PrepareParams, fram
     spec = prepare.frames
     results = extract_many(pairs, spec.width, spec.height, workers=prepare.workers, quality=spec.quality)
     counts = pd.Series([r.status for r in results]).value_counts().to_dict()
-    log.info("frame extraction: %s", counts)
+    stale = remove_stale_stores(frames_dir, stores)
+    log.info("frame extraction: %s; %d stores of videos no longer in the dataset removed", counts, len(stale))
     return pd.DataFrame(
         {
             "video": video_files["video"].to_numpy(),
