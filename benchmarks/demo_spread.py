@@ -1,0 +1,75 @@
+"""How much the demo's figures move beyond its splits: another seed, or another CPU's kernels.
+
+Bit-identical results hold on one machine and software stack only: another CPU runs other
+floating-point kernels (oneDNN and ATen pick them by instruction set), and from-scratch training
+on a few hundred clips amplifies the last-bit differences. This script trains the demo's
+experiments again on the prepared demo data (after `make demo`), with ``--seed`` or under other
+kernels, e.g. those of an AVX2-only CPU on an AVX-512 one::
+
+    ATEN_CPU_CAPABILITY=avx2 ONEDNN_MAX_CPU_ISA=AVX2 python benchmarks/demo_spread.py --json avx2.json
+
+and prints each run's clip top-1 (best epoch, evaluated as the pipeline does, and last epoch) per
+split beside the committed demo outputs (the pipeline's run). Runs go to a temporary folder.
+
+Usage: python benchmarks/demo_spread.py [--seed 0] [--splits 1 2 3] [--json out.json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import tempfile
+from pathlib import Path
+
+import torch
+from kedro.framework.session import KedroSession
+from kedro.framework.startup import bootstrap_project
+
+from mict_pipeline.evaluation.evaluate import evaluate_checkpoint
+from mict_pipeline.experiment import ExperimentConfig, TrainingParams
+from mict_pipeline.pipelines.train.nodes import train_experiment
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--seed", type=int, default=0, help="recipe.seed of every run (the demo's: 0)")
+    parser.add_argument("--splits", type=int, nargs="+", default=[1, 2, 3])
+    parser.add_argument("--json", help="also write the results to this file")
+    args = parser.parse_args()
+    logging.disable(logging.INFO)
+
+    bootstrap_project(ROOT)
+    with KedroSession.create(project_path=ROOT, env="demo") as session:
+        context = session.load_context()
+        catalog, params = context.catalog, context.params
+    training = TrainingParams.model_validate(params["training"])
+    training = training.model_copy(update={"defaults": training.defaults.model_copy(update={"seed": args.seed})})
+    kernels = torch.backends.cpu.get_cpu_capability()
+    print(f"seed {args.seed}; ATen CPU kernels: {kernels}; torch {torch.__version__}")
+    print(f"{'experiment':16s} {'split':>5s} {'committed best':>15s} {'this best':>10s} {'this last':>10s}")
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="demo_spread_") as tmp:
+        for split in args.splits:
+            test_index = catalog.load(f"split_{split}.test_index")
+            frames_dir = catalog.load("frames_dir")
+            for name in params["run_experiments"]:
+                run_dir = Path(tmp) / f"split_{split}" / name
+                summary = train_experiment(
+                    catalog.load(f"split_{split}.train_index"), test_index, catalog.load("dataset_spec"), frames_dir,
+                    str(run_dir), str(run_dir / "log"), ExperimentConfig.model_validate(params["experiments"][name]),
+                    training, name=name, split=split,
+                )
+                best = evaluate_checkpoint(run_dir / "best.pt", test_index, frames_dir).metrics["clip_top1"]
+                committed = catalog.load(f"split_{split}.{name}.metrics")["clip_top1"]
+                last = summary["history"][-1]["val_top1"]
+                rows.append({"experiment": name, "split": split, "committed_best": committed, "best": best, "last": last})
+                print(f"{name:16s} {split:5d} {100 * committed:15.1f} {100 * best:10.1f} {100 * last:10.1f}")
+    if args.json:
+        Path(args.json).write_text(json.dumps({"seed": args.seed, "kernels": kernels, "runs": rows}, indent=2))
+
+
+if __name__ == "__main__":
+    main()
