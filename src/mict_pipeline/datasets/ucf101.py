@@ -116,7 +116,7 @@ def split_test_groups(split: int) -> range:
 
 
 class SplitListError(ValueError):
-    """A UCF-101 split list is missing, malformed or inconsistent."""
+    """A split list (UCF-101 or HMDB-51) is missing, malformed or inconsistent."""
 
 
 class ExpectedCounts(Params):
@@ -207,23 +207,27 @@ def _check_files_present(split_dir: Path) -> None:
         )
 
 
-def _read_lines(path: Path) -> list[tuple[int, str]]:
-    """Non-blank lines, stripped, with 1-based line numbers; LF, CRLF and a BOM are all accepted."""
+def read_list_lines(path: Path, *, fix: str = _RESTORE) -> list[tuple[int, str]]:
+    """Non-blank lines, stripped, with 1-based line numbers; LF, CRLF and a BOM are all accepted.
+
+    Shared by the UCF-101 and HMDB-51 readers; ``fix`` ends the error for a file that is not
+    UTF-8 or is empty (how to get a good copy back).
+    """
     try:
         text = path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError as err:
-        raise SplitListError(f"{path}: not UTF-8 text ({err}). Fix: {_RESTORE}.") from err
+        raise SplitListError(f"{path}: not UTF-8 text ({err}). Fix: {fix}.") from err
     lines = [(number, line.strip()) for number, line in enumerate(text.splitlines(), 1)]
     lines = [(number, line) for number, line in lines if line]
     if not lines:
-        raise SplitListError(f"{path}: the file is empty. Fix: {_RESTORE}.")
+        raise SplitListError(f"{path}: the file is empty. Fix: {fix}.")
     return lines
 
 
 def _read_class_index(path: Path) -> _ClassIndex:
     name_by_number: dict[int, str] = {}
     where_by_name: dict[str, str] = {}
-    for number, line in _read_lines(path):
+    for number, line in read_list_lines(path):
         where = f"{path}:{number}"
         match = _CLASS_LINE.fullmatch(line)
         if match is None:
@@ -262,7 +266,7 @@ def _read_list(
     lists) makes a video spelt differently in two lists an error instead of two videos."""
     entries: dict[str, _Entry] = {}
     n_classes = len(classes.names)
-    for number, line in _read_lines(path):
+    for number, line in read_list_lines(path):
         where = f"{path}:{number}"
         match = _LIST_LINE.fullmatch(line)
         if match is None or (subset == "train" and match["label"] is None):
