@@ -25,6 +25,7 @@ from mict_pipeline.clips.config import ClipConfig
 from mict_pipeline.config import Params
 from mict_pipeline.datasets.spec import DatasetSpec
 from mict_pipeline.models import ARCHITECTURES, build_model, model_options
+from mict_pipeline.models.weights import transfer_backbone
 
 
 def resolve_device(device: str) -> torch.device:
@@ -63,6 +64,9 @@ class Recipe(Params):
     limit_epochs: PositiveInt | None = None
     limit_train_batches: PositiveInt | None = None
     limit_val_batches: PositiveInt | None = None
+    # Fine-tuning (model.init_from): only the classifier learns for this many first epochs. BatchNorm
+    # statistics still adapt to the new data.
+    freeze_backbone_epochs: NonNegativeInt = 0
     # Validation on the test list after every val_every-th epoch and after the last; best.pt is the
     # validated epoch with the best clip top-1 (the original's choice, which selects on the test set:
     # the report gives the last epoch's figures beside it).
@@ -121,6 +125,12 @@ class ModelOptions(Params):
     zero_init_residual: bool = False
     # True: torchvision's ImageNet weights (downloaded, hash-checked); a path: a ResNet state_dict.
     pretrained: bool | str = False
+    # Fine-tuning: a checkpoint of this project (another experiment's best.pt or last.pt, any
+    # dataset and class count) whose backbone starts the model; the classifier is new.
+    init_from: str | None = None
+
+    #: Options that are not the builder's: how the weights start, not what the network is.
+    STARTS: ClassVar[tuple[str, ...]] = ("init_from",)
 
     def for_arch(self, arch: str, *, initialise: bool = True) -> dict[str, Any]:
         """The builder keyword arguments of ``arch``; without ``initialise``, no ImageNet weights
@@ -132,7 +142,7 @@ class ModelOptions(Params):
 
 
 def _check_options(arch: str, model: ModelOptions) -> None:
-    foreign = sorted(model.model_fields_set - set(model_options(arch)))
+    foreign = sorted(model.model_fields_set - set(model_options(arch)) - set(ModelOptions.STARTS))
     if foreign:
         raise ValueError(f"model option {', '.join(foreign)} does not apply to {arch}; its options: {', '.join(model_options(arch))}")
 
@@ -181,7 +191,8 @@ class Experiment(Params):
 
     @field_serializer("model")
     def _arch_options_only(self, model: ModelOptions) -> dict[str, Any]:
-        return {name: getattr(model, name) for name in model_options(self.arch)}
+        starts = {name: getattr(model, name) for name in ModelOptions.STARTS if getattr(model, name) is not None}
+        return {**{name: getattr(model, name) for name in model_options(self.arch)}, **starts}
 
     @classmethod
     def create(
@@ -204,8 +215,20 @@ class Experiment(Params):
         return len(self.dataset.class_names)
 
     def build_model(self, *, initialise: bool = True) -> nn.Module:
-        """The untrained model; ``initialise=False`` skips ImageNet weights (weights come from a checkpoint)."""
-        return build_model(self.arch, self.num_classes, **self.model.for_arch(self.arch, initialise=initialise))
+        """The untrained model: ImageNet weights or (``model.init_from``) another checkpoint's backbone
+        with a new classifier; ``initialise=False`` skips both (weights come from a checkpoint)."""
+        model = build_model(self.arch, self.num_classes, **self.model.for_arch(self.arch, initialise=initialise))
+        if initialise and self.model.init_from is not None:
+            from mict_pipeline.checkpoint import read_checkpoint  # the checkpoint format builds on this module
+
+            source = read_checkpoint(self.model.init_from)
+            if source.experiment.arch != self.arch:
+                raise ValueError(
+                    f"model.init_from: {self.model.init_from} holds a {source.experiment.arch}, not a {self.arch}; "
+                    f"point init_from at a checkpoint of an experiment with arch: {self.arch}"
+                )
+            transfer_backbone(model, source.state_dict, str(self.model.init_from))
+        return model
 
     def describe(self) -> dict[str, Any]:
         """Plain data (dicts, lists, strings, numbers): what checkpoints store, and what

@@ -15,7 +15,7 @@ from mict_pipeline.clips.dataset import ClipDataset
 from mict_pipeline.clips.transforms import normalize_clips
 from mict_pipeline.clips.device import EncodedClipDataset
 from mict_pipeline.config import ParameterError
-from mict_pipeline.experiment import Recipe
+from mict_pipeline.experiment import ModelOptions, Recipe
 from mict_pipeline.training import (
     EpochSampler, ResumeError, batch_to_device, distributed_context, predict_scores, topk_hits, train, train_epoch, train_loader,
 )
@@ -370,3 +370,44 @@ def test_ddp_with_two_gloo_processes_on_cpu(tmp_path):
         assert torch.equal(rank0[key], rank1[key]), key
     state = read_checkpoint(tmp_path / "last.pt").training
     assert state["epoch"] == 2 and len(state["history"]) == 2  # written once, by rank 0
+
+
+def test_fine_tuning_starts_from_another_checkpoints_backbone_with_a_new_classifier(tiny_datasets, tmp_path):
+    """Pretrain on 2 classes, fine-tune on 3: the backbone comes from the checkpoint, the classifier
+    is new and alone learns in the frozen first epoch; then everything learns."""
+    train_set, test_set = tiny_datasets()
+    pretrain = tiny_experiment(epochs=1)
+    train(build(pretrain), train_set, test_set, pretrain, tmp_path / "pretrain", progress=False)
+    source = read_checkpoint(tmp_path / "pretrain" / "best.pt").state_dict
+
+    three = pretrain.dataset.model_copy(update={"class_names": ("down", "up", "still")})
+    model_options = pretrain.model.model_copy(update={"init_from": str(tmp_path / "pretrain" / "best.pt")})
+    finetune = tiny_experiment(epochs=2, freeze_backbone_epochs=1).model_copy(update={"dataset": three, "model": model_options})
+    model = finetune.build_model()
+    assert model.fc.out_features == 3
+    start = {k: v.clone() for k, v in model.state_dict().items()}
+    for key, value in source.items():
+        if not key.startswith("fc."):
+            assert torch.equal(value, start[key]), key
+    assert read_checkpoint(tmp_path / "pretrain" / "best.pt").experiment.model.init_from is None
+
+    one_epoch = finetune.model_copy(update={"recipe": finetune.recipe.model_copy(update={"limit_epochs": 1})})
+    train(finetune.build_model(), train_set, test_set, one_epoch, tmp_path / "frozen", progress=False)
+    after_frozen = read_checkpoint(tmp_path / "frozen" / "last.pt").state_dict
+    learnt = [k for k, v in after_frozen.items() if v.is_floating_point() and not torch.equal(v, start[k])]
+    assert any(k.startswith("fc.") for k in learnt)
+    assert all(k.startswith("fc.") or "running_" in k for k in learnt), learnt  # BatchNorm statistics still adapt
+
+    train(finetune.build_model(), train_set, test_set, finetune, tmp_path / "full", progress=False)
+    full = read_checkpoint(tmp_path / "full" / "last.pt")
+    assert not torch.equal(full.state_dict["stem.stem_2d.0.weight"], start["stem.stem_2d.0.weight"])
+    assert full.experiment.model.init_from == str(tmp_path / "pretrain" / "best.pt")  # the checkpoint names its source
+
+
+def test_fine_tuning_refuses_a_checkpoint_of_another_architecture(tiny_datasets, tmp_path):
+    train_set, test_set = tiny_datasets()
+    pretrain = tiny_experiment(epochs=1)
+    train(build(pretrain), train_set, test_set, pretrain, tmp_path, progress=False)
+    other = pretrain.model_copy(update={"arch": "resnet3d_18", "model": ModelOptions(width=8, init_from=str(tmp_path / "best.pt"))})
+    with pytest.raises(ValueError, match=r"model.init_from: .*best.pt holds a mict_resnet18, not a resnet3d_18"):
+        other.build_model()

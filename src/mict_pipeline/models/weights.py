@@ -119,3 +119,15 @@ def load_state_into(model: nn.Module, state_dict: dict[str, torch.Tensor], sourc
             f"shape mismatches: {wrong_shape[:5]}"
         )
     model.load_state_dict(state_dict)
+
+
+#: The classifier of every architecture here; everything else is the backbone.
+CLASSIFIER = "fc."
+
+
+def transfer_backbone(model: nn.Module, state_dict: dict[str, torch.Tensor], source: str) -> None:
+    """Load every weight of ``state_dict`` but the classifier's into ``model`` (same architecture
+    and options, any class count); ``model`` keeps its own, new classifier."""
+    own_classifier = {k: v for k, v in model.state_dict().items() if k.startswith(CLASSIFIER)}
+    backbone = {k: v for k, v in state_dict.items() if not k.startswith(CLASSIFIER)}
+    load_state_into(model, {**backbone, **own_classifier}, source)

@@ -36,6 +36,7 @@ from mict_pipeline.clips.device import EncodedClipDataset
 from mict_pipeline.clips.transforms import normalize_clips
 from mict_pipeline.experiment import Experiment, Recipe
 from mict_pipeline.models.layout import to_channels_last
+from mict_pipeline.models.weights import CLASSIFIER
 
 log = logging.getLogger(__name__)
 
@@ -199,7 +200,11 @@ def train(
     loader = train_loader(train_set, recipe, max(1, recipe.batch_size // world), sampler, device)
     to_device = batch_to_device(train_set)
 
+    if distributed and recipe.freeze_backbone_epochs:
+        raise ValueError("recipe.freeze_backbone_epochs needs a single process (DDP expects every parameter to learn); set it to 0 under torchrun")
     for epoch in range(start_epoch, recipe.epochs_to_run):
+        if recipe.freeze_backbone_epochs:
+            freeze_backbone(model, frozen=epoch < recipe.freeze_backbone_epochs)
         sampler.set_epoch(epoch)
         torch.manual_seed(_epoch_seed(recipe.seed, epoch))  # dropout masks
         # A DataLoader made afresh each epoch drew its workers' base seed here; drawing it still keeps
@@ -242,6 +247,13 @@ def train(
         best_top1, best_epoch, history = state["best_top1"], state["best_epoch"], state["history"]
     return {"epochs": recipe.epochs_to_run, "best_epoch": best_epoch, "best_val_top1": best_top1, "history": history,
             "best_checkpoint": str(out_dir / BEST), "last_checkpoint": str(last_path)}
+
+
+def freeze_backbone(model: nn.Module, frozen: bool) -> None:
+    """Let only the classifier learn (``frozen``), or every weight: parameters without a gradient are
+    left alone by the optimiser, weight decay included."""
+    for name, param in model.named_parameters():
+        param.requires_grad_(not frozen or name.startswith(CLASSIFIER))
 
 
 def training_dataset(index: pd.DataFrame, experiment: Experiment, frames_dir: str | Path | None = None) -> Dataset:
