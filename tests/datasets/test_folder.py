@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from mict_pipeline.datasets.folder import read_folder_dataset, stratified_split, write_split_lists
-from mict_pipeline.datasets.kinetics import LIST_COLUMNS
+from mict_pipeline.datasets.ucf101 import LIST_COLUMNS
 from mict_pipeline.datasets.ucf101 import SplitListError
 
 COUNTS = {"cats": 5, "dogs": 2, "birds": 10}

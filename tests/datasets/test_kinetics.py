@@ -7,11 +7,10 @@ from pathlib import Path
 import pytest
 
 from mict_pipeline.datasets.kinetics import (
-    LIST_COLUMNS,
     clip_file_name,
     read_kinetics_annotations,
 )
-from mict_pipeline.datasets.ucf101 import EXCLUDED_COLUMNS, SplitListError
+from mict_pipeline.datasets.ucf101 import EXCLUDED_COLUMNS, LIST_COLUMNS, SplitListError
 
 HEADER = "label,youtube_id,time_start,time_end,split"
 ROWS = [

@@ -7,7 +7,7 @@ deterministic stratified split that :func:`write_split_lists` writes as such lis
 split is reproducible, inspectable and editable.
 
 The result has the columns and meaning of :func:`mict_pipeline.datasets.ucf101.load_split_lists`
-plus ``path`` (see :data:`~mict_pipeline.datasets.kinetics.LIST_COLUMNS`): one split, 1, with
+plus ``path`` (see :data:`~mict_pipeline.datasets.ucf101.LIST_COLUMNS`): one split, 1, with
 subsets ``train`` and ``test``; ``video`` is ``<class>/<path inside it without suffix>``; each
 video is its own ``group`` (own videos carry no grouping).
 """
@@ -23,8 +23,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from mict_pipeline.datasets.kinetics import _read_text, _split_table
-from mict_pipeline.datasets.ucf101 import SUBSETS, SplitListError, list_file_name
+from mict_pipeline.datasets.ucf101 import SUBSETS, SplitListError, list_file_name, read_list_lines, video_list_table
 from mict_pipeline.io.atomic import write_bytes_atomic
 
 VIDEO_SUFFIXES = (".avi", ".mp4", ".mkv", ".mov", ".webm")
@@ -60,7 +59,7 @@ def read_folder_dataset(
             (relative.with_suffix("").as_posix(), class_name, classes.index(class_name), group,
              SPLIT, subset_of[relative], str(root / relative))
         )
-    return _split_table(records)
+    return video_list_table(records)
 
 
 def find_class_videos(root: Path) -> dict[str, list[Path]]:
@@ -134,10 +133,8 @@ def _read_lists(
     where_of: dict[Path, str] = {}
     for subset, list_path in lists.items():
         list_path = Path(list_path)
-        text = _read_text(list_path, f"write {list_path} as '<path relative to {root}> <label>' lines")
-        for number, line in enumerate(text.splitlines(), 1):
-            if not line.strip():
-                continue
+        fix = f"write {list_path} as '<path relative to {root}> <label>' lines"
+        for number, line in read_list_lines(list_path, fix=fix):
             where = f"{list_path}:{number}"
             relative, label = _parse_list_line(where, line, classes)
             if relative not in on_disk:

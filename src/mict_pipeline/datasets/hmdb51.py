@@ -22,7 +22,7 @@ import pandas as pd
 from pydantic import NonNegativeInt, PositiveInt
 
 from mict_pipeline.config import Params
-from mict_pipeline.datasets.ucf101 import SPLIT_COLUMNS, SPLITS, SplitListError, _sorted, read_list_lines
+from mict_pipeline.datasets.ucf101 import SPLIT_COLUMNS, SPLITS, SplitListError, read_list_lines, sort_split_table
 from mict_pipeline.io.archives import SUPPORTED_SUFFIXES, ArchiveError, extract_archive
 from mict_pipeline.io.atomic import atomic_path
 
@@ -91,7 +91,7 @@ def read_hmdb51_split_files(
     table = pd.DataFrame.from_records(records, columns=SPLIT_COLUMNS).astype(
         {"label": "int64", "group": "int64", "split": "int64"}
     )
-    table = _sorted(table, ["split", "subset", "label", "video"])
+    table = sort_split_table(table, ["split", "subset", "label", "video"])
     table.attrs["unused"] = unused
     if expected_counts is not None:
         check_hmdb51_counts(table, expected_counts, source=folder)

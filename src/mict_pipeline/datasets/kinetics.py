@@ -24,18 +24,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from mict_pipeline.datasets.ucf101 import (
-    EXCLUDED_COLUMNS,
-    SPLIT_COLUMNS,
-    SplitListError,
-    _sorted,
-)
+from mict_pipeline.datasets.ucf101 import EXCLUDED_COLUMNS, SplitListError, read_list_lines, video_list_table
 
 CSV_COLUMNS = ("label", "youtube_id", "time_start", "time_end", "split")
 #: The CSV's split value -> (split, subset) in the split-list table.
 SUBSET_BY_CSV_SPLIT = {"train": (1, "train"), "val": (1, "test"), "test": (1, "heldout")}
-#: Columns of the tables :func:`read_kinetics_annotations` and the folder reader return.
-LIST_COLUMNS = [*SPLIT_COLUMNS, "path"]
 CLIP_SUFFIX = ".mp4"
 
 
@@ -51,7 +44,8 @@ def read_kinetics_annotations(
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Read and validate a Kinetics-style CSV and find its clips in ``clips_dir``.
 
-    Returns ``(lists, missing)``. ``lists`` has :data:`LIST_COLUMNS`, one row per clip found:
+    Returns ``(lists, missing)``. ``lists`` has :data:`~mict_pipeline.datasets.ucf101.LIST_COLUMNS`,
+    one row per clip found:
     ``video`` is the clip's file stem, ``class_name`` the CSV label, ``label`` its 0-based index in
     the class names (the sorted labels of the CSV's train rows), ``group`` the same number for all
     segments of one YouTube video (they share scene and people), ``split`` 1, ``subset`` as in
@@ -86,7 +80,7 @@ def read_kinetics_annotations(
             (Path(name).stem, row["label"], label_of[row["label"]], groups[row["youtube_id"]],
              split, subset, None if path is None else str(path))
         )
-    table = _split_table(records)
+    table = video_list_table(records)
     found = table[table["path"].notna()].reset_index(drop=True)
     missing = table[table["path"].isna()].assign(reason="clip file not found in " + str(clips_dir))
     missing = missing[EXCLUDED_COLUMNS].reset_index(drop=True)
@@ -94,41 +88,20 @@ def read_kinetics_annotations(
     return found, missing
 
 
-def _read_text(path: Path, fix: str) -> str:
-    """The file's text (UTF-8, BOM accepted); a clear error when it is absent or not text."""
-    if not path.is_file():
-        raise SplitListError(f"{path}: file not found. Fix: {fix}.")
-    try:
-        return path.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError as err:
-        raise SplitListError(f"{path}: not UTF-8 text ({err}). Fix: {fix}.") from err
-
-
-def _split_table(records: list[tuple]) -> pd.DataFrame:
-    """Records of :data:`LIST_COLUMNS` as a table sorted like ``load_split_lists``' (split, train
-    before test, label, video), so it does not depend on the order of lines or files."""
-    table = pd.DataFrame.from_records(records, columns=LIST_COLUMNS).astype(
-        {"label": "int64", "group": "int64", "split": "int64"}
-    )
-    return _sorted(table, ["split", "subset", "label", "video"])
-
-
 def _read_rows(csv_path: Path) -> list[dict]:
     """Validated CSV rows as dicts (plus ``file`` and ``where``); blank lines are skipped."""
     fix_file = f"give {csv_path} the header {','.join(CSV_COLUMNS)} and one row per clip"
-    lines = _read_text(csv_path, fix_file).splitlines()
-    reader = csv.reader(lines)
-    header = [name.strip() for name in next(reader, [])]
+    (header_number, header_line), *lines = read_list_lines(csv_path, fix=fix_file)
+    header = [name.strip() for name in next(csv.reader([header_line]))]
     if sorted(header) != sorted(CSV_COLUMNS):
         raise SplitListError(
-            f"{csv_path}:1: expected the header columns {', '.join(CSV_COLUMNS)}, got "
-            f"{', '.join(header) or 'nothing'}. Fix: {fix_file}."
+            f"{csv_path}:{header_number}: expected the header columns {', '.join(CSV_COLUMNS)}, got "
+            f"{', '.join(header)}. Fix: {fix_file}."
         )
     rows: list[dict] = []
     first_where: dict[str, str] = {}
-    for number, cells in enumerate(reader, 2):
-        if not any(cell.strip() for cell in cells):
-            continue
+    for number, line in lines:  # one clip per line: Kinetics' CSVs have no multi-line cells
+        cells = next(csv.reader([line]))
         where = f"{csv_path}:{number}"
         row = _parse_row(where, header, cells)
         if row["file"] in first_where:

@@ -30,6 +30,8 @@ CLASS_INDEX_FILE = "classInd.txt"
 SPLIT_COLUMNS = ["video", "class_name", "label", "group", "split", "subset"]
 INDEX_COLUMNS = ["video", "frame_store", "n_frames", "label", "class_name", "subset"]
 EXCLUDED_COLUMNS = ["video", "class_name", "label", "split", "subset", "reason"]
+#: The split-list table of datasets whose videos lie anywhere (Kinetics, a folder): plus ``path``.
+LIST_COLUMNS = [*SPLIT_COLUMNS, "path"]
 FRAMES_COLUMNS = ["video", "frame_store", "n_frames", "error"]
 
 _CLASS_LINE = re.compile(r"(?P<number>[0-9]+)\s+(?P<name>[A-Za-z0-9]+)")
@@ -191,7 +193,7 @@ def load_split_lists(
     table = pd.DataFrame.from_records(records, columns=SPLIT_COLUMNS).astype(
         {"label": "int64", "group": "int64", "split": "int64"}
     )
-    table = _sorted(table, ["split", "subset", "label", "video"])
+    table = sort_split_table(table, ["split", "subset", "label", "video"])
     if expected_counts is not None:
         _check_counts(split_dir, table, len(classes.names), expected_counts)
     return table
@@ -213,6 +215,8 @@ def read_list_lines(path: Path, *, fix: str = _RESTORE) -> list[tuple[int, str]]
     Shared by the UCF-101 and HMDB-51 readers; ``fix`` ends the error for a file that is not
     UTF-8 or is empty (how to get a good copy back).
     """
+    if not path.is_file():
+        raise SplitListError(f"{path}: file not found. Fix: {fix}.")
     try:
         text = path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError as err:
@@ -463,10 +467,10 @@ def build_split_index(
     order = ["subset", "label", "video"]
     return {
         **{
-            subset: _sorted(usable.loc[usable["subset"] == subset, INDEX_COLUMNS], order)
+            subset: sort_split_table(usable.loc[usable["subset"] == subset, INDEX_COLUMNS], order)
             for subset in SUBSETS
         },
-        "excluded": _sorted(excluded[EXCLUDED_COLUMNS].astype({"reason": "str"}), order),
+        "excluded": sort_split_table(excluded[EXCLUDED_COLUMNS].astype({"reason": "str"}), order),
     }
 
 
@@ -495,9 +499,18 @@ def split_summary(splits: pd.DataFrame) -> pd.DataFrame:
     )
     summary = grid.merge(counts, on=keys, how="left").fillna({"n_videos": 0, "n_groups": 0})
     summary = summary.astype({"n_videos": "int64", "n_groups": "int64"})
-    return _sorted(summary, ["split", "subset", "label"])
+    return sort_split_table(summary, ["split", "subset", "label"])
 
 
-def _sorted(table: pd.DataFrame, by: list[str]) -> pd.DataFrame:
+def sort_split_table(table: pd.DataFrame, by: list[str]) -> pd.DataFrame:
     """``table`` sorted by the ``by`` columns, ascending except ``subset``: train before test."""
     return table.sort_values(by, ascending=[key != "subset" for key in by], ignore_index=True)
+
+
+def video_list_table(records: list[tuple]) -> pd.DataFrame:
+    """Records of :data:`LIST_COLUMNS` (the split-list table plus each video's file) as a table
+    sorted like ``load_split_lists``' (split, train before test, label, video), so it does not
+    depend on the order of lines or files: what the Kinetics and folder readers return."""
+    table = pd.DataFrame.from_records(records, columns=LIST_COLUMNS)
+    table = table.astype({"label": "int64", "group": "int64", "split": "int64"})
+    return sort_split_table(table, ["split", "subset", "label", "video"])
