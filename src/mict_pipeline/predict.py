@@ -40,13 +40,11 @@ from tqdm import tqdm
 from mict_pipeline.checkpoint import BEST, CheckpointError, read_checkpoint
 from mict_pipeline.clips.dataset import ClipDataset
 from mict_pipeline.experiment import Experiment, resolve_device
-from mict_pipeline.io.frame_store import VideoDecodeError, extract_frames
+from mict_pipeline.io.frame_store import VIDEO_SUFFIXES, VideoDecodeError, extract_frames
 from mict_pipeline.models import ARCHITECTURES
 from mict_pipeline.project import active_env, catalog_folder, configuration, find_project
 from mict_pipeline.training import predict_scores
 
-#: File name suffixes taken as videos when a folder is given.
-VIDEO_SUFFIXES = (".avi", ".mp4", ".mkv", ".mov", ".webm", ".mpg", ".mpeg", ".m4v", ".wmv", ".flv")
 
 
 class PredictInputError(ValueError):

@@ -1,6 +1,6 @@
 """Your own videos: a folder of class sub-folders, split by list files or by a seeded stratified split.
 
-``root/<class>/.../<video>.<mp4|avi|mkv|mov|webm>``; the classes are the sorted sub-folder names
+``root/<class>/.../<video>`` (any of ``io.frame_store.VIDEO_SUFFIXES``); the classes are the sorted sub-folder names
 (hidden ones skipped) and label ``i`` is the ``i``-th of them. The split comes either from list
 files in MMAction2's format (``<path relative to root> <label>`` per line) or, without lists, from a
 deterministic stratified split that :func:`write_split_lists` writes as such list files, so the
@@ -25,8 +25,8 @@ import pandas as pd
 
 from mict_pipeline.datasets.ucf101 import SUBSETS, SplitListError, list_file_name, read_list_lines, video_list_table
 from mict_pipeline.io.atomic import write_bytes_atomic
+from mict_pipeline.io.frame_store import VIDEO_SUFFIXES
 
-VIDEO_SUFFIXES = (".avi", ".mp4", ".mkv", ".mov", ".webm")
 SPLIT = 1  # a folder dataset has one split
 
 

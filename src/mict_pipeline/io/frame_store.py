@@ -54,6 +54,9 @@ from mict_pipeline.io.workers import available_cores, opencv_pool
 
 logger = logging.getLogger(__name__)
 
+#: File name suffixes taken as videos where a folder is searched (prediction, a folder dataset).
+VIDEO_SUFFIXES = (".avi", ".mp4", ".mkv", ".mov", ".webm", ".mpg", ".mpeg", ".m4v", ".wmv", ".flv")
+
 # FFmpeg's own log lines (e.g. "moov atom not found" for a file that is no video) would come on top of
 # the error naming the file that every unreadable video gets here; set the variable to see them.
 os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")
