@@ -173,7 +173,7 @@ def small_replica(clips_per_group: int, log) -> dict:
         (project / "conf" / "local").mkdir()
         for name in ("pyproject.toml", ".telemetry", ".gitignore", ".dvcignore"):
             shutil.copy(ROOT / name, project / name)
-        overrides = {"parameters_synthetic.yml": ("ucf101", {"max_clips_per_group": clips_per_group}), "parameters_prepare.yml": ("expected_counts", None)}
+        overrides = {"parameters_synthetic.yml": ("ucf101", {"max_clips_per_group": clips_per_group}), "parameters_datasets.yml": ("ucf101", {"expected_counts": None})}
         for file, (key, value) in overrides.items():
             path = project / "conf" / ENV / file
             conf = yaml.safe_load(path.read_text())

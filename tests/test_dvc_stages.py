@@ -16,7 +16,7 @@ from demo_project import ROOT
 
 @pytest.mark.parametrize("env", dvc_stages.ENVIRONMENTS)
 def test_committed_stages_are_what_the_pipelines_give(env, monkeypatch):
-    monkeypatch.setattr(experiments, "_session_experiments", None)  # the writer sets the environment's
+    monkeypatch.setattr(experiments, "_session_plan", None)  # the writer sets the environment's
     writer = dvc_stages.StageWriter(ROOT, env)
     committed = yaml.safe_load((ROOT / "conf" / env / "dvc.yaml").read_text())
     expected = {"stages": writer.stages(), "plots": writer.plots()}
@@ -45,9 +45,12 @@ def test_one_stage_per_split_and_experiment_with_its_own_parameters():
 
 def test_source_deps_follow_every_import():
     files = {p.relative_to(ROOT / "src").as_posix() for p in dvc_stages.source_files(["mict_pipeline.pipelines.download.nodes"])}
+    # The download reads the dataset block (which archives), so the dataset formats are among its sources.
     assert files == {
         "mict_pipeline/config.py", "mict_pipeline/io/disk.py", "mict_pipeline/io/download.py", "mict_pipeline/parameters/download.py",
-        "mict_pipeline/pipelines/download/nodes.py",
+        "mict_pipeline/pipelines/download/nodes.py", "mict_pipeline/datasets/formats.py", "mict_pipeline/datasets/folder.py",
+        "mict_pipeline/datasets/hmdb51.py", "mict_pipeline/datasets/kinetics.py", "mict_pipeline/datasets/ucf101.py",
+        "mict_pipeline/io/archives.py", "mict_pipeline/io/atomic.py", "mict_pipeline/io/frame_store.py", "mict_pipeline/io/workers.py",
     }
 
 
@@ -79,7 +82,7 @@ def test_a_folder_outside_the_project_is_left_to_its_disk(monkeypatch):
     that describe it still are outputs."""
     from kedro.io.catalog_config_resolver import CatalogConfigResolver
 
-    monkeypatch.setattr(experiments, "_session_experiments", None)
+    monkeypatch.setattr(experiments, "_session_plan", None)
     writer = dvc_stages.StageWriter(ROOT, "demo")
     catalog = {**dvc_stages.configuration(ROOT, "demo")["catalog"], "frames_dir": {"type": "MemoryDataset", "data": "/scratch/frames", "metadata": {"written_by": "prepare"}}}
     writer.resolver = CatalogConfigResolver(catalog)

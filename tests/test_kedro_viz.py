@@ -25,7 +25,7 @@ from mict_pipeline.pipelines import experiments
 ROOT = Path(__file__).resolve().parents[1]
 BROWSERS = ("chromium", "chromium-browser", "google-chrome")
 # The data path as the README shows it: the prepare pipeline, its per-split namespaces collapsed.
-EXPECTED = ("extract_dataset_archives", "extract_video_frames", "check_data_quality", "frames_dir", "split_1")
+EXPECTED = ("locate_dataset", "extract_video_frames", "check_data_quality", "frames_dir", "split_1")
 # What kedro-viz remembers in the browser: the onboarding tour dismissed (it would cover a quarter of
 # the picture), sidebar and minimap closed so the graph gets the width and its names read.
 VIEW = {"showFeatureHints": False, "visible": {"sidebar": False, "miniMap": False}}
@@ -86,7 +86,7 @@ def test_viz_build_shows_the_pipelines_a_session_of_the_environment_runs(viz_sit
     shown = {n["full_name"] for n in tasks if "__default__" in n["pipelines"]}
     project = viz_site.parent
     # The session hands its experiments to the registry; put back what was there before, at teardown.
-    monkeypatch.setattr(experiments, "_session_experiments", None)
+    monkeypatch.setattr(experiments, "_session_plan", None)
     bootstrap_project(project)
     monkeypatch.delenv("KEDRO_ENV", raising=False)
     with KedroSession.create(project_path=project, env="demo") as session:

@@ -90,7 +90,7 @@ def test_pipelines_follow_the_session_however_it_is_made(demo_repo, monkeypatch)
     monkeypatch.chdir(demo_repo.path)
     monkeypatch.delenv("KEDRO_ENV", raising=False)
     # Sessions hand their experiments to the registry; put back what was there before, at teardown.
-    monkeypatch.setattr(experiments, "_session_experiments", None)
+    monkeypatch.setattr(experiments, "_session_plan", None)
     bootstrap_project(demo_repo.path)
     shapes = {}
     for how, env in [("env", "base"), ("env", "demo"), ("KEDRO_ENV", "demo")]:

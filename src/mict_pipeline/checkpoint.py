@@ -34,6 +34,7 @@ from torch import nn
 from mict_pipeline.datasets.ucf101 import CLASS_NAMES as UCF101_CLASS_NAMES
 from mict_pipeline.experiment import DatasetSpec, Experiment, ModelOptions
 from mict_pipeline.io.atomic import write_atomic
+from mict_pipeline.io.download import file_digest
 from mict_pipeline.models import architecture_family
 from mict_pipeline.models.weights import load_state_into, rename_keys
 
@@ -159,6 +160,22 @@ def read_checkpoint(path: str | os.PathLike, *, arch: str | None = None, version
         f"{path}: not a mict-pipeline checkpoint (no {FORMAT!r} format tag"
         f"{', written by an older mict-pipeline: retrain it' if 'model' in payload or 'epoch' in payload else ''})"
     )
+
+
+def describe_source(path: str | os.PathLike) -> dict[str, Any]:
+    """What a fine-tuning run starts from (``model.init_from``), for its summary and the report: the
+    checkpoint's path and SHA-256, and the experiment, dataset, class count and split it holds."""
+    source = read_checkpoint(path)
+    experiment = source.experiment
+    return {
+        "path": str(path),
+        "sha256": file_digest(path),
+        "experiment": experiment.name,
+        "arch": experiment.arch,
+        "dataset": experiment.dataset.name,
+        "classes": experiment.num_classes,
+        "split": experiment.split,
+    }
 
 
 def _original_checkpoint(path: Path, state_dict: dict[str, torch.Tensor], arch: str, version: str) -> Checkpoint:

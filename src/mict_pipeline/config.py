@@ -18,7 +18,8 @@ class ParameterError(ValueError):
     """A parameter block is invalid; the message names each key path, what is wrong and the valid keys."""
 
 
-def _describe(error: ValidationError, where: str) -> str:
+def describe_errors(error: ValidationError, where: str) -> str:
+    """One line per problem of ``error``: ``<where>.<key path>: <what is wrong>``."""
     lines = []
     for item in error.errors(include_url=False):
         path = ".".join(str(part) for part in (where, *item["loc"]) if part != "")
@@ -51,7 +52,7 @@ class Params(BaseModel):
         try:
             return super().model_validate(obj, *args, **kwargs)
         except ValidationError as error:
-            raise ParameterError(_describe(error, where)) from None
+            raise ParameterError(describe_errors(error, where)) from None
 
     def explicit(self) -> dict[str, Any]:
         """The fields that were given explicitly (not left to their defaults), as plain data."""

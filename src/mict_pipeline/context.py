@@ -6,7 +6,7 @@ Kedro creates the context for every session, however it is made (``kedro run --e
 * checks every parameter against :class:`~mict_pipeline.parameters.ProjectParameters`, so a typo
   anywhere (also in a top-level key no node reads) or a wrong type stops the session before any
   node runs, with one line per problem naming the key path and the valid keys;
-* hands the session's ``run_experiments`` to the pipeline registry and has the pipelines built
+* hands the session's experiments, dataset and splits to the pipeline registry and has the pipelines built
   again when they change, so every way of making a session gives the same pipelines.
 """
 
@@ -18,7 +18,7 @@ from kedro.framework.project import pipelines
 
 from mict_pipeline.config import ParameterError
 from mict_pipeline.parameters.project import ProjectParameters
-from mict_pipeline.pipelines.experiments import use_session_experiments
+from mict_pipeline.pipelines.experiments import use_session_parameters
 
 
 class ConfigurationError(click.ClickException):
@@ -34,7 +34,7 @@ class ProjectContext(KedroContext):
             parameters = ProjectParameters.model_validate(self.config_loader["parameters"], where="")
         except ParameterError as error:
             raise ConfigurationError(f"invalid parameters (environment {self.env!r}): {error}") from None
-        if use_session_experiments(parameters.run_experiments):
+        if use_session_parameters(parameters):
             # Build them again, still only the pipelines the run asked for (Kedro imports no others).
             requested = pipelines._requested_pipelines
             pipelines.configure(f"{self._package_name}.pipeline_registry")

@@ -34,12 +34,11 @@ from typing import Any
 
 import yaml
 
-from mict_pipeline.datasets.ucf101 import SPLITS
 from mict_pipeline.evaluation.reports import TRAINING_CURVES
 from mict_pipeline.io.atomic import write_bytes_atomic
 from mict_pipeline.project import configuration, find_project
 
-ENVIRONMENTS = ("base", "demo", "rehearsal")  # the committed environments (conf/local is personal)
+ENVIRONMENTS = ("base", "demo", "rehearsal", "demo_hmdb51")  # the committed environments (conf/local is personal)
 PACKAGE = "mict_pipeline"
 # Kedro's wiring: which nodes run with which inputs is the stage's definition (its cmd, deps, params
 # and outs), not code it computes with, so these modules are neither deps nor followed.
@@ -129,7 +128,8 @@ class StageWriter:
         from kedro.framework.startup import bootstrap_project
         from kedro.io.catalog_config_resolver import CatalogConfigResolver
 
-        from mict_pipeline.pipelines.experiments import use_session_experiments
+        from mict_pipeline.parameters.project import ProjectParameters
+        from mict_pipeline.pipelines.experiments import use_session_parameters
 
         self.project, self.env = project, env
         config = configuration(project, env)
@@ -141,10 +141,12 @@ class StageWriter:
             for path in sorted((project / "conf" / folder).glob("parameters*.yml"))
         }
         bootstrap_project(project)
-        use_session_experiments(self.parameters["run_experiments"])
+        self.project_parameters = ProjectParameters.model_validate(self.parameters, where="")
+        use_session_parameters(self.project_parameters)
         pipelines.configure(f"{PACKAGE}.pipeline_registry")
         self.pipelines = dict(pipelines)
-        self.experiments = list(self.parameters["run_experiments"])
+        self.experiments = list(self.project_parameters.run_experiments)
+        self.splits = self.project_parameters.run_dataset.run_splits
 
     # --- what the catalog says ---------------------------------------------------------------
 
@@ -191,7 +193,7 @@ class StageWriter:
             if any(path.startswith(f"{folder}/") for folder in outs):
                 continue  # written inside a folder this stage writes
             (metrics if metadata.get("dvc") == "metrics" else outs)[path] = {"cache": bool(metadata.get("cache", False))}
-        deps += self._download_sources(pipeline_name)
+        deps += self._download_sources(pipeline_name) + self._source_checkpoint(pipeline_name, namespace)
         folders = [dep for dep in deps if not Path(dep).suffix]
         deps = [dep for dep in deps if not any(dep.startswith(f"{folder}/") for folder in folders)]  # inside a folder dep
         stage: dict[str, Any] = {"cmd": cmd, "wdir": "../..", "deps": deps, "params": self._params(pipeline_name, pipeline)}
@@ -215,9 +217,18 @@ class StageWriter:
         """Archives the download reads from ``file:`` URLs inside the project (the demo's synthetic ones)."""
         if pipeline_name != "download":
             return []
-        urls = [url for spec in self.parameters["download"]["archives"].values() for url in spec["urls"]]
+        archives = self.project_parameters.download.archives
+        urls = [url for name in sorted(self.project_parameters.run_dataset.archives()) for url in archives[name].urls]
         paths = [url.removeprefix("file:").removeprefix("//") for url in urls if url.startswith("file:")]
         return [p for p in paths if not os.path.isabs(p)]
+
+    def _source_checkpoint(self, pipeline_name: str, namespace: str | None) -> list[str]:
+        """The checkpoint a fine-tuning experiment starts from (``model.init_from``), inside the
+        project: a new one (the pretraining rerun) trains it again."""
+        if pipeline_name != "train" or namespace is None:
+            return []
+        init_from = self.project_parameters.experiments[namespace.split(".", 1)[1]].model.init_from
+        return [] if init_from is None or os.path.isabs(init_from) else [Path(init_from).as_posix()]
 
     # --- the environment's stages ------------------------------------------------------------
 
@@ -227,7 +238,7 @@ class StageWriter:
         if not any(dep.startswith(tuple(f"{p}/" for p in synthetic)) for dep in stages["download"]["deps"]):
             del stages["synthetic"]  # the environment downloads its archives from elsewhere
         for kind in ("train", "evaluate"):
-            for split in SPLITS:
+            for split in self.splits:
                 for experiment in self.experiments:
                     stages[f"{kind}-split_{split}-{experiment}"] = self.stage(kind, f"split_{split}.{experiment}")
         stages["report"] = self.stage("report")
@@ -240,11 +251,11 @@ class StageWriter:
         for metric, title in TRAINING_CURVES.items():
             y = {}
             for experiment in self.experiments:
-                for split in SPLITS:
+                for split in self.splits:
                     folder = self._path(self._entry(f"split_{split}.{experiment}.training_log_dir"))
                     y[f"../../{folder}/plots/metrics/{metric}.tsv"] = metric
             curves.append({metric: {"x": "step", "y": y, "title": f"{title}, every experiment and split", "x_label": "epoch (0 = first)", "y_label": metric}})
-        confusion = self._path(self._entry(f"split_1.{self.experiments[0]}.confusion_matrix_plot")).rsplit("/", 1)[0]
+        confusion = self._path(self._entry(f"split_{self.splits[0]}.{self.experiments[0]}.confusion_matrix_plot")).rsplit("/", 1)[0]
         images = (self._path(self._entry(name)) for name in ("training_curves", "time_accuracy_plot"))
         return [*curves, *(f"../../{image}" for image in images), f"../../{confusion}"]
 

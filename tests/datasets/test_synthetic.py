@@ -1,8 +1,11 @@
 """Synthetic UCF-101: layout, official split-list format and protocol, determinism, real videos,
-and that the class is in the motion, not in any single frame."""
+and that the class is in the motion, not in any single frame. Synthetic HMDB-51 and Kinetics:
+layout, official file formats, read back through the project's readers, determinism."""
 
 from __future__ import annotations
 
+import csv
+import io
 import itertools
 import re
 import zipfile
@@ -12,13 +15,31 @@ import cv2
 import numpy as np
 import pytest
 
+from mict_pipeline.io.archives import extract_archive
 from mict_pipeline.io.frame_store import video_frames
+from mict_pipeline.datasets.hmdb51 import (
+    HMDB51Counts,
+    check_class_folders,
+    extract_nested_archives,
+    read_hmdb51_split_files,
+    split_file_name,
+)
+from mict_pipeline.datasets.kinetics import CSV_COLUMNS, clip_file_name, read_kinetics_annotations
 from mict_pipeline.datasets.synthetic import (
     DEFAULT_CLASSES,
+    HMDB51_SPLITS_ARCHIVE,
+    HMDB51_SPLITS_TOP,
+    HMDB51_VIDEOS_ARCHIVE,
+    KINETICS_CLIPS_DIR,
+    KINETICS_CSV,
     MOTIONS,
     SPLITS_ARCHIVE,
     VIDEOS_ARCHIVE,
     generate_dataset,
+    generate_hmdb51,
+    generate_kinetics,
+    hmdb51_class_name,
+    kinetics_label,
     video_specs,
 )
 from mict_pipeline.datasets.ucf101 import split_test_groups
@@ -218,3 +239,210 @@ def test_single_frames_do_not_reveal_the_class_but_motion_does(videos_dir: Path,
     motion = _split1_accuracy({p: _global_motion(frames) for p, frames in videos.items()}, lists)
     assert appearance < 2 * chance, f"single-frame accuracy {appearance:.2f}, chance {chance:.2f}"
     assert motion > 3 * chance, f"motion-feature accuracy {motion:.2f}, chance {chance:.2f}"
+
+
+# --- HMDB-51 format ------------------------------------------------------------------------------
+
+TINY = {"frames": (4, 6), "size": (32, 24), "workers": 1}
+HMDB = {"classes": ["MoveUp", "SwayHorizontal", "Twist"], "videos_per_class": 6, "per_class": {"train": 3, "test": 2}, "seed": 4}
+HMDB |= TINY
+HMDB_CLASSES = ["move_up", "sway_horizontal", "twist"]
+FIXED_DATE = (1980, 1, 1, 0, 0, 0)
+HMDB_LINE = re.compile(r"(?P<video>[A-Za-z0-9_\-]+\.avi) (?P<id>[012]) ")
+
+
+@pytest.fixture(scope="module")
+def hmdb(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    return generate_hmdb51(tmp_path_factory.mktemp("hmdb51"), **HMDB)
+
+
+@pytest.fixture(scope="module")
+def hmdb_split_files(hmdb: dict) -> dict[str, str]:
+    with zipfile.ZipFile(hmdb["archives"][HMDB51_SPLITS_ARCHIVE]["path"]) as archive:
+        return {name: archive.read(name).decode("ascii") for name in archive.namelist()}
+
+
+def test_hmdb51_class_names_are_hmdb_style() -> None:
+    assert [hmdb51_class_name(m) for m in ("MoveUp", "SwayHorizontal", "Pulse")] == ["move_up", "sway_horizontal", "pulse"]
+    assert [kinetics_label(m) for m in ("MoveUp", "BobVertical")] == ["move up", "bob vertical"]
+
+
+def test_hmdb51_archive_of_class_archives(hmdb: dict, tmp_path: Path) -> None:
+    outer_path = Path(hmdb["archives"][HMDB51_VIDEOS_ARCHIVE]["path"])
+    assert sorted(p.name for p in outer_path.parent.iterdir()) == sorted([HMDB51_VIDEOS_ARCHIVE, HMDB51_SPLITS_ARCHIVE])
+    assert hmdb["classes"] == HMDB_CLASSES and hmdb["videos"] == 3 * 6
+    with zipfile.ZipFile(outer_path) as outer:
+        assert outer.namelist() == [f"{c}.zip" for c in HMDB_CLASSES]
+        for info in outer.infolist():
+            assert info.date_time == FIXED_DATE and info.compress_type == zipfile.ZIP_STORED
+            with zipfile.ZipFile(io.BytesIO(outer.read(info))) as inner:
+                class_name = info.filename.removesuffix(".zip")
+                names = inner.namelist()
+                assert names[0] == f"{class_name}/" and names == sorted(names) and len(names) == 1 + 6
+                assert all(re.fullmatch(rf"{class_name}/\w+_{class_name}_f_nm_np1_fr_med_0\.avi", n) for n in names[1:])
+                assert all(i.compress_type == zipfile.ZIP_STORED and i.date_time == FIXED_DATE for i in inner.infolist())
+
+    videos = extract_nested_archives(outer_path, tmp_path / "videos")
+    assert sorted({v.parent.name for v in videos}) == HMDB_CLASSES and len(videos) == hmdb["videos"]
+    assert all(v.parent.parent == tmp_path / "videos" and v.suffix == ".avi" for v in videos)
+    extract_archive(hmdb["archives"][HMDB51_SPLITS_ARCHIVE]["path"], tmp_path / "splits", progress=False)
+    table = read_hmdb51_split_files(tmp_path / "splits" / HMDB51_SPLITS_TOP, expected_counts=None)
+    check_class_folders(tmp_path / "videos", table)
+    assert {f"{v.parent.name}/{v.stem}" for v in videos} >= set(table["video"])
+
+    capture = cv2.VideoCapture(str(videos[0]))
+    assert (capture.get(cv2.CAP_PROP_FRAME_WIDTH), capture.get(cv2.CAP_PROP_FRAME_HEIGHT)) == (32, 24)
+    decoded = 0
+    while capture.read()[0]:
+        decoded += 1
+    capture.release()
+    assert 4 <= decoded <= 6
+
+
+def test_hmdb51_split_files_are_in_the_official_format(hmdb_split_files: dict[str, str]) -> None:
+    expected = {f"{HMDB51_SPLITS_TOP}/"}
+    expected |= {f"{HMDB51_SPLITS_TOP}/{split_file_name(c, k)}" for c in HMDB_CLASSES for k in (1, 2, 3)}
+    assert set(hmdb_split_files) == expected
+    for class_name in HMDB_CLASSES:
+        ids_by_split = []
+        videos_by_split = []
+        for k in (1, 2, 3):
+            text = hmdb_split_files[f"{HMDB51_SPLITS_TOP}/{class_name}_test_split{k}.txt"]
+            assert text.endswith(" \n") and "\r" not in text
+            matches = [HMDB_LINE.fullmatch(line) for line in text.split("\n")[:-1]]
+            assert all(matches), text
+            videos_by_split.append([m["video"] for m in matches])
+            ids = [int(m["id"]) for m in matches]
+            assert (ids.count(1), ids.count(2), ids.count(0)) == (3, 2, 1)
+            ids_by_split.append(ids)
+        assert videos_by_split[0] == videos_by_split[1] == videos_by_split[2] and len(videos_by_split[0]) == 6
+        assert all(f"_{class_name}_" in video for video in videos_by_split[0])
+        assert not ids_by_split[0] == ids_by_split[1] == ids_by_split[2], f"{class_name}: the three splits are the same"
+
+
+def test_hmdb51_split_files_read_back(hmdb: dict, tmp_path: Path) -> None:
+    extract_archive(hmdb["archives"][HMDB51_SPLITS_ARCHIVE]["path"], tmp_path, progress=False)
+    counts = HMDB51Counts(classes=len(HMDB["classes"]), per_class=HMDB["per_class"])
+    table = read_hmdb51_split_files(tmp_path / HMDB51_SPLITS_TOP, expected_counts=counts)
+    assert sorted(table["class_name"].unique()) == HMDB_CLASSES
+    assert len(table) == 3 * 3 * (3 + 2) and table.attrs["unused"] == {1: 3, 2: 3, 3: 3}
+
+
+def test_hmdb51_is_deterministic_and_a_video_keeps_its_bytes_when_others_are_added(hmdb: dict, tmp_path: Path) -> None:
+    again = generate_hmdb51(tmp_path / "again", **HMDB)
+    assert {n: a["sha256"] for n, a in again["archives"].items()} == {n: a["sha256"] for n, a in hmdb["archives"].items()}
+    more = generate_hmdb51(tmp_path / "more", **{**HMDB, "videos_per_class": 7})
+
+    def videos(manifest: dict) -> dict[str, bytes]:
+        with zipfile.ZipFile(manifest["archives"][HMDB51_VIDEOS_ARCHIVE]["path"]) as outer:
+            inner = zipfile.ZipFile(io.BytesIO(outer.read("twist.zip")))
+            return {name: inner.read(name) for name in inner.namelist() if name.endswith(".avi")}
+
+    before, after = videos(hmdb), videos(more)
+    assert len(after) == len(before) + 1 and all(after[name] == video for name, video in before.items())
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"classes": ["MoveUp", "MoveLeft"]}, "unknown classes"),
+        ({"classes": ["MoveUp"]}, "at least two distinct classes"),
+        ({"videos_per_class": 4}, r"videos_per_class \(4\) must be at least per_class train \+ test \(5\)"),
+        ({"per_class": {"train": 0, "test": 2}}, "at least 1"),
+        ({"per_class": {"train": 3, "test": 0}}, "at least 1"),
+        ({"per_class": {"train": 3}}, "'train' and 'test'"),
+        ({"frames": (6, 4)}, "frames"),
+    ],
+)
+def test_hmdb51_bad_options_are_refused(options: dict, message: str, tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match=message):
+        generate_hmdb51(tmp_path, **{**HMDB, **options})
+    assert not any(tmp_path.iterdir())
+
+
+# --- Kinetics layout -----------------------------------------------------------------------------
+
+KINETICS = {"classes": ["MoveUp", "Pulse"], "clips": {"train": 3, "val": 2, "test": 1}, "missing": 2, "seed": 2, **TINY}
+
+
+@pytest.fixture(scope="module")
+def kinetics(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    return generate_kinetics(tmp_path_factory.mktemp("kinetics"), **KINETICS)
+
+
+def _csv_rows(manifest: dict) -> list[dict[str, str]]:
+    text = Path(manifest["annotations"]["path"]).read_bytes().decode("ascii")
+    assert text.startswith(",".join(CSV_COLUMNS) + "\n") and text.endswith("\n") and "\r" not in text
+    return list(csv.DictReader(io.StringIO(text)))
+
+
+def test_kinetics_annotations_and_clips(kinetics: dict) -> None:
+    rows = _csv_rows(kinetics)
+    assert len(rows) == kinetics["listed"] == 2 * (3 + 2 + 1)
+    assert sorted({r["label"] for r in rows}) == kinetics["classes"] == ["move up", "pulse"]
+    for label in ("move up", "pulse"):
+        assert [r["split"] for r in rows if r["label"] == label] == ["train"] * 3 + ["val"] * 2 + ["test"]
+    assert all(re.fullmatch(r"[A-Za-z0-9_-]{11}", r["youtube_id"]) for r in rows)
+    assert all(0 <= int(r["time_start"]) < int(r["time_end"]) for r in rows)
+
+    clips_dir = Path(kinetics["clips_dir"])
+    assert clips_dir == Path(kinetics["annotations"]["path"]).parent / KINETICS_CLIPS_DIR
+    listed = {f"{r['label']}/{clip_file_name(r['youtube_id'], int(r['time_start']), int(r['time_end']))}": r for r in rows}
+    written = {p.relative_to(clips_dir).as_posix() for p in clips_dir.rglob("*") if p.is_file()}
+    assert len(kinetics["missing"]) == 2 and set(kinetics["missing"]) <= set(listed)
+    assert written == set(listed) - set(kinetics["missing"]) == set(kinetics["clips"])
+    assert all(listed[m]["split"] in ("train", "val") for m in kinetics["missing"])
+    assert kinetics["videos"] == len(written)
+
+    video = clips_dir / next(iter(sorted(written)))
+    assert video.read_bytes()[4:8] == b"ftyp"  # an MP4 container
+    capture = cv2.VideoCapture(str(video))
+    frames = []
+    while (frame := capture.read())[0]:
+        frames.append(frame[1])
+    capture.release()
+    assert 4 <= len(frames) <= 6 and frames[0].shape == (24, 32, 3)
+
+
+def test_kinetics_reads_back_with_the_missing_clips_reported(kinetics: dict) -> None:
+    csv_path, clips_dir = kinetics["annotations"]["path"], kinetics["clips_dir"]
+    found, missing = read_kinetics_annotations(csv_path, clips_dir, max_missing_fraction=0.25)
+    assert len(found) == kinetics["videos"] and len(missing) == 2
+    assert sorted(found["class_name"].unique()) == ["move up", "pulse"]
+    assert set(found["subset"]) == {"train", "test", "heldout"}  # CSV train, val, test
+
+
+def test_kinetics_is_deterministic(kinetics: dict, tmp_path: Path) -> None:
+    again = generate_kinetics(tmp_path, **KINETICS)
+    assert again["annotations"]["sha256"] == kinetics["annotations"]["sha256"]
+    assert {n: c["sha256"] for n, c in again["clips"].items()} == {n: c["sha256"] for n, c in kinetics["clips"].items()}
+    assert again["missing"] == kinetics["missing"]
+    assert (tmp_path / KINETICS_CSV).is_file()
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"classes": ["MoveUp", "Spin"]}, "unknown classes"),
+        ({"clips": {"train": 0, "val": 2}}, "at least 1 train"),
+        ({"clips": {"train": 2, "validate": 1}}, "train, val, test"),
+        ({"missing": 10}, r"missing must be in \[0, 10\)"),
+        ({"missing": -1}, "missing"),
+        ({"frames": (0, 4)}, "frames"),
+    ],
+)
+def test_kinetics_bad_options_are_refused(options: dict, message: str, tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match=message):
+        generate_kinetics(tmp_path, **{**KINETICS, **options})
+    assert not any(tmp_path.iterdir())
+
+
+def test_the_synthetic_node_writes_the_hmdb51_layout(tmp_path: Path) -> None:
+    from mict_pipeline.parameters.synthetic import SyntheticParams
+    from mict_pipeline.pipelines.synthetic.nodes import generate_synthetic_archives
+
+    hmdb51 = {"classes": ["ZoomIn", "Pulse"], "videos_per_class": 2, "per_class": {"train": 1, "test": 1}, "frames": [4, 4]}
+    synthetic = SyntheticParams.model_validate({"layout": "hmdb51", "size": (32, 24), "workers": 1, "hmdb51": hmdb51})
+    manifest = generate_synthetic_archives(synthetic, str(tmp_path))
+    assert set(manifest["archives"]) == {HMDB51_VIDEOS_ARCHIVE, HMDB51_SPLITS_ARCHIVE}
+    assert manifest["classes"] == ["pulse", "zoom_in"] and manifest["videos"] == 4

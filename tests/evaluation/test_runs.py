@@ -55,7 +55,7 @@ def _predictions(labels, clip_preds, video_preds):
 
 
 SUMMARY = {
-    "experiment": {"arch": "mict_resnet18"},
+    "experiment": {"arch": "mict_resnet18", "dataset": {"name": "toy"}},
     "epochs": 3,
     "best_epoch": 2,
     "best_val_top1": 0.75,

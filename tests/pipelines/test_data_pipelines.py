@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-import yaml
 
 from mict_pipeline.datasets.synthetic import generate_dataset
 from mict_pipeline.io.archives import extract_archive
@@ -14,16 +13,17 @@ from mict_pipeline.parameters.prepare import PrepareParams
 from mict_pipeline.parameters.synthetic import SyntheticParams
 from mict_pipeline.pipelines.prepare.nodes import DataQualityError, check_data_quality, data_quality_report, extract_video_frames
 from mict_pipeline.pipelines.synthetic.nodes import generate_synthetic_archives
+from mict_pipeline.project import configuration
 
 from demo_project import ROOT
 
 
-def test_demo_checksums_are_what_the_generator_writes(tmp_path):
-    synthetic = SyntheticParams(**yaml.safe_load((ROOT / "conf/base/parameters_synthetic.yml").read_text())["synthetic"])
-    download = yaml.safe_load((ROOT / "conf/demo/parameters_download.yml").read_text())["download"]
-    manifest = generate_synthetic_archives(synthetic, str(tmp_path))["archives"]
-    assert manifest["UCF101.zip"]["sha256"] == download["archives"]["videos"]["sha256"]
-    assert manifest["UCF101TrainTestSplits-RecognitionTask.zip"]["sha256"] == download["archives"]["splits"]["sha256"]
+@pytest.mark.parametrize("env", ["demo", "demo_hmdb51"])
+def test_pinned_synthetic_checksums_are_what_the_generator_writes(tmp_path, env):
+    parameters = configuration(ROOT, env)["parameters"]
+    manifest = generate_synthetic_archives(SyntheticParams.model_validate(parameters["synthetic"]), str(tmp_path))["archives"]
+    pinned = {spec["filename"]: spec["sha256"] for spec in parameters["download"]["archives"].values()}
+    assert pinned == {name: archive["sha256"] for name, archive in manifest.items()}
 
 
 def test_corrupt_video_is_reported_not_fatal(tmp_path):
@@ -36,7 +36,8 @@ def test_corrupt_video_is_reported_not_fatal(tmp_path):
     empty.write_bytes(b"")
     paths = good + [bad, empty]
     video_files = pd.DataFrame({"video": [f"MoveUp/{p.stem}" for p in paths], "path": [str(p) for p in paths]})
-    prepare = PrepareParams(dataset_name="test", videos_folder="UCF-101", splits_folder="lists", workers=1, max_failed_fraction=0.5)
+    prepare = PrepareParams(workers=1, max_failed_fraction=0.5)
+    dataset = {"format": "ucf101", "name": "test", "expected_counts": None}
 
     frame_index = extract_video_frames(video_files, prepare, str(tmp_path / "frames"))
     assert frame_index["frame_store"].tolist() == [f"{video}.frames" for video in video_files["video"]]  # relative to the folder
@@ -46,13 +47,13 @@ def test_corrupt_video_is_reported_not_fatal(tmp_path):
     assert str(bad) in errors["MoveUp/v_MoveUp_g99_c01"] and str(empty) in errors["MoveUp/v_MoveUp_g98_c01"]
 
     split_lists = pd.DataFrame({"video": video_files["video"], "class_name": "MoveUp", "label": 0, "group": 1, "split": 1, "subset": "train"})
-    no_videos = pd.DataFrame({"video": [], "path": []})
+    no_videos = pd.DataFrame({"video": [], "reason": []})
     stray = pd.DataFrame({"path": ["UCF-101/MoveUp/notes.txt"], "reason": ["not a video (.txt): ignored"]})
-    report, _ = data_quality_report(split_lists, no_videos, stray, frame_index, prepare)
+    report, _ = data_quality_report(split_lists, no_videos, stray, frame_index, dataset)
     assert {f["video"] for f in report["failures"]} == {"MoveUp/v_MoveUp_g99_c01", "MoveUp/v_MoveUp_g98_c01"}
     assert report["unlisted_files"] == [{"path": "UCF-101/MoveUp/notes.txt", "reason": "not a video (.txt): ignored"}]
     assert report["usable_videos"] == 3
-    assert report["lists"] == {"classes": 1, "per_split": {"1": {"train": 5}}, "checked_against": "official"}
+    assert report["lists"] == {"classes": 1, "per_split": {"1": {"train": 5}}, "checked_against": None}
 
     assert check_data_quality(report, frame_index, prepare) is frame_index  # 40% unusable, up to 50% allowed
     with pytest.raises(DataQualityError, match=r"2 of 5 listed videos are unusable \(40.0% > prepare.max_failed_fraction = 10.0%\)"):

@@ -31,7 +31,8 @@ def _counts() -> dict:
 
 SLICE_OVERLAY = {
     "rehearsal/parameters_synthetic.yml": {"synthetic": {"ucf101": {"classes": SLICE, "length_scale": 0.05}}},
-    "rehearsal/parameters_prepare.yml": {"prepare": {"expected_counts": _counts(), "workers": 1}},
+    "rehearsal/parameters_datasets.yml": {"datasets": {"ucf101": {"expected_counts": _counts()}}},
+    "rehearsal/parameters_prepare.yml": {"prepare": {"workers": 1}},
 }
 OUTPUTS = ("03_primary/frame_index.csv", *(f"05_model_input/split_{s}/{t}.csv" for s in SPLITS for t in ("train", "test", "excluded")))
 

@@ -51,6 +51,7 @@ def _summary(experiment: dict, epochs: int, last_top1: float) -> dict:
             row.update(val_loss=1.0 / epoch, val_top1=last_top1 * epoch / epochs, val_top5=1.0)
         history.append(row)
     best = max(row.get("val_top1", 0.0) for row in history)
+    experiment = {"dataset": {"name": "toy set"}, **experiment}
     return {"experiment": experiment, "epochs": epochs, "best_epoch": epochs, "best_val_top1": best, "history": history}
 
 
@@ -151,3 +152,18 @@ def test_training_curves_join_the_validated_epochs(two_models):
     assert set(figures) == {"val_top1.png", "train_loss.png", "val_loss.png"}
     assert figures["val_top1.png"].axes[0].get_lines()[0].get_xdata().tolist() == [2, 4]
     assert figures["train_loss.png"].axes[0].get_lines()[0].get_xdata().tolist() == [1, 2, 3, 4]
+
+
+def test_the_report_names_the_dataset_and_a_fine_tuned_experiments_source_checkpoint(tmp_path, two_models):
+    source = {"path": "data/demo/06_models/split_1/mict_resnet18/best.pt", "sha256": "ab" * 32, "experiment": "mict_resnet18",
+              "arch": "mict_resnet18", "dataset": "synthetic motion (UCF-101 format)", "classes": 8, "split": 1}
+    inputs = dict(two_models)
+    for split in SPLITS:
+        inputs[run_input(SUMMARY, "mict", split)] = {**inputs[run_input(SUMMARY, "mict", split)], "init_from": source}
+    _, _, markdown = cross_split_report(BENCHMARK, **inputs)
+    assert markdown.startswith("Dataset: toy set; splits 1, 2, 3.\n")
+    assert (
+        "MiCT-ResNet-18: fine-tuned from `data/demo/06_models/split_1/mict_resnet18/best.pt` (sha256 abababababab), experiment "
+        "mict_resnet18 trained on synthetic motion (UCF-101 format) split 1, 8 classes." in markdown
+    )
+    assert markdown.count("fine-tuned from") == 1  # once per experiment, not per split; 3D-ResNet-18 started otherwise

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import csv
 import os
+from collections.abc import Sequence
 from pathlib import Path
 
 import pandas as pd
@@ -38,11 +39,12 @@ def clip_file_name(youtube_id: str, time_start: int, time_end: int) -> str:
 
 
 def read_kinetics_annotations(
-    csv_path: str | os.PathLike[str],
+    csv_paths: str | os.PathLike[str] | Sequence[str | os.PathLike[str]],
     clips_dir: str | os.PathLike[str],
     max_missing_fraction: float,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Read and validate a Kinetics-style CSV and find its clips in ``clips_dir``.
+    """Read and validate Kinetics-style CSVs (one file, or several such as Kinetics' train.csv and
+    validate.csv, read as one) and find their clips in ``clips_dir``.
 
     Returns ``(lists, missing)``. ``lists`` has :data:`~mict_pipeline.datasets.ucf101.LIST_COLUMNS`,
     one row per clip found:
@@ -58,8 +60,15 @@ def read_kinetics_annotations(
     """
     if not 0.0 <= max_missing_fraction <= 1.0:
         raise ValueError(f"max_missing_fraction must be in [0, 1], got {max_missing_fraction}")
-    csv_path, clips_dir = Path(csv_path), Path(clips_dir)
-    rows = _read_rows(csv_path)
+    paths = [Path(csv_paths)] if isinstance(csv_paths, (str, os.PathLike)) else [Path(p) for p in csv_paths]
+    clips_dir = Path(clips_dir)
+    first_where: dict[str, str] = {}
+    rows = [row for path in paths for row in _read_rows(path, first_where)]
+    if not any(row["split"] == "train" for row in rows):
+        raise SplitListError(
+            f"{', '.join(map(str, paths))}: no train rows, so there are no classes. Fix: add the "
+            "training annotations (Kinetics' train.csv)."
+        )
     classes = sorted({row["label"] for row in rows if row["split"] == "train"})
     label_of = {name: label for label, name in enumerate(classes)}
     for row in rows:
@@ -84,12 +93,13 @@ def read_kinetics_annotations(
     found = table[table["path"].notna()].reset_index(drop=True)
     missing = table[table["path"].isna()].assign(reason="clip file not found in " + str(clips_dir))
     missing = missing[EXCLUDED_COLUMNS].reset_index(drop=True)
-    _check_missing_fraction(csv_path, clips_dir, len(missing), len(table), max_missing_fraction)
+    _check_missing_fraction(paths, clips_dir, len(missing), len(table), max_missing_fraction)
     return found, missing
 
 
-def _read_rows(csv_path: Path) -> list[dict]:
-    """Validated CSV rows as dicts (plus ``file`` and ``where``); blank lines are skipped."""
+def _read_rows(csv_path: Path, first_where: dict[str, str]) -> list[dict]:
+    """Validated CSV rows as dicts (plus ``file`` and ``where``); blank lines are skipped.
+    ``first_where`` (clip file -> ``file:line``, shared by the files read together) finds duplicates."""
     fix_file = f"give {csv_path} the header {','.join(CSV_COLUMNS)} and one row per clip"
     (header_number, header_line), *lines = read_list_lines(csv_path, fix=fix_file)
     header = [name.strip() for name in next(csv.reader([header_line]))]
@@ -99,7 +109,6 @@ def _read_rows(csv_path: Path) -> list[dict]:
             f"{', '.join(header)}. Fix: {fix_file}."
         )
     rows: list[dict] = []
-    first_where: dict[str, str] = {}
     for number, line in lines:  # one clip per line: Kinetics' CSVs have no multi-line cells
         cells = next(csv.reader([line]))
         where = f"{csv_path}:{number}"
@@ -111,8 +120,6 @@ def _read_rows(csv_path: Path) -> list[dict]:
             )
         first_where[row["file"]] = where
         rows.append(row)
-    if not any(row["split"] == "train" for row in rows):
-        raise SplitListError(f"{csv_path}: no train rows, so there are no classes. Fix: {fix_file}.")
     return rows
 
 
@@ -167,12 +174,12 @@ def _find_clips(clips_dir: Path) -> dict[str, Path]:
 
 
 def _check_missing_fraction(
-    csv_path: Path, clips_dir: Path, n_missing: int, n_clips: int, max_fraction: float
+    csv_paths: list[Path], clips_dir: Path, n_missing: int, n_clips: int, max_fraction: float
 ) -> None:
     fraction = n_missing / n_clips
     if fraction > max_fraction:
         raise SplitListError(
-            f"{n_missing} of the {n_clips} clips in {csv_path} ({fraction:.1%}) are missing from "
+            f"{n_missing} of the {n_clips} clips in {', '.join(map(str, csv_paths))} ({fraction:.1%}) are missing from "
             f"{clips_dir}, more than max_missing_fraction = {max_fraction} ({max_fraction:.1%}). "
             "Fix: download the missing clips, or raise max_missing_fraction if that many missing "
             "clips is acceptable."

@@ -450,10 +450,27 @@ def results_report(
         "Each split, percent, with Wilson 95% intervals over the split's test videos: best epoch's clip and video top-1, "
         "last epoch's clip top-1, and the run's budget; mean ± sample std over the splits."
     )
-    sections = [results_markdown(table, caption), results_markdown(split_results_table(runs, names), split_caption)]
+    sections = [provenance_markdown(runs, names), results_markdown(table, caption), results_markdown(split_results_table(runs, names), split_caption)]
     first, *others = cross_split
     sections += [comparison_markdown(runs[first], runs[other], names[first], names[other]) for other in others]
     return table, "\n".join(sections)
+
+
+def provenance_markdown(runs: Mapping[str, Mapping[int, Run]], names: Mapping[str, str]) -> str:
+    """What the runs were trained on, and where a fine-tuned experiment's weights started: the
+    source checkpoint's path, SHA-256 and what it holds."""
+    datasets = sorted({run.dataset for splits in runs.values() for run in splits.values()})
+    splits = sorted({split for by_split in runs.values() for split in by_split})
+    lines = [f"Dataset: {', '.join(datasets) or MISSING}; split{'s' if len(splits) > 1 else ''} {', '.join(map(str, splits))}."]
+    for experiment, by_split in runs.items():
+        sources = {source["sha256"]: source for run in by_split.values() if (source := run.source)}
+        for source in sources.values():
+            trained_on = f"{source['dataset']}" + (f" split {source['split']}" if source.get("split") else "")
+            lines.append(
+                f"{names.get(experiment, experiment)}: fine-tuned from `{source['path']}` (sha256 {source['sha256'][:12]}), "
+                f"experiment {source['experiment']} trained on {trained_on}, {source['classes']} classes."
+            )
+    return "\n\n".join(lines) + "\n"
 
 
 # --------------------------------------------------------------------------------------------- #

@@ -69,6 +69,10 @@ class Run:
     clip_steps: int
     #: Training wall time over all epochs, validation excluded.
     train_seconds: float
+    #: The dataset's name, as the run's checkpoint records it.
+    dataset: str = ""
+    #: The checkpoint a fine-tuning run started from (:func:`mict_pipeline.checkpoint.describe_source`).
+    source: Mapping[str, Any] | None = None
 
     @property
     def videos(self) -> int:
@@ -101,4 +105,6 @@ class Run:
             epochs=int(summary["epochs"]),
             clip_steps=sum(int(row["train_clips"]) for row in history),
             train_seconds=float(training_log["train_seconds"].sum()),
+            dataset=str(summary["experiment"]["dataset"]["name"]),
+            source=summary.get("init_from"),
         )

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Literal
-
 from pydantic import Field, NonNegativeInt, PositiveFloat, PositiveInt, field_validator
 
 from mict_pipeline.config import Params
@@ -30,12 +28,5 @@ class DownloadParams(Params):
     retries: NonNegativeInt = 5
     timeout: PositiveFloat = 60.0  # seconds without data before a retry
     ca_bundle: str | None = None  # a PEM file for a TLS-intercepting proxy; verification is never disabled
-    archives: dict[Literal["videos", "splits"], ArchiveSpec]
-
-    @field_validator("archives")
-    @classmethod
-    def _both_archives(cls, archives: dict[str, ArchiveSpec]) -> dict[str, ArchiveSpec]:
-        missing = sorted({"videos", "splits"} - set(archives))
-        if missing:
-            raise ValueError(f"archive {', '.join(missing)} missing: declare both videos and splits")
-        return archives
+    # By name; the datasets' sources refer to them (`archive: videos`), and a run fetches those of its dataset.
+    archives: dict[str, ArchiveSpec] = {}

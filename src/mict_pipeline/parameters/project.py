@@ -6,6 +6,7 @@ from __future__ import annotations
 from pydantic import Field, model_validator
 
 from mict_pipeline.config import Params
+from mict_pipeline.datasets.formats import DatasetFormat
 from mict_pipeline.experiment import ExperimentConfig, TrainingParams
 
 from .benchmark import BenchmarkParams
@@ -24,6 +25,8 @@ class ProjectParameters(Params):
     download: DownloadParams
     prepare: PrepareParams
     synthetic: SyntheticParams
+    dataset: str  # the block of `datasets` this environment prepares, trains on and evaluates
+    datasets: dict[str, DatasetFormat]
 
     @model_validator(mode="after")
     def _run_experiments_are_defined(self) -> ProjectParameters:
@@ -34,3 +37,20 @@ class ProjectParameters(Params):
                 f"(defined: {', '.join(self.experiments)})"
             )
         return self
+
+    @model_validator(mode="after")
+    def _dataset_is_defined(self) -> ProjectParameters:
+        if self.dataset not in self.datasets:
+            raise ValueError(f"dataset {self.dataset!r} is not defined under datasets (defined: {', '.join(self.datasets)})")
+        unknown = sorted(set(self.run_dataset.archives()) - set(self.download.archives))
+        if unknown:
+            raise ValueError(
+                f"datasets.{self.dataset} reads archive {', '.join(unknown)}, not defined under download.archives "
+                f"(defined: {', '.join(self.download.archives)})"
+            )
+        return self
+
+    @property
+    def run_dataset(self) -> DatasetFormat:
+        """The dataset block this environment runs."""
+        return self.datasets[self.dataset]

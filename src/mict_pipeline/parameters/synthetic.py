@@ -1,13 +1,13 @@
-"""The ``synthetic`` block: the built-in synthetic UCF-101-format datasets."""
+"""The ``synthetic`` block: the built-in synthetic datasets (UCF-101 and HMDB-51 formats)."""
 
 from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field, PositiveInt
+from pydantic import Field, PositiveInt, model_validator
 
 from mict_pipeline.config import Params
-from mict_pipeline.datasets.synthetic import DEFAULT_CLASSES, HEIGHT, MOTIONS, WIDTH
+from mict_pipeline.datasets.synthetic import DEFAULT_CLASSES, HEIGHT, HMDB51_PER_CLASS, MOTIONS, WIDTH, check_hmdb51_options
 from mict_pipeline.datasets.ucf101 import CLASS_NAMES, GROUPS
 
 
@@ -30,12 +30,29 @@ class ReplicaParams(Params):
     max_clips_per_group: PositiveInt | None = None  # None: every official clip; n: at most n per group
 
 
+class HMDB51LayoutParams(Params):
+    """``synthetic.hmdb51``: the motions in HMDB-51's format (archive of per-class archives, three
+    split files per class)."""
+
+    classes: tuple[Literal[tuple(MOTIONS)], ...] = DEFAULT_CLASSES  # type: ignore[valid-type]
+    videos_per_class: PositiveInt = 10
+    per_class: dict[Literal["train", "test"], PositiveInt] = dict(HMDB51_PER_CLASS)  # per split and class
+    frames: tuple[PositiveInt, PositiveInt] = (20, 60)
+
+    @model_validator(mode="after")
+    def _generable(self) -> HMDB51LayoutParams:
+        """Refuse what the generator would: e.g. fewer videos than a split takes per class."""
+        check_hmdb51_options(self.classes, self.videos_per_class, self.per_class, self.frames)
+        return self
+
+
 class SyntheticParams(Params):
     """The ``synthetic`` block: which layout, and the settings of each."""
 
     seed: int = 0
-    layout: Literal["motions", "ucf101"] = "motions"
+    layout: Literal["motions", "ucf101", "hmdb51"] = "motions"
     size: tuple[PositiveInt, PositiveInt] = (WIDTH, HEIGHT)  # frame width, height of the videos
     workers: PositiveInt | None = None  # encoding processes; None = every core
     motions: MotionsParams = MotionsParams()
     ucf101: ReplicaParams = ReplicaParams()
+    hmdb51: HMDB51LayoutParams = HMDB51LayoutParams()

@@ -1,37 +1,69 @@
-"""Which experiments the per-experiment pipelines (train, evaluate, benchmark, report) are built for.
+"""What the per-split and per-experiment pipelines are built for: the session's experiments, its
+dataset and that dataset's splits.
 
-Their namespaces depend on ``run_experiments`` of the session's parameters, but Kedro builds
-pipelines apart from any session. So the project context (:mod:`mict_pipeline.context`) hands the
-session's ``run_experiments`` over here when it is created, whatever created it (``kedro run
---env``, ``KEDRO_ENV``, ``KedroSession.create(env=...)``, kedro-viz), and has the pipelines built
-again when they change. Before any session, the active environment's files are read.
+Their namespaces depend on ``run_experiments``, ``dataset`` and the dataset's ``splits`` in the
+session's parameters, but Kedro builds pipelines apart from any session. So the project context
+(:mod:`mict_pipeline.context`) hands the session's parameters over here when it is created, whatever
+created it (``kedro run --env``, ``KEDRO_ENV``, ``KedroSession.create(env=...)``, kedro-viz), and
+has the pipelines built again when they change. Before any session, the active environment's files
+are read.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 
 from kedro.pipeline import Pipeline
 
-from mict_pipeline.datasets.ucf101 import SPLITS
+from mict_pipeline.parameters.project import ProjectParameters
 from mict_pipeline.project import configuration, find_project
 
-_session_experiments: tuple[str, ...] | None = None
+
+@dataclass(frozen=True)
+class SessionPlan:
+    """What a session runs: experiments by name, the dataset block's name and its splits."""
+
+    experiments: tuple[str, ...]
+    dataset: str
+    splits: tuple[int, ...]
+
+    @classmethod
+    def of(cls, parameters: ProjectParameters) -> SessionPlan:
+        return cls(tuple(parameters.run_experiments), parameters.dataset, parameters.run_dataset.run_splits)
 
 
-def use_session_experiments(names: Sequence[str]) -> bool:
-    """Build pipelines for ``names`` from now on; True when that changes them."""
-    global _session_experiments
-    changed = tuple(names) != _session_experiments
-    _session_experiments = tuple(names)
+_session_plan: SessionPlan | None = None
+
+
+def use_session_parameters(parameters: ProjectParameters) -> bool:
+    """Build pipelines for ``parameters`` from now on; True when that changes them."""
+    global _session_plan
+    plan = SessionPlan.of(parameters)
+    changed = plan != _session_plan
+    _session_plan = plan
     return changed
 
 
+def session_plan() -> SessionPlan:
+    """The current session's plan, else the active environment's."""
+    if _session_plan is not None:
+        return _session_plan
+    parameters = ProjectParameters.model_validate(configuration(find_project())["parameters"], where="")
+    return SessionPlan.of(parameters)
+
+
 def configured_experiments() -> list[str]:
-    """``run_experiments`` of the current session, else of the active environment's files."""
-    if _session_experiments is not None:
-        return list(_session_experiments)
-    return list(configuration(find_project())["parameters"]["run_experiments"])
+    return list(session_plan().experiments)
+
+
+def configured_splits() -> tuple[int, ...]:
+    return session_plan().splits
+
+
+def dataset_parameters() -> str:
+    """The ``params:`` input of the session's dataset block (``params:datasets.<name>``)."""
+    return f"params:datasets.{session_plan().dataset}"
 
 
 def _namespaced(pipe: Pipeline, namespace: str, experiment: str, inputs: dict[str, str], parameters: Iterable[str]) -> Pipeline:
@@ -75,7 +107,7 @@ def per_split_and_experiment(
                 parameters,
             )
             for experiment in configured_experiments()
-            for split in SPLITS
+            for split in configured_splits()
         ),
         Pipeline([]),
     )

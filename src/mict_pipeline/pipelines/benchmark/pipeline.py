@@ -1,6 +1,6 @@
 from kedro.pipeline import Pipeline, node
 
-from ..experiments import configured_experiments, per_experiment
+from ..experiments import configured_experiments, configured_splits, per_experiment
 from .nodes import add_loader_benchmark, benchmark_model, collect_model_benchmarks
 
 
@@ -18,7 +18,9 @@ def model_benchmark(experiment: str) -> Pipeline:
 
 
 def create_pipeline(**kwargs) -> Pipeline:
-    """Every configured experiment's model timed (namespace ``benchmark.<experiment>``), then the loader."""
+    """Every configured experiment's model timed (namespace ``benchmark.<experiment>``), then the loader
+    (on the training videos of the first split)."""
+    train_index = f"split_{configured_splits()[0]}.train_index"
     models = per_experiment(model_benchmark, inputs=["dataset_spec"], parameters=["params:benchmark"])
     report = Pipeline(
         [
@@ -30,7 +32,7 @@ def create_pipeline(**kwargs) -> Pipeline:
             ),
             node(
                 add_loader_benchmark,
-                inputs=["model_benchmarks", "split_1.train_index", "frames_dir", "params:training.clips", "params:benchmark"],
+                inputs=["model_benchmarks", train_index, "frames_dir", "params:training.clips", "params:benchmark"],
                 outputs="benchmark_report",
                 name="benchmark_loader",
             ),
@@ -39,7 +41,7 @@ def create_pipeline(**kwargs) -> Pipeline:
     return Pipeline(
         models + report,
         namespace="benchmark",
-        inputs={"dataset_spec", "split_1.train_index", "frames_dir"},
+        inputs={"dataset_spec", train_index, "frames_dir"},
         outputs={"benchmark_report"},
         parameters={
             "params:benchmark", "params:training.clips",

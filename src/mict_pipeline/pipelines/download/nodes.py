@@ -6,20 +6,22 @@ import logging
 from pathlib import Path
 from typing import Any
 
+from mict_pipeline.datasets.formats import dataset_format
 from mict_pipeline.io.download import download_file, file_digest
 from mict_pipeline.parameters.download import DownloadParams
 
 log = logging.getLogger(__name__)
 
 
-def download_archives(download: DownloadParams, archives_dir: str) -> dict[str, Any]:
-    """Fetch every archive under ``download.archives`` into ``archives_dir``.
+def download_archives(download: DownloadParams, dataset: dict[str, Any], archives_dir: str) -> dict[str, Any]:
+    """Fetch the archives of ``download.archives`` that ``dataset`` reads into ``archives_dir``.
 
     An archive already present and valid is not fetched again. Returns a manifest of paths,
     sizes and SHA-256 digests (measured, so an unpinned download is pinned from then on).
     """
     manifest = {}
-    for name, spec in download.archives.items():
+    for name in sorted(dataset_format(dataset).archives()):
+        spec = download.archives[name]
         dest = Path(archives_dir) / spec.filename
         download_file(
             spec.urls[0],

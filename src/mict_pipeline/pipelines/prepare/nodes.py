@@ -1,30 +1,35 @@
-"""Nodes of the prepare pipeline: archives -> video folder and split lists -> frame stores -> split tables.
+"""Nodes of the prepare pipeline: the dataset's archives -> its videos and lists -> frame stores -> split tables.
 
-Thin adapters over ``mict_pipeline.io`` and ``mict_pipeline.datasets``; every output is written
-atomically, and reruns skip finished work (extracted archives are stamped with their digest,
-complete frame stores are kept).
+Thin adapters over ``mict_pipeline.io`` and ``mict_pipeline.datasets``; the dataset is the
+``datasets`` block that ``dataset`` names, in any format of :mod:`mict_pipeline.datasets.formats`.
+Every output is written atomically, and reruns skip finished work (extracted archives are stamped
+with their digest, complete frame stores are kept).
 """
 
 from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 from mict_pipeline.clips.config import ClipConfig
-from mict_pipeline.datasets.ucf101 import OFFICIAL_COUNTS, build_split_index, class_names, find_videos, load_split_lists, split_summary
+from mict_pipeline.datasets.formats import DatasetLocation, HMDB51Format, Source, dataset_format, list_videos
+from mict_pipeline.datasets.hmdb51 import extract_nested_archives
 from mict_pipeline.datasets.spec import DatasetSpec
+from mict_pipeline.datasets.ucf101 import build_split_index, class_names, split_summary
 from mict_pipeline.io.archives import extract_archive
 from mict_pipeline.io.atomic import write_bytes_atomic
 from mict_pipeline.io.frame_store import extract_many, remove_stale_stores
 from mict_pipeline.parameters.prepare import PrepareParams
 
 log = logging.getLogger(__name__)
-CONF_FILE = "conf/<env>/parameters_prepare.yml"
+CONF_FILE = "conf/<env>/parameters_datasets.yml"
 STAMP = ".extracted-from.json"
+WRITTEN_LISTS = "split_lists"  # in raw_dir: the split prepare made for a folder dataset without lists
 # The report counts videos shorter than the recipe's clips, which training loops.
 CLIP_LEN = ClipConfig.model_fields["clip_len"].default
 
@@ -33,50 +38,72 @@ class DataQualityError(RuntimeError):
     """Too many videos could not be used; the data-quality report lists them."""
 
 
-def _extract_once(archive: dict[str, Any], dest: Path) -> None:
+def _extract_once(archive: dict[str, Any], dest: Path, extract: Callable[[Path, Path], Any]) -> None:
     """Extract ``archive`` into ``dest`` unless ``dest`` was already extracted from the same bytes."""
     stamp = dest / STAMP
     if stamp.is_file() and json.loads(stamp.read_text()).get("sha256") == archive["sha256"]:
         log.info("%s already extracted from %s; skipping", dest, archive["path"])
         return
-    extract_archive(archive["path"], dest)
+    extract(Path(archive["path"]), dest)
     write_bytes_atomic(stamp, json.dumps({"archive": archive["path"], "sha256": archive["sha256"]}).encode())
 
 
-def extract_dataset_archives(archives: dict[str, Any], prepare: PrepareParams, raw_dir: str) -> dict[str, str]:
-    """Unpack the video and split-list archives into ``raw_dir``/videos and /splits; return the two folders."""
-    raw = Path(raw_dir)
-    folders = {}
-    for name, inner in (("videos", prepare.videos_folder), ("splits", prepare.splits_folder)):
-        _extract_once(archives[name], raw / name)
-        folder = raw / name / inner
-        if not folder.is_dir():
-            raise FileNotFoundError(
-                f"{archives[name]['path']} holds no top folder {inner!r} (found {sorted(p.name for p in (raw / name).iterdir())}); "
-                f"set prepare.{name}_folder in {CONF_FILE}"
-            )
-        folders[f"{name}_root"] = str(folder)
-    return folders
+def _resolve(source: Source, role: str, archives: dict[str, Any], raw: Path, nested: bool) -> str:
+    """The path of one source: inside its extracted archive (extracted once into ``raw/<archive>``;
+    ``nested``: an archive of archives), or the local path."""
+    if source.archive is None:
+        path = Path(source.path)
+        if not path.exists():
+            raise FileNotFoundError(f"{path}: the dataset's {role} not found. Fix: put them there, or set {role}.path in {CONF_FILE}")
+        return str(path)
+    dest = raw / source.archive
+    _extract_once(archives[source.archive], dest, extract_nested_archives if nested else extract_archive)
+    path = dest / source.path if source.path else dest
+    if not path.exists():
+        found = sorted(p.name for p in dest.iterdir() if p.name != STAMP)
+        raise FileNotFoundError(
+            f"{archives[source.archive]['path']} holds no {source.path!r} (found {found}); set {role}.path of the dataset in {CONF_FILE}"
+        )
+    return str(path)
 
 
-def read_split_lists(folders: dict[str, str], prepare: PrepareParams) -> pd.DataFrame:
-    """The official split lists as one table, validated (official counts on the real dataset)."""
-    expected = OFFICIAL_COUNTS if prepare.expected_counts == "official" else prepare.expected_counts
-    return load_split_lists(folders["splits_root"], expected_counts=expected)
+def locate_dataset(archives: dict[str, Any], dataset: dict[str, Any], raw_dir: str) -> dict[str, Any]:
+    """Where the dataset's videos and lists are: archives extracted into ``raw_dir``, local paths as
+    given. HMDB-51's video archive holds an archive per class: both levels are extracted."""
+    spec, raw = dataset_format(dataset), Path(raw_dir)
+    paths = {
+        role: _resolve(source, role, archives, raw, nested=role == "videos" and isinstance(spec, HMDB51Format))
+        for role, source in spec.sources().items()
+    }
+    lists = {role.removeprefix("lists."): path for role, path in paths.items() if role.startswith("lists.")}
+    if lists:
+        paths["lists"] = list(lists.values()) if all(key.isdigit() for key in lists) else lists
+    return {"videos": paths["videos"], "lists": paths.get("lists")}
 
 
-def describe_dataset(split_lists: pd.DataFrame, prepare: PrepareParams) -> dict[str, Any]:
+def read_dataset(dataset_folders: dict[str, Any], dataset: dict[str, Any], raw_dir: str) -> dict[str, pd.DataFrame]:
+    """The dataset's split lists, checked, and its video files, with the listed-but-missing videos and
+    the files on disk no list names (each with its reason). A folder dataset without lists gets a
+    seeded stratified split, written as list files into ``raw_dir``/split_lists."""
+    lists = dataset_folders["lists"]
+    where = DatasetLocation(
+        Path(dataset_folders["videos"]),
+        None if lists is None else tuple(map(Path, lists)) if isinstance(lists, list)
+        else {k: Path(v) for k, v in lists.items()} if isinstance(lists, dict) else Path(lists),
+    )
+    found = list_videos(dataset_format(dataset), where, Path(raw_dir) / WRITTEN_LISTS)
+    return {
+        "split_lists": found.split_lists, "video_files": found.video_files,
+        "missing_videos": found.missing, "unlisted_videos": found.unlisted,
+    }
+
+
+def describe_dataset(split_lists: pd.DataFrame, dataset: dict[str, Any], prepare: PrepareParams) -> dict[str, Any]:
     """The prepared dataset as models see it (name, class names in label order, frame storage):
     part of every experiment trained on it."""
-    spec = DatasetSpec(name=prepare.dataset_name, class_names=tuple(class_names(split_lists)), frames=prepare.frames)
+    name = dataset_format(dataset).name
+    spec = DatasetSpec(name=name, class_names=tuple(class_names(split_lists)), frames=prepare.frames)
     return spec.model_dump(mode="json")
-
-
-def locate_videos(folders: dict[str, str], split_lists: pd.DataFrame) -> dict[str, pd.DataFrame]:
-    """Video files of the listed videos, with the listed-but-missing ones and the other files on disk
-    (unlisted videos, non-video files) with the reason each is left out."""
-    found = find_videos(folders["videos_root"], split_lists)
-    return {"video_files": found["found"], "missing_videos": found["missing"], "unlisted_videos": found["unlisted"]}
 
 
 def extract_video_frames(video_files: pd.DataFrame, prepare: PrepareParams, frames_dir: str) -> pd.DataFrame:
@@ -101,27 +128,35 @@ def extract_video_frames(video_files: pd.DataFrame, prepare: PrepareParams, fram
 
 def data_quality_report(
     split_lists: pd.DataFrame, missing_videos: pd.DataFrame, unlisted_videos: pd.DataFrame, frame_index: pd.DataFrame,
-    prepare: PrepareParams,
+    dataset: dict[str, Any],
 ) -> tuple[dict[str, Any], pd.DataFrame]:
-    """Failures with reasons, the lists' sizes (and the expected counts they were checked against),
-    frame statistics; and the counts per class, split and subset."""
+    """Failures with reasons (missing videos and failed extractions), the lists' sizes (and the
+    expected counts they were checked against), frame statistics; and the counts per class, split
+    and subset."""
+    spec = dataset_format(dataset)
     failed = frame_index[frame_index["error"].notna()]
-    failures = [{"video": v, "reason": "missing from the video folder"} for v in missing_videos["video"]]
-    failures += [{"video": v, "reason": e} for v, e in zip(failed["video"], failed["error"])]
-    listed = split_lists["video"].nunique()
+    missing = [{"video": v, "reason": r} for v, r in zip(missing_videos["video"], missing_videos["reason"])]
+    failures = [{"video": v, "reason": e} for v, e in zip(failed["video"], failed["error"])]
+    listed = len(set(split_lists["video"]) | set(missing_videos["video"]))
+    # Kinetics' missing clips were checked against their own limit when the lists were read.
+    unusable = len(failures) + (len(missing) if spec.MISSING_IS_FAILURE else 0)
     ok = frame_index[frame_index["error"].isna()]["n_frames"]
     report = {
+        "dataset": spec.name,
+        "format": spec.format,
         "listed_videos": int(listed),
-        "usable_videos": int(listed - len(failures)),
-        "failed_fraction": len(failures) / listed if listed else 0.0,
+        "usable_videos": int(listed - len(failures) - len(missing)),
+        "missing_videos": len(missing),
+        "unusable_videos": unusable,
+        "failed_fraction": unusable / listed if listed else 0.0,
         "lists": {
             "classes": int(split_lists["label"].nunique()),
             "per_split": {str(split): {subset: int(n) for subset, n in counts.items()} for split, counts in
                           split_lists.groupby("split")["subset"].value_counts().unstack(fill_value=0).iterrows()},
-            # read_split_lists stopped the run had they differed: "official" is UCF-101's published counts.
-            "checked_against": prepare.model_dump()["expected_counts"],
+            # read_dataset stopped the run had they differed ("official": the dataset's published counts).
+            "checked_against": spec.model_dump().get("expected_counts"),
         },
-        "failures": failures,
+        "failures": missing + failures,
         "unlisted_files": unlisted_videos[["path", "reason"]].astype(str).to_dict("records") if len(unlisted_videos) else [],
         "frames": {
             "total": int(ok.sum()),
@@ -140,7 +175,7 @@ def check_data_quality(data_quality: dict[str, Any], frame_index: pd.DataFrame, 
     limit = prepare.max_failed_fraction
     if data_quality["failed_fraction"] > limit:
         raise DataQualityError(
-            f"{len(data_quality['failures'])} of {data_quality['listed_videos']} listed videos are unusable "
+            f"{data_quality['unusable_videos']} of {data_quality['listed_videos']} listed videos are unusable "
             f"({data_quality['failed_fraction']:.1%} > prepare.max_failed_fraction = {limit:.1%}); the data_quality "
             "report (08_reporting/data_quality.json) names each video and reason"
         )

@@ -2,16 +2,14 @@ from functools import partial, update_wrapper
 
 from kedro.pipeline import Pipeline, node
 
-from mict_pipeline.datasets.ucf101 import SPLITS
-
+from ..experiments import configured_splits, dataset_parameters
 from .nodes import (
     check_data_quality,
     data_quality_report,
     describe_dataset,
-    extract_dataset_archives,
     extract_video_frames,
-    locate_videos,
-    read_split_lists,
+    locate_dataset,
+    read_dataset,
     split_tables,
 )
 
@@ -27,21 +25,21 @@ def split_pipeline(split: int) -> Pipeline:
 
 
 def create_pipeline(**kwargs) -> Pipeline:
+    dataset = dataset_parameters()  # the session's datasets.<name> block
     return Pipeline(
         [
-            node(extract_dataset_archives, inputs=["archives", "params:prepare", "raw_dir"], outputs="dataset_folders", name="extract_dataset_archives"),
-            node(read_split_lists, inputs=["dataset_folders", "params:prepare"], outputs="split_lists", name="read_split_lists"),
-            node(describe_dataset, inputs=["split_lists", "params:prepare"], outputs="dataset_spec", name="describe_dataset"),
+            node(locate_dataset, inputs=["archives", dataset, "raw_dir"], outputs="dataset_folders", name="locate_dataset"),
             node(
-                locate_videos,
-                inputs=["dataset_folders", "split_lists"],
-                outputs={"video_files": "video_files", "missing_videos": "missing_videos", "unlisted_videos": "unlisted_videos"},
-                name="locate_videos",
+                read_dataset,
+                inputs=["dataset_folders", dataset, "raw_dir"],
+                outputs={"split_lists": "split_lists", "video_files": "video_files", "missing_videos": "missing_videos", "unlisted_videos": "unlisted_videos"},
+                name="read_dataset",
             ),
+            node(describe_dataset, inputs=["split_lists", dataset, "params:prepare"], outputs="dataset_spec", name="describe_dataset"),
             node(extract_video_frames, inputs=["video_files", "params:prepare", "frames_dir"], outputs="frame_index", name="extract_video_frames"),
             node(
                 data_quality_report,
-                inputs=["split_lists", "missing_videos", "unlisted_videos", "frame_index", "params:prepare"],
+                inputs=["split_lists", "missing_videos", "unlisted_videos", "frame_index", dataset],
                 outputs=["data_quality", "split_summary"],
                 name="data_quality_report",
             ),
@@ -52,4 +50,4 @@ def create_pipeline(**kwargs) -> Pipeline:
                 name="check_data_quality",
             ),
         ]
-    ) + sum((split_pipeline(s) for s in SPLITS), Pipeline([]))
+    ) + sum((split_pipeline(s) for s in configured_splits()), Pipeline([]))

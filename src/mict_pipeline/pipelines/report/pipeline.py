@@ -1,16 +1,14 @@
 from kedro.pipeline import Pipeline, node
 
-from mict_pipeline.datasets.ucf101 import SPLITS
-
-from ..experiments import configured_experiments
+from ..experiments import configured_experiments, configured_splits
 from .nodes import LOG, METRICS, PREDICTIONS, SUMMARY, cross_split_report, mean_metrics, plot_time_accuracy, plot_training_curves, run_input
 
 
 def create_pipeline(**kwargs) -> Pipeline:
-    experiments = configured_experiments()
+    experiments, splits = configured_experiments(), configured_splits()
 
     def every_run(kind: str, dataset: str) -> dict[str, str]:
-        return {run_input(kind, e, s): f"split_{s}.{e}.{dataset}" for e in experiments for s in SPLITS}
+        return {run_input(kind, e, s): f"split_{s}.{e}.{dataset}" for e in experiments for s in splits}
 
     summaries = every_run(SUMMARY, "train_summary")
     logs = every_run(LOG, "training_log_dir")

@@ -7,6 +7,7 @@ from typing import Any
 import pandas as pd
 import torch
 
+from mict_pipeline.checkpoint import describe_source
 from mict_pipeline.clips.dataset import ClipDataset
 from mict_pipeline.experiment import DatasetSpec, Experiment, ExperimentConfig, TrainingParams
 from mict_pipeline.training import distributed_context, train, training_dataset
@@ -26,7 +27,8 @@ def train_experiment(
     split: int,
 ) -> dict[str, Any]:
     """Train experiment ``name`` on split ``split``, checkpoints in ``run_dir``; resumes from its
-    last checkpoint if one exists (of the same experiment: see ``training.on_other_experiment``)."""
+    last checkpoint if one exists (of the same experiment: see ``training.on_other_experiment``).
+    A fine-tuning run's summary names the checkpoint it started from (``init_from``)."""
     run = Experiment.create(name, experiment, training, DatasetSpec.model_validate(dataset_spec, where="dataset_spec"), split)
     torch.manual_seed(run.recipe.seed)  # the initial weights: a rerun starts from the same model
     model = run.build_model()
@@ -40,4 +42,5 @@ def train_experiment(
             log_dir=training_log_dir,
             on_other_experiment=training.on_other_experiment,
         )
-    return {"experiment": run.describe(), **summary}
+    source = {} if run.model.init_from is None else {"init_from": describe_source(run.model.init_from)}
+    return {"experiment": run.describe(), **source, **summary}
