@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 
@@ -11,7 +12,7 @@ import yaml
 from mict_pipeline import dvc_stages
 from mict_pipeline.pipelines import experiments
 
-from demo_project import ROOT
+from demo_project import BIN, ROOT
 
 
 @pytest.mark.parametrize("env", dvc_stages.ENVIRONMENTS)
@@ -90,3 +91,19 @@ def test_a_folder_outside_the_project_is_left_to_its_disk(monkeypatch):
     paths = [path for stage in stages.values() for entry in (*stage["deps"], *stage["outs"]) for path in ([entry] if isinstance(entry, str) else entry)]
     assert not any("frames" in path and not path.endswith(".csv") for path in paths), paths
     assert {"data/demo/03_primary/frame_index.csv": {"cache": False}} in stages["prepare"]["outs"]
+
+
+def test_fine_tuning_stages_follow_the_stage_that_trains_their_source_checkpoint():
+    """conf/hmdb51 fine-tunes UCF-101's split-1 MiCT-ResNet-18 (conf/base): DVC links the two files'
+    stages, so `dvc repro conf/hmdb51/dvc.yaml` trains the source first and fine-tunes again when it changes."""
+    hmdb51 = yaml.safe_load((ROOT / "conf/hmdb51/dvc.yaml").read_text())["stages"]
+    source = "data/06_models/split_1/mict_resnet18/best.pt"
+    finetuning = sorted(name for name, stage in hmdb51.items() if source in stage["deps"])
+    assert finetuning == [f"train-split_{split}-mict_resnet18_from_ucf101" for split in (1, 2, 3)]
+    dag = subprocess.run(
+        [str(BIN / "dvc"), "dag", "--md", "conf/hmdb51/dvc.yaml:train-split_2-mict_resnet18_from_ucf101"],
+        cwd=ROOT, capture_output=True, text=True, check=True,
+    ).stdout
+    nodes = dict(re.findall(r'(node\d+)\["([^"]+)"\]', dag))
+    edges = {(nodes[a], nodes[b]) for a, b in re.findall(r"(node\d+)-->(node\d+)", dag)}
+    assert ("conf/base/dvc.yaml:train-split_1-mict_resnet18", "conf/hmdb51/dvc.yaml:train-split_2-mict_resnet18_from_ucf101") in edges

@@ -38,7 +38,7 @@ from mict_pipeline.evaluation.reports import TRAINING_CURVES
 from mict_pipeline.io.atomic import write_bytes_atomic
 from mict_pipeline.project import configuration, find_project
 
-ENVIRONMENTS = ("base", "demo", "rehearsal", "demo_hmdb51")  # the committed environments (conf/local is personal)
+ENVIRONMENTS = ("base", "demo", "rehearsal", "demo_hmdb51", "hmdb51")  # the committed environments (conf/local is personal)
 PACKAGE = "mict_pipeline"
 # Kedro's wiring: which nodes run with which inputs is the stage's definition (its cmd, deps, params
 # and outs), not code it computes with, so these modules are neither deps nor followed.
