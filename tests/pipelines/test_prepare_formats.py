@@ -15,17 +15,7 @@ from mict_pipeline.datasets.synthetic import generate_hmdb51, generate_kinetics
 from mict_pipeline.datasets.ucf101 import INDEX_COLUMNS
 from mict_pipeline.io.download import file_digest
 from mict_pipeline.parameters.prepare import PrepareParams
-from mict_pipeline.pipelines.prepare.nodes import (
-    WRITTEN_LISTS,
-    DataQualityError,
-    check_data_quality,
-    data_quality_report,
-    describe_dataset,
-    extract_video_frames,
-    locate_dataset,
-    read_dataset,
-    split_tables,
-)
+from mict_pipeline.pipelines.prepare import nodes
 
 TINY = {"size": (48, 36), "frames": (16, 20), "workers": 1}
 PREPARE = PrepareParams(frames={"width": 32, "height": 24}, workers=1, max_failed_fraction=0.0)
@@ -34,15 +24,15 @@ PREPARE = PrepareParams(frames={"width": 32, "height": 24}, workers=1, max_faile
 def prepare(tmp_path: Path, dataset: dict, archives: dict | None = None, splits=(1, 2, 3)) -> dict:
     """Every prepare node in the pipeline's order; the outputs by name (split tables ``<split>.<table>``)."""
     raw, frames = tmp_path / "raw", tmp_path / "frames"
-    folders = locate_dataset(archives or {}, dataset, str(raw))
-    read = read_dataset(folders, dataset, str(raw))
-    frame_index = extract_video_frames(read["video_files"], PREPARE, str(frames))
-    report, summary = data_quality_report(read["split_lists"], read["missing_videos"], read["unlisted_videos"], frame_index, dataset)
-    checked = check_data_quality(report, frame_index, PREPARE)
+    folders = nodes.locate_dataset(archives or {}, dataset, str(raw))
+    read = nodes.read_dataset(folders, dataset, str(raw))
+    frame_index = nodes.extract_video_frames(read["video_files"], PREPARE, str(frames))
+    report, summary = nodes.data_quality_report(read["split_lists"], read["missing_videos"], read["unlisted_videos"], frame_index, dataset)
+    checked = nodes.check_data_quality(report, frame_index, PREPARE)
     outputs = {**read, "dataset_folders": folders, "frame_index": frame_index, "data_quality": report, "split_summary": summary,
-               "dataset_spec": describe_dataset(read["split_lists"], dataset, PREPARE)}
+               "dataset_spec": nodes.describe_dataset(read["split_lists"], dataset, PREPARE)}
     for split in splits:
-        outputs.update(zip((f"{split}.train", f"{split}.test", f"{split}.excluded"), split_tables(read["split_lists"], checked, split)))
+        outputs.update(zip((f"{split}.train", f"{split}.test", f"{split}.excluded"), nodes.split_tables(read["split_lists"], checked, split)))
     return outputs
 
 
@@ -69,16 +59,16 @@ def test_hmdb51_format_nested_archives_and_split_files_to_split_tables(tmp_path)
     # The nested archive was unpacked once: a rerun finds it stamped and keeps it.
     stamp = tmp_path / "raw/videos/.extracted-from.json"
     before = stamp.stat().st_mtime_ns
-    assert locate_dataset(archives, dataset, str(tmp_path / "raw")) == out["dataset_folders"]
+    assert nodes.locate_dataset(archives, dataset, str(tmp_path / "raw")) == out["dataset_folders"]
     assert stamp.stat().st_mtime_ns == before
 
 
 def test_hmdb51_counts_other_than_expected_stop_prepare_naming_the_file(tmp_path):
     generate_hmdb51(tmp_path / "src", classes=["MoveUp", "Twist"], videos_per_class=4, per_class={"train": 2, "test": 1}, **TINY)
     archives = {"videos": _archive(tmp_path / "src/hmdb51_org.zip"), "splits": _archive(tmp_path / "src/test_train_splits.zip")}
-    folders = locate_dataset(archives, {"format": "hmdb51"}, str(tmp_path / "raw"))
+    folders = nodes.locate_dataset(archives, {"format": "hmdb51"}, str(tmp_path / "raw"))
     with pytest.raises(ValueError, match=r"testTrainMulti_7030_splits: the split files do not have the expected sizes: 2 classes \(expected 51\)"):
-        read_dataset(folders, {"format": "hmdb51"}, str(tmp_path / "raw"))
+        nodes.read_dataset(folders, {"format": "hmdb51"}, str(tmp_path / "raw"))
 
 
 def test_kinetics_layout_with_missing_clips_to_split_tables(tmp_path):
@@ -94,7 +84,7 @@ def test_kinetics_layout_with_missing_clips_to_split_tables(tmp_path):
     assert all("clip file not found" in f["reason"] for f in report["failures"])
     assert len(out["1.train"]) + len(out["1.test"]) == 10 and set(out["1.train"]["class_name"]) == {"move up", "twist"}
     with pytest.raises(ValueError, match=r"2 of the 14 clips .* are missing .* more than max_missing_fraction = 0.1"):
-        read_dataset(out["dataset_folders"], {**dataset, "max_missing_fraction": 0.1}, str(tmp_path / "raw"))
+        nodes.read_dataset(out["dataset_folders"], {**dataset, "max_missing_fraction": 0.1}, str(tmp_path / "raw"))
 
 
 def test_a_folder_of_class_folders_gets_a_deterministic_stratified_split(tmp_path):
@@ -106,7 +96,7 @@ def test_a_folder_of_class_folders_gets_a_deterministic_stratified_split(tmp_pat
     for table in ("1.train", "1.test"):
         pd.testing.assert_frame_equal(out[table], again[table])
         assert out[table].groupby("class_name").size().tolist() == ([3, 3, 3] if table == "1.train" else [2, 2, 2])
-    written = tmp_path / "first" / "raw" / WRITTEN_LISTS
+    written = tmp_path / "first" / "raw" / nodes.WRITTEN_LISTS
     assert sorted(p.name for p in written.iterdir()) == ["testlist01.txt", "trainlist01.txt"]
     # The written lists, given back as the dataset's lists, give the same split.
     lists = {"train": {"path": str(written / "trainlist01.txt")}, "test": {"path": str(written / "testlist01.txt")}}
@@ -119,4 +109,4 @@ def test_a_folder_of_class_folders_gets_a_deterministic_stratified_split(tmp_pat
 
 def test_a_source_that_is_not_there_is_named_with_the_fix(tmp_path):
     with pytest.raises(FileNotFoundError, match=r"nowhere: the dataset's videos not found. Fix: .*videos.path in conf/<env>/parameters_datasets.yml"):
-        locate_dataset({}, {"format": "folder", "name": "x", "videos": {"path": str(tmp_path / "nowhere")}}, str(tmp_path))
+        nodes.locate_dataset({}, {"format": "folder", "name": "x", "videos": {"path": str(tmp_path / "nowhere")}}, str(tmp_path))
