@@ -36,7 +36,7 @@ from mict_pipeline.clips.dataset import ClipDataset
 from mict_pipeline.datasets.synthetic import MOTIONS
 from mict_pipeline.experiment import Recipe
 from mict_pipeline.models import build_model
-from mict_pipeline.training import EpochSampler, batch_to_device, train_epoch, train_loader, train_step
+from mict_pipeline.training import EpochSampler, train_epoch, train_loader, train_step
 
 from loader_speed import make_data  # the same synthetic frame stores as the loader benchmark
 

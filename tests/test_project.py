@@ -7,7 +7,6 @@ import json
 import re
 
 import pandas as pd
-import pytest
 import yaml
 from kedro.framework.project import pipelines
 from kedro.framework.session import KedroSession
