@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, ClassVar, Literal
@@ -174,6 +175,19 @@ class DatasetLocation:
 
     videos: Path
     lists: tuple[Path, ...] | dict[str, Path] | Path | None
+
+    @classmethod
+    def from_roles(cls, paths: Mapping[str, str | os.PathLike[str]]) -> DatasetLocation:
+        """From a path per role of :meth:`_Format.sources` (``videos``, ``lists``, ``lists.<n>``,
+        ``lists.<subset>``)."""
+        parts = {role.removeprefix("lists."): Path(path) for role, path in paths.items() if role.startswith("lists.")}
+        if "lists" in paths:
+            lists: tuple[Path, ...] | dict[str, Path] | Path | None = Path(paths["lists"])
+        elif parts:
+            lists = tuple(parts[key] for key in sorted(parts, key=int)) if all(k.isdigit() for k in parts) else parts
+        else:
+            lists = None
+        return cls(Path(paths["videos"]), lists)
 
 
 @dataclass(frozen=True)

@@ -67,30 +67,20 @@ def _resolve(source: Source, role: str, archives: dict[str, Any], raw: Path, nes
     return str(path)
 
 
-def locate_dataset(archives: dict[str, Any], dataset: dict[str, Any], raw_dir: str) -> dict[str, Any]:
-    """Where the dataset's videos and lists are: archives extracted into ``raw_dir``, local paths as
-    given. HMDB-51's video archive holds an archive per class: both levels are extracted."""
+def locate_dataset(archives: dict[str, Any], dataset: dict[str, Any], raw_dir: str) -> dict[str, str]:
+    """Where the dataset's videos and lists are, by role (``videos``, ``lists``, ...): archives
+    extracted into ``raw_dir``, local paths as given. HMDB-51's video archive holds an archive per
+    class: both levels are extracted."""
     spec, raw = dataset_format(dataset), Path(raw_dir)
-    paths = {
-        role: _resolve(source, role, archives, raw, nested=role == "videos" and isinstance(spec, HMDB51Format))
-        for role, source in spec.sources().items()
-    }
-    lists = {role.removeprefix("lists."): path for role, path in paths.items() if role.startswith("lists.")}
-    if lists:
-        paths["lists"] = list(lists.values()) if all(key.isdigit() for key in lists) else lists
-    return {"videos": paths["videos"], "lists": paths.get("lists")}
+    nested = isinstance(spec, HMDB51Format)
+    return {role: _resolve(source, role, archives, raw, nested and role == "videos") for role, source in spec.sources().items()}
 
 
-def read_dataset(dataset_folders: dict[str, Any], dataset: dict[str, Any], raw_dir: str) -> dict[str, pd.DataFrame]:
+def read_dataset(dataset_folders: dict[str, str], dataset: dict[str, Any], raw_dir: str) -> dict[str, pd.DataFrame]:
     """The dataset's split lists, checked, and its video files, with the listed-but-missing videos and
     the files on disk no list names (each with its reason). A folder dataset without lists gets a
     seeded stratified split, written as list files into ``raw_dir``/split_lists."""
-    lists = dataset_folders["lists"]
-    where = DatasetLocation(
-        Path(dataset_folders["videos"]),
-        None if lists is None else tuple(map(Path, lists)) if isinstance(lists, list)
-        else {k: Path(v) for k, v in lists.items()} if isinstance(lists, dict) else Path(lists),
-    )
+    where = DatasetLocation.from_roles(dataset_folders)
     found = list_videos(dataset_format(dataset), where, Path(raw_dir) / WRITTEN_LISTS)
     return {
         "split_lists": found.split_lists, "video_files": found.video_files,
