@@ -219,15 +219,24 @@ class Experiment(Params):
         with a new classifier; ``initialise=False`` skips both (weights come from a checkpoint)."""
         model = build_model(self.arch, self.num_classes, **self.model.for_arch(self.arch, initialise=initialise))
         if initialise and self.model.init_from is not None:
-            from mict_pipeline.checkpoint import read_checkpoint  # the checkpoint format builds on this module
+            from mict_pipeline.checkpoint import CheckpointError, read_checkpoint  # the checkpoint format builds on this module
 
-            source = read_checkpoint(self.model.init_from)
+            fix = "point model.init_from at a best.pt or last.pt of an experiment with the same arch and model options"
+            try:
+                source = read_checkpoint(self.model.init_from)
+            except CheckpointError as error:
+                raise CheckpointError(
+                    f"model.init_from: {error}. Fix: train the experiment it comes from first (`dvc repro` of the fine-tuning "
+                    f"environment does), or {fix}"
+                ) from None
             if source.experiment.arch != self.arch:
-                raise ValueError(
-                    f"model.init_from: {self.model.init_from} holds a {source.experiment.arch}, not a {self.arch}; "
-                    f"point init_from at a checkpoint of an experiment with arch: {self.arch}"
+                raise CheckpointError(
+                    f"model.init_from: {self.model.init_from} holds a {source.experiment.arch}, not a {self.arch}. Fix: {fix}"
                 )
-            transfer_backbone(model, source.state_dict, str(self.model.init_from))
+            try:
+                transfer_backbone(model, source.state_dict, str(self.model.init_from))
+            except ValueError as error:  # the same arch with other options (width, version, first kernel depth)
+                raise CheckpointError(f"model.init_from: {error}. Fix: {fix}") from None
         return model
 
     def describe(self) -> dict[str, Any]:

@@ -10,7 +10,7 @@ import pytest
 import torch
 import torch.multiprocessing as mp
 
-from mict_pipeline.checkpoint import load_checkpoint, read_checkpoint
+from mict_pipeline.checkpoint import CheckpointError, load_checkpoint, read_checkpoint
 from mict_pipeline.clips.dataset import ClipDataset
 from mict_pipeline.clips.transforms import normalize_clips
 from mict_pipeline.clips.device import EncodedClipDataset
@@ -409,5 +409,11 @@ def test_fine_tuning_refuses_a_checkpoint_of_another_architecture(tiny_datasets,
     pretrain = tiny_experiment(epochs=1)
     train(build(pretrain), train_set, test_set, pretrain, tmp_path, progress=False)
     other = pretrain.model_copy(update={"arch": "resnet3d_18", "model": ModelOptions(width=8, init_from=str(tmp_path / "best.pt"))})
-    with pytest.raises(ValueError, match=r"model.init_from: .*best.pt holds a mict_resnet18, not a resnet3d_18"):
+    with pytest.raises(CheckpointError, match=r"model.init_from: .*best.pt holds a mict_resnet18, not a resnet3d_18. Fix: point"):
         other.build_model()
+    wider = pretrain.model_copy(update={"model": pretrain.model.model_copy(update={"width": 16, "init_from": str(tmp_path / "best.pt")})})
+    with pytest.raises(CheckpointError, match=r"model.init_from: .*best.pt.*Fix: point model.init_from at .* the same arch and model options"):
+        wider.build_model()
+    missing = pretrain.model_copy(update={"model": pretrain.model.model_copy(update={"init_from": str(tmp_path / "none.pt")})})
+    with pytest.raises(CheckpointError, match=r"model.init_from: .*none.pt: no such file. Fix: train the experiment it comes from first"):
+        missing.build_model()
