@@ -11,7 +11,8 @@ are read.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from kedro.pipeline import Pipeline
@@ -34,6 +35,7 @@ class SessionPlan:
 
 
 _session_plan: SessionPlan | None = None
+_build_plan: SessionPlan | None = None  # the environment's, read once while the pipelines are built without a session
 
 
 def use_session_parameters(parameters: ProjectParameters) -> bool:
@@ -49,8 +51,22 @@ def session_plan() -> SessionPlan:
     """The current session's plan, else the active environment's."""
     if _session_plan is not None:
         return _session_plan
+    if _build_plan is not None:
+        return _build_plan
     parameters = ProjectParameters.model_validate(configuration(find_project())["parameters"], where="")
     return SessionPlan.of(parameters)
+
+
+@contextmanager
+def one_plan_per_build() -> Iterator[None]:
+    """While the pipelines are built: without a session, the environment's files are read and
+    validated once for all of them, not once per pipeline and namespace."""
+    global _build_plan
+    _build_plan = session_plan()
+    try:
+        yield
+    finally:
+        _build_plan = None
 
 
 def configured_experiments() -> list[str]:
