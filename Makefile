@@ -11,7 +11,7 @@ SMOKE_PARAMS := training.defaults.limit_epochs=1,training.defaults.limit_train_b
 export KEDRO_DISABLE_TELEMETRY := 1
 export DO_NOT_TRACK := 1
 
-.PHONY: install demo rehearsal smoke dvc-stages test dag-image bench-models clean-venv
+.PHONY: install demo repro rehearsal smoke dvc-stages test dag-image bench-models clean-venv
 
 install: $(STAMP)
 
@@ -31,6 +31,11 @@ demo: install
 		$(BIN)/kedro run --env $(KEDRO_ENV) --pipelines=synthetic && $(BIN)/kedro run --env $(KEDRO_ENV); \
 	fi
 
+# Any environment through DVC: its dvc.yaml written first (only the root's, conf/base, and the demo's
+# are committed, so `dvc status` speaks of the pipelines in use), then `dvc repro` of it.
+repro: install
+	file=$$($(BIN)/python -m mict_pipeline.dvc_stages $(KEDRO_ENV)) && PATH="$(abspath $(BIN)):$$PATH" $(BIN)/dvc repro $$file
+
 # UCF-101's full shape on a synthetic replica (conf/rehearsal: 13,320 videos, 101 classes, official
 # counts asserted), every stage timed, and a report of scale: data/rehearsal/08_reporting/scale.json.
 rehearsal: install
@@ -41,7 +46,8 @@ rehearsal: install
 smoke: install
 	$(BIN)/kedro run --env $(KEDRO_ENV) --params="$(SMOKE_PARAMS)"
 
-# conf/<env>/dvc.yaml from the environments' Kedro pipelines and catalogs (tests check they are current).
+# The committed DVC files (dvc.yaml: conf/base; conf/demo/dvc.yaml) from the environments' Kedro
+# pipelines and catalogs (tests check they are current).
 dvc-stages: install
 	$(BIN)/python -m mict_pipeline.dvc_stages
 

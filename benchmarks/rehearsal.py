@@ -40,13 +40,14 @@ import psutil
 import yaml
 
 from mict_pipeline.datasets.synthetic import FPS, UCF101_SECONDS, replica_specs, render_frames, write_video
+from mict_pipeline.dvc_stages import StageWriter, pipeline_file
 from mict_pipeline.io.disk import format_bytes
 from mict_pipeline.io.frame_store import extract_frames
 from mict_pipeline.io.workers import available_cores
 
 ROOT = Path(__file__).resolve().parents[1]
 ENV = "rehearsal"
-DVC_FILE = f"conf/{ENV}/dvc.yaml"
+DVC_FILE = pipeline_file(ENV)  # written first: only the root's and the demo's are committed
 DATA = ROOT / "data" / ENV
 LOG = DATA / "rehearsal.log"  # *.log is git-ignored
 UCF101_VIDEOS = 13_320
@@ -204,6 +205,7 @@ def main() -> int:
     DATA.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
     with LOG.open("wb") as log:
+        StageWriter(ROOT, ENV).write()
         print(f"rehearsal: the stages of {DVC_FILE} (output in {LOG.relative_to(ROOT)})", flush=True)
         stages = rehearse(log)
         rehearsal_wall = time.perf_counter() - started

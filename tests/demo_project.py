@@ -72,7 +72,7 @@ def copy_project(dest: Path, overlay: dict[str, dict] = TINY) -> Path:
     shutil.rmtree(dest / "conf" / "local")
     (dest / "conf" / "local").mkdir()
     (dest / "conf" / "local" / ".gitkeep").touch()
-    for name in ("pyproject.toml", ".telemetry", ".gitignore", ".dvcignore"):
+    for name in ("pyproject.toml", ".telemetry", ".gitignore", ".dvcignore", "dvc.yaml"):
         shutil.copy(ROOT / name, dest / name)
     # The data layer folders as committed (placeholders only): a DVC out must not be tracked by git.
     tracked = subprocess.run(["git", "ls-files", "data"], cwd=ROOT, capture_output=True, text=True, check=True).stdout.split()

@@ -69,11 +69,18 @@ def test_second_repro_runs_nothing(demo_repo):
     assert _changed(demo_repo) == set()
 
 
-def test_another_environment_has_its_own_stages_and_outputs(demo_repo):
-    # After the demo, the real data's stages still have everything to do, starting with the download.
-    dry = demo_repo.run("dvc", "repro", "--dry", "-s", "conf/base/dvc.yaml:download").stdout
-    assert "Running stage 'conf/base/dvc.yaml:download'" in dry and "kedro run --env base --pipelines=download" in dry
-    assert "data/01_raw/archives" in (demo_repo.path / "conf/base/dvc.yaml").read_text()
+def test_the_root_pipeline_is_conf_base_with_its_own_stages_and_outputs(demo_repo):
+    """`dvc repro` and `dvc status` in the root are about conf/base (the paper's experiments on
+    UCF-101): after the demo they still have everything to do, starting with the download, and
+    `dvc status` names no other environment's stage (the demo's are up to date)."""
+    dry = demo_repo.run("dvc", "repro", "--dry").stdout
+    assert "Running stage 'download'" in dry and "kedro run --env base --pipelines=download" in dry
+    assert _stages_run(dry) >= {"download", "prepare", "train-split_3-resnet3d_18", "report"}
+    assert "--env demo" not in dry
+    status = json.loads(demo_repo.run("dvc", "status", "--json").stdout)
+    assert "download" in status and "evaluate-split_2-mict_resnet18" in status
+    assert not [name for name in status if ":" in name], "dvc status in the root names another file's stages"
+    assert "data/01_raw/archives" in (demo_repo.path / "dvc.yaml").read_text()
 
 
 def test_one_experiments_recipe_reruns_that_experiment_alone(demo_repo, tmp_path):
@@ -87,9 +94,13 @@ def test_exp_run_sets_a_parameter_and_reruns_what_reads_it(demo_repo, tmp_path):
     repo = demo_repo.copy(tmp_path / "project")
     repo.run("git", "add", "-A")
     repo.run("git", "commit", "-q", "-m", "reproduced")
+    before = (repo.path / "conf/demo/parameters_benchmark.yml").read_text().splitlines()
     changed = _stages_run(repo.run("dvc", "exp", "run", DEMO, "-S", "conf/demo/parameters_benchmark.yml:benchmark.iters=2").stdout)
     assert changed == {"benchmark", "report"}
     assert json.loads((repo.data / "08_reporting/benchmark.json").read_text())["models"]
+    # DVC rewrote the file it set: that line alone changed (tests/test_dvc_stages.py: every file, every key).
+    after = (repo.path / "conf/demo/parameters_benchmark.yml").read_text().splitlines()
+    assert [b for a, b in zip(before, after) if a != b] == ["  iters: 2"] and len(after) == len(before)
 
 
 def test_training_killed_under_dvc_resumes_to_the_bytes_of_an_uninterrupted_run(demo_repo, tmp_path):

@@ -1,7 +1,9 @@
-"""conf/<env>/dvc.yaml: generated from the pipelines, current, and with the deps the code really has."""
+"""The DVC files (dvc.yaml: conf/base; conf/<env>/dvc.yaml): generated from the pipelines, current,
+and with the deps the code really has."""
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 import sys
@@ -15,17 +17,37 @@ from mict_pipeline.pipelines import experiments
 from demo_project import BIN, ROOT
 
 
-@pytest.mark.parametrize("env", dvc_stages.ENVIRONMENTS)
+@pytest.mark.parametrize("env", dvc_stages.COMMITTED)
 def test_committed_stages_are_what_the_pipelines_give(env, monkeypatch):
     monkeypatch.setattr(experiments, "_session_plan", None)  # the writer sets the environment's
     writer = dvc_stages.StageWriter(ROOT, env)
-    committed = yaml.safe_load((ROOT / "conf" / env / "dvc.yaml").read_text())
+    file = dvc_stages.pipeline_file(env)
+    committed = yaml.safe_load((ROOT / file).read_text())
     expected = {"stages": writer.stages(), "plots": writer.plots()}
     for name in sorted(set(committed["stages"]) | set(expected["stages"])):
         assert committed["stages"].get(name) == expected["stages"].get(name), (
-            f"conf/{env}/dvc.yaml stage {name!r} differs from the pipelines: run `make dvc-stages`"
+            f"{file} stage {name!r} differs from the pipelines: run `make dvc-stages`"
         )
-    assert committed["plots"] == expected["plots"], f"conf/{env}/dvc.yaml plots: run `make dvc-stages`"
+    assert committed["plots"] == expected["plots"], f"{file} plots: run `make dvc-stages`"
+
+
+def test_the_root_pipeline_is_conf_base_and_only_the_root_and_demo_files_are_committed():
+    """`dvc repro` in the root reproduces conf/base; DVC reads every dvc.yaml it finds, so the
+    environments not in use have none committed (`dvc status` speaks of the root pipeline)."""
+    root = yaml.safe_load((ROOT / "dvc.yaml").read_text())["stages"]
+    assert all(stage["cmd"].startswith("kedro run --env base ") and "wdir" not in stage for stage in root.values())
+    assert {"download", "prepare", "benchmark", "report", "evaluate-split_3-resnet3d_18"} <= set(root)
+    tracked = subprocess.run(["git", "ls-files", "dvc.yaml", "*/dvc.yaml"], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert sorted(tracked.stdout.split()) == sorted(dvc_stages.pipeline_file(env) for env in dvc_stages.COMMITTED)
+
+
+@pytest.mark.parametrize("env", sorted(set(dvc_stages.ENVIRONMENTS) - set(dvc_stages.COMMITTED)))
+def test_an_environment_in_conf_writes_its_stages_where_dvc_runs_them(env, tmp_path, monkeypatch):
+    monkeypatch.setattr(experiments, "_session_plan", None)
+    written = dvc_stages.StageWriter(ROOT, env).write(tmp_path)
+    assert written == tmp_path / "conf" / env / "dvc.yaml"
+    stages = yaml.safe_load(written.read_text())["stages"]
+    assert {stage["wdir"] for stage in stages.values()} == {"../.."} and "report" in stages
 
 
 def test_one_stage_per_split_and_experiment_with_its_own_parameters():
@@ -41,7 +63,7 @@ def test_one_stage_per_split_and_experiment_with_its_own_parameters():
     # The benchmark reads the models' architecture and options, not their recipes.
     benchmark = {key for entry in stages["benchmark"]["params"] for keys in entry.values() for key in keys}
     assert "experiments.mict_resnet18.model" in benchmark and not any(key.endswith("recipe") for key in benchmark)
-    assert "synthetic" not in yaml.safe_load((ROOT / "conf/base/dvc.yaml").read_text())["stages"]  # base downloads UCF-101
+    assert "synthetic" not in yaml.safe_load((ROOT / "dvc.yaml").read_text())["stages"]  # base downloads UCF-101
 
 
 def test_source_deps_follow_every_import():
@@ -93,17 +115,48 @@ def test_a_folder_outside_the_project_is_left_to_its_disk(monkeypatch):
     assert {"data/demo/03_primary/frame_index.csv": {"cache": False}} in stages["prepare"]["outs"]
 
 
-def test_fine_tuning_stages_follow_the_stage_that_trains_their_source_checkpoint():
-    """conf/hmdb51 fine-tunes UCF-101's split-1 MiCT-ResNet-18 (conf/base): DVC links the two files'
-    stages, so `dvc repro conf/hmdb51/dvc.yaml` trains the source first and fine-tunes again when it changes."""
-    hmdb51 = yaml.safe_load((ROOT / "conf/hmdb51/dvc.yaml").read_text())["stages"]
+def test_fine_tuning_stages_follow_the_stage_that_trains_their_source_checkpoint(tmp_path, monkeypatch):
+    """conf/hmdb51 fine-tunes UCF-101's split-1 MiCT-ResNet-18 (conf/base, the root pipeline): DVC
+    links the two files' stages, so `make repro KEDRO_ENV=hmdb51` trains the source first and
+    fine-tunes again when it changes. (In a copy: conf/hmdb51/dvc.yaml is written when first run.)"""
+    monkeypatch.setattr(experiments, "_session_plan", None)
+    for name in ("dvc.yaml", ".dvc/config"):
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_bytes((ROOT / name).read_bytes())
+    subprocess.run(["git", "init", "-q"], cwd=tmp_path, check=True)
+    hmdb51 = yaml.safe_load(dvc_stages.StageWriter(ROOT, "hmdb51").write(tmp_path).read_text())["stages"]
     source = "data/06_models/split_1/mict_resnet18/best.pt"
     finetuning = sorted(name for name, stage in hmdb51.items() if source in stage["deps"])
     assert finetuning == [f"train-split_{split}-mict_resnet18_from_ucf101" for split in (1, 2, 3)]
     dag = subprocess.run(
         [str(BIN / "dvc"), "dag", "--md", "conf/hmdb51/dvc.yaml:train-split_2-mict_resnet18_from_ucf101"],
-        cwd=ROOT, capture_output=True, text=True, check=True,
+        cwd=tmp_path, capture_output=True, text=True, check=True,
     ).stdout
     nodes = dict(re.findall(r'(node\d+)\["([^"]+)"\]', dag))
     edges = {(nodes[a], nodes[b]) for a, b in re.findall(r"(node\d+)-->(node\d+)", dag)}
-    assert ("conf/base/dvc.yaml:train-split_1-mict_resnet18", "conf/hmdb51/dvc.yaml:train-split_2-mict_resnet18_from_ucf101") in edges
+    assert ("train-split_1-mict_resnet18", "conf/hmdb51/dvc.yaml:train-split_2-mict_resnet18_from_ucf101") in edges
+
+
+def _leaves(params: dict, prefix: str = ""):
+    for key, value in params.items():
+        if isinstance(value, dict) and value:
+            yield from _leaves(value, f"{prefix}{key}.")
+        else:
+            yield f"{prefix}{key}", value
+
+
+@pytest.mark.parametrize("path", sorted(ROOT.glob("conf/*/parameters*.yml")), ids=lambda p: p.relative_to(ROOT / "conf").as_posix())
+def test_dvc_exp_run_set_param_rewrites_nothing_but_the_value_it_sets(path, tmp_path):
+    """`dvc exp run -S file:key=value` rewrites the whole file with DVC's YAML writer (its own
+    `apply_overrides`): every list and null is written anew, in block style, and a comment that
+    follows a list is dropped with it. The parameter files are written as DVC writes them, with no
+    comment after a list, so setting any key to its own value leaves the file as it was, byte for
+    byte: a user's `-S` changes the value and nothing else, every comment kept."""
+    from dvc.utils.hydra import apply_overrides
+
+    text = path.read_text()
+    copy = tmp_path / path.name
+    for key, value in _leaves(yaml.safe_load(text) or {}):
+        copy.write_text(text)
+        apply_overrides(str(copy), [f"{key}='{value}'" if isinstance(value, str) else f"{key}={json.dumps(value)}"])
+        assert copy.read_text() == text, f"{path.relative_to(ROOT)}: `dvc exp run -S {key}=...` rewrites more than {key}"

@@ -1,4 +1,6 @@
-"""``conf/<env>/dvc.yaml``: each environment's DVC stages, derived from its Kedro pipelines and catalog.
+"""Each environment's DVC stages, derived from its Kedro pipelines and catalog: conf/base's (the
+paper's experiments on UCF-101) are the project's root ``dvc.yaml``, so ``dvc repro`` in the root
+reproduces them; every other environment's are ``conf/<env>/dvc.yaml``.
 
 Every stage is one ``kedro run`` of one environment: ``synthetic`` (where the download reads its
 archives), ``download``, ``prepare``, ``benchmark``, ``train-split_<n>-<experiment>`` and
@@ -15,8 +17,14 @@ from the code:
   ``cache: true``; ``dvc: metrics`` ones as metrics) and the folders it writes (DVC cache, or git for
   ``commit: true``), kept across reruns (``persist``) so interrupted work resumes.
 
-``python -m mict_pipeline.dvc_stages`` writes the files of every environment with committed
-configuration; ``tests/test_dvc_stages.py`` checks the committed files are what it writes.
+DVC reads every ``dvc.yaml`` in the repository (``dvc status``, ``dvc exp show`` and ``dvc dag``
+report them all), so only the root's and the demo's are committed: ``dvc status`` in the root then
+speaks of the root pipeline, and of the demo's once ``make demo`` ran. The other environments' files
+are written when they are first run (``make repro KEDRO_ENV=<env>``, ``make rehearsal``) and are
+then theirs to commit with their ``dvc.lock``.
+
+``python -m mict_pipeline.dvc_stages [ENV ...]`` writes the files of the committed environments (or
+of those named); ``tests/test_dvc_stages.py`` checks the committed files are what it writes.
 """
 
 from __future__ import annotations
@@ -38,15 +46,22 @@ from mict_pipeline.evaluation.reports import TRAINING_CURVES
 from mict_pipeline.io.atomic import write_bytes_atomic
 from mict_pipeline.project import configuration, find_project
 
-ENVIRONMENTS = ("base", "demo", "rehearsal", "demo_hmdb51", "hmdb51")  # the committed environments (conf/local is personal)
+ENVIRONMENTS = ("base", "demo", "rehearsal", "demo_hmdb51", "hmdb51")  # the environments of conf/ (conf/local is personal)
+ROOT_ENVIRONMENT = "base"  # its stages are the root dvc.yaml: `dvc repro` in the root reproduces the paper's experiments
+COMMITTED = ("base", "demo")  # the others' files are written when first run (see the module's docstring)
 PACKAGE = "mict_pipeline"
 # Kedro's wiring: which nodes run with which inputs is the stage's definition (its cmd, deps, params
 # and outs), not code it computes with, so these modules are neither deps nor followed.
 WIRING = re.compile(rf"{PACKAGE}\.(settings|context|pipeline_registry|dvc_stages|pipelines\.experiments|pipelines\.\w+\.pipeline)$")
 HEADER = (
-    "# Generated from the Kedro pipelines and catalog of environment {env} by `python -m mict_pipeline.dvc_stages`:\n"
-    "# do not edit (tests/test_dvc_stages.py checks it). Run it with `dvc repro conf/{env}/dvc.yaml`.\n"
+    "# Generated from the Kedro pipelines and catalog of environment {env} by `python -m mict_pipeline.dvc_stages {env}`:\n"
+    "# do not edit (tests/test_dvc_stages.py checks the committed ones). Run it with `dvc repro{target}`.\n"
 )
+
+
+def pipeline_file(env: str) -> str:
+    """Where an environment's stages are, relative to the project root."""
+    return "dvc.yaml" if env == ROOT_ENVIRONMENT else f"conf/{env}/dvc.yaml"
 
 
 def _module_file(module: str) -> Path | None:
@@ -132,6 +147,9 @@ class StageWriter:
         from mict_pipeline.pipelines.experiments import use_session_parameters
 
         self.project, self.env = project, env
+        self.file = pipeline_file(env)
+        # Stages run in the project root; a path of a top-level plot is relative to its dvc.yaml.
+        self.to_root = Path(os.path.relpath(project, (project / self.file).parent)).as_posix()
         config = configuration(project, env)
         self.parameters = config["parameters"]
         self.resolver = CatalogConfigResolver(config["catalog"])
@@ -196,7 +214,8 @@ class StageWriter:
         deps += self._download_sources(pipeline_name) + self._source_checkpoint(pipeline_name, namespace)
         folders = [dep for dep in deps if not Path(dep).suffix]
         deps = [dep for dep in deps if not any(dep.startswith(f"{folder}/") for folder in folders)]  # inside a folder dep
-        stage: dict[str, Any] = {"cmd": cmd, "wdir": "../..", "deps": deps, "params": self._params(pipeline_name, pipeline)}
+        stage: dict[str, Any] = {"cmd": cmd, **({"wdir": self.to_root} if self.to_root != "." else {})}
+        stage |= {"deps": deps, "params": self._params(pipeline_name, pipeline)}
         stage["outs"] = [{path: options} for path, options in outs.items()]
         if metrics:
             stage["metrics"] = [{path: options} for path, options in metrics.items()]
@@ -253,21 +272,29 @@ class StageWriter:
             for experiment in self.experiments:
                 for split in self.splits:
                     folder = self._path(self._entry(f"split_{split}.{experiment}.training_log_dir"))
-                    y[f"../../{folder}/plots/metrics/{metric}.tsv"] = metric
+                    y[self._from_file(f"{folder}/plots/metrics/{metric}.tsv")] = metric
             curves.append({metric: {"x": "step", "y": y, "title": f"{title}, every experiment and split", "x_label": "epoch (0 = first)", "y_label": metric}})
         confusion = self._path(self._entry(f"split_{self.splits[0]}.{self.experiments[0]}.confusion_matrix_plot")).rsplit("/", 1)[0]
         images = (self._path(self._entry(name)) for name in ("training_curves", "time_accuracy_plot"))
-        return [*curves, *(f"../../{image}" for image in images), f"../../{confusion}"]
+        return [*curves, *(self._from_file(image) for image in images), self._from_file(confusion)]
 
-    def write(self) -> Path:
-        path = self.project / "conf" / self.env / "dvc.yaml"
+    def _from_file(self, path: str) -> str:
+        return path if self.to_root == "." else f"{self.to_root}/{path}"
+
+    def text(self) -> str:
+        """The environment's dvc.yaml."""
         body = yaml.safe_dump({"stages": self.stages(), "plots": self.plots()}, sort_keys=False, width=120)
-        return write_bytes_atomic(path, (HEADER.format(env=self.env) + body).encode())
+        target = "" if self.env == ROOT_ENVIRONMENT else f" {self.file}"
+        return HEADER.format(env=self.env, target=target) + body
+
+    def write(self, project: Path | None = None) -> Path:
+        """Write the file into ``project`` (default: this one; a copy of it gets the same text)."""
+        return write_bytes_atomic((project or self.project) / self.file, self.text().encode())
 
 
 def main(argv: list[str] | None = None) -> int:
     logging.disable(logging.WARNING)  # Kedro configures its loggers while loading; the file names are the output
-    envs = (argv if argv is not None else sys.argv[1:]) or list(ENVIRONMENTS)
+    envs = (argv if argv is not None else sys.argv[1:]) or list(COMMITTED)
     project = find_project()
     for env in envs:
         print(StageWriter(project, env).write().relative_to(project))
