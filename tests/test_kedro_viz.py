@@ -7,6 +7,7 @@ import functools
 import http.server
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -24,24 +25,37 @@ from mict_pipeline.pipelines import experiments
 
 ROOT = Path(__file__).resolve().parents[1]
 BROWSERS = ("chromium", "chromium-browser", "google-chrome")
-# The data path as the README shows it: the prepare pipeline, its per-split namespaces collapsed.
-EXPECTED = ("locate_dataset", "extract_video_frames", "check_data_quality", "frames_dir", "split_1")
+# The README's picture: every pipeline of the default run, nodes only (datasets would triple its width)
+# and each split's and the benchmark's namespaces collapsed (Kedro-Viz's default) to one box.
+URL_QUERY = "?pid=__default__&types=nodes"
 # What kedro-viz remembers in the browser: the onboarding tour dismissed (it would cover a quarter of
 # the picture), sidebar and minimap closed so the graph gets the width and its names read.
 VIEW = {"showFeatureHints": False, "visible": {"sidebar": False, "miniMap": False}}
 VIEW_SCRIPT = f"<script>localStorage.setItem('KedroViz', '{json.dumps(VIEW)}');</script>"
+# Kedro-Viz fits the graph to the window; this graph is about 750 x 1160 CSS px at zoom 1, and a
+# 900 x 1300 window (less the 136 px toolbar) draws it at zoom 1, twice over at device scale 2.
+WINDOW, SCALE = (900, 1300), 2
+CHROME = (140, 40)  # CSS px left of and above the graph: the toolbar, the version label
+# The README shows the picture at DISPLAY_WIDTH CSS px (its <img width>), from a PNG twice as wide
+# (sharp on HiDPI screens). There a label line (ascender to descender) must be MIN_TEXT_PX high:
+# 680 px gives about 10.4 px (600 px, 9.2) in a picture about 1110 px high, within GitHub's column.
+DISPLAY_WIDTH, MIN_TEXT_PX = 680, 9
+
 
 @pytest.fixture(scope="module")
 def browser() -> str:
     found = next((path for name in BROWSERS if (path := shutil.which(name))), None)
     if found is None:
-        pytest.skip(f"no headless Chromium found (looked for {', '.join(BROWSERS)}): `apt-get install chromium` runs this test")
+        missing = f"no headless Chromium found (looked for {', '.join(BROWSERS)}): `apt-get install chromium`"
+        if os.environ.get("MICT_DAG_PNG"):  # `make dag-image` asked for the picture: not rendering it is an error
+            pytest.fail(f"{missing}, then `make dag-image` renders {os.environ['MICT_DAG_PNG']}")
+        pytest.skip(f"{missing} runs this test")
     return found
 
 
 def _chromium(browser: str, *args: str) -> subprocess.CompletedProcess:
-    flags = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--window-size=1100,1300",
-             "--force-device-scale-factor=2", "--virtual-time-budget=15000")
+    flags = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", f"--window-size={WINDOW[0]},{WINDOW[1]}",
+             f"--force-device-scale-factor={SCALE}", "--virtual-time-budget=15000")
     return subprocess.run([browser, *flags, *args], capture_output=True, text=True, timeout=120)
 
 
@@ -60,6 +74,33 @@ def _screenshot(browser: str, url: str, path: Path, attempts: int = 3) -> bool:
         if path.is_file() and _graph_drawn(path):
             return True
     return False
+
+
+def readme_picture(screenshot: Image.Image) -> Image.Image:
+    """The graph alone, cut out of Kedro-Viz's window with a margin, at twice DISPLAY_WIDTH and 64
+    colours (a few greys and the parameter markers' yellow: a small PNG). Raises AssertionError when the
+    graph touches the window's edge, i.e. the window cut it."""
+    pixels = np.asarray(screenshot.convert("RGB")).astype(int)
+    left, top = (SCALE * c for c in CHROME)
+    drawn = np.abs(pixels[top:, left:] - pixels[-1, -1]).max(axis=2) > 8  # differs from the canvas (a corner)
+    rows, cols = np.flatnonzero(drawn.any(axis=1)), np.flatnonzero(drawn.any(axis=0))
+    assert rows.size and 0 < rows[0] and rows[-1] < drawn.shape[0] - 1 and 0 < cols[0] and cols[-1] < drawn.shape[1] - 1, (
+        "the graph is cut by the window's edge"
+    )
+    margin = 12 * SCALE
+    box = (left + cols[0] - margin, top + rows[0] - margin, left + cols[-1] + 1 + margin, top + rows[-1] + 1 + margin)
+    graph = screenshot.convert("RGB").crop(box)
+    width = 2 * DISPLAY_WIDTH
+    graph = graph.resize((width, round(graph.height * width / graph.width)), Image.Resampling.LANCZOS)
+    return graph.quantize(64, dither=Image.Dither.NONE)
+
+
+def label_line_height(picture: Image.Image) -> float:
+    """The median height in pixels of the rows of label text: runs of rows holding light grey pixels
+    (edges are darker, the yellow parameter markers not grey)."""
+    text_rows = (np.asarray(picture.convert("RGB")).min(axis=2) > 170).any(axis=1)
+    edges = np.flatnonzero(np.diff(np.concatenate([[0], text_rows.astype(int), [0]])))
+    return float(np.median(edges[1::2] - edges[::2]))
 
 
 @pytest.fixture(scope="module")
@@ -96,24 +137,30 @@ def test_viz_build_shows_the_pipelines_a_session_of_the_environment_runs(viz_sit
 
 
 def test_static_viz_build_renders_the_dag(browser, viz_site, tmp_path):
-    """The prepare pipeline rendered at a zoom where its names read, nothing over it.
-    `make dag-image` writes the screenshot to docs/images/kedro_viz_dag.png (MICT_DAG_PNG)."""
+    """The default pipeline rendered, cut to the graph, with names that read at the README's width.
+    `make dag-image` writes the picture to docs/images/kedro_viz_dag.png (MICT_DAG_PNG)."""
+    tasks = [n for n in json.loads((viz_site / "api" / "main").read_text())["nodes"] if n["type"] == "task"]
+    # A node outside any namespace shows its name; a namespaced one, its collapsed top namespace.
+    expected = {n["full_name"].split(".")[0] for n in tasks if "__default__" in n["pipelines"]}
+    assert {"download_archives", "extract_video_frames", "split_1", "split_3", "benchmark", "cross_split_report"} <= expected
     index = viz_site / "index.html"
     index.write_text(index.read_text().replace("<head>", "<head>" + VIEW_SCRIPT, 1))
     handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=viz_site)
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    url = f"http://127.0.0.1:{server.server_address[1]}/?pid=prepare"
+    url = f"http://127.0.0.1:{server.server_address[1]}/{URL_QUERY}"
     try:
         dom = _chromium(browser, "--dump-dom", url).stdout
         screenshot = tmp_path / "kedro_viz_dag.png"
         drawn = _screenshot(browser, url, screenshot)
     finally:
         server.shutdown()
-    rendered = {name for name in EXPECTED if f">{name}<" in dom}
-    assert rendered == set(EXPECTED), f"nodes missing from the rendered DAG: {sorted(set(EXPECTED) - rendered)}"
-    assert 'class="pipeline-node__text"' in dom  # drawn by the app, not just listed
+    assert set(re.findall(r'class="pipeline-node__text"[^>]*>([^<]+)<', dom)) == expected  # no dataset, nothing expanded
     assert "Workflow run status" not in dom  # the tour is dismissed
     assert drawn, f"the screenshot shows no graph: {screenshot}"
+    picture = readme_picture(Image.open(screenshot))
+    text_px = label_line_height(picture) * DISPLAY_WIDTH / picture.width
+    assert text_px >= MIN_TEXT_PX, f"labels {text_px:.1f} px high at the README's {DISPLAY_WIDTH} px width"
     if os.environ.get("MICT_DAG_PNG"):
-        shutil.copy(screenshot, os.environ["MICT_DAG_PNG"])
+        picture.save(os.environ["MICT_DAG_PNG"], optimize=True)
+        print(f"{os.environ['MICT_DAG_PNG']}: {picture.width}x{picture.height}, labels {text_px:.1f} px high at width {DISPLAY_WIDTH}")

@@ -162,7 +162,16 @@ def _positive(text: str) -> int:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="mict-pipeline predict", description="Top classes of video files, from a trained checkpoint.")
+    parser = argparse.ArgumentParser(
+        prog="mict-pipeline predict",
+        description="Top classes of video files, from a trained checkpoint.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,  # the examples' lines kept
+        epilog="examples:\n"
+        "  mict-pipeline predict video.mp4 --checkpoint best.pt               # top 5 classes\n"
+        "  mict-pipeline predict clips/ more.avi --checkpoint best.pt --json  # a folder's videos; JSON lines\n"
+        "  mict-pipeline predict video.avi --checkpoint model_best.pth.tar --arch mict_resnet18  # an original's\n"
+        "  mict-pipeline predict video.avi --experiment resnet3d_18 --split 2 --env demo  # inside a project",
+    )
     parser.add_argument("videos", nargs="+", type=Path, metavar="VIDEO", help="video files OpenCV reads (AVI, MP4/H.264, ...) or folders of them")
     source = parser.add_mutually_exclusive_group(required=True)
     source.add_argument("--checkpoint", type=Path, help="a best.pt or last.pt, or an original MiCT-Net-PyTorch checkpoint with --arch")
