@@ -14,10 +14,14 @@ import numpy as np
 import pytest
 import torch
 
-from mict_pipeline.checkpoint import FORMAT, FORMAT_VERSION
+import mict_pipeline.predict as predict_module
+from mict_pipeline.checkpoint import FORMAT, FORMAT_VERSION, save_checkpoint
+from mict_pipeline.clips.config import ClipConfig
 from mict_pipeline.datasets.synthetic import VideoSpec, render_frames, write_video
 from mict_pipeline.datasets.ucf101 import CLASS_NAMES as UCF101_CLASSES
-from mict_pipeline.io.frame_store import video_frames
+from mict_pipeline.experiment import DatasetSpec, Experiment, ModelOptions, Recipe
+from mict_pipeline.io.frame_store import FrameSpec, video_frames
+from mict_pipeline.models.inference import inference_model
 from mict_pipeline.predict import Classifier, main
 
 from demo_project import CLASSES, project_env
@@ -163,3 +167,38 @@ def test_one_bad_video_among_good_ones(checkpoints, videos, tmp_path, capsys):
     out, err = capsys.readouterr()
     assert [json.loads(line)["video"] for line in out.splitlines()] == [str(videos["avi"])]  # the good one is still scored
     assert err.strip() == f"error: {tmp_path / 'broken.avi'}: cannot be opened as a video (corrupt or unsupported format)"
+
+
+TINY = Experiment(
+    name="tiny", arch="mict_resnet18", model=ModelOptions(width=8), recipe=Recipe(eval_batch_size=2),
+    clips=ClipConfig(clip_len=8, output_size=16, crop_sizes=(24, 32), video_frames=24),
+    dataset=DatasetSpec(name="motions", class_names=tuple(CLASSES), frames=FrameSpec(width=40, height=32)),
+)
+
+
+def _has_batchnorm(model: torch.nn.Module) -> bool:
+    return any(isinstance(m, torch.nn.modules.batchnorm._BatchNorm) for m in model.modules())
+
+
+def test_predict_runs_the_fast_path_on_the_cpu_with_the_same_scores(videos, tmp_path, randomize_batchnorm, capsys, monkeypatch):
+    torch.manual_seed(0)
+    model = TINY.build_model()
+    randomize_batchnorm(model)
+    checkpoint = save_checkpoint(tmp_path / "best.pt", model, TINY)
+    fast = Classifier.from_checkpoint(checkpoint, device="cpu")
+    plain = Classifier.from_checkpoint(checkpoint, device="cpu", fast=False)
+    assert not _has_batchnorm(fast.model) and _has_batchnorm(plain.model)
+    for video in videos.values():
+        got, expected = fast.scores(video), plain.scores(video)
+        assert got.argmax() == expected.argmax()
+        torch.testing.assert_close(got, expected, rtol=0, atol=1e-5)
+
+    # The command: the fast path by default, --plain the model as trained.
+    ran = []
+    monkeypatch.setattr(predict_module, "inference_model", lambda *args, **kwargs: ran.append(inference_model(*args, **kwargs)) or ran[-1])
+    command = [str(videos["avi"]), "--checkpoint", str(checkpoint), "--device", "cpu", "--json", "--top", "3"]
+    assert main(command) == 0 and main([*command, "--plain"]) == 0
+    assert not _has_batchnorm(ran[0]) and _has_batchnorm(ran[1])
+    by_fast, by_plain = (json.loads(line)["top"] for line in capsys.readouterr().out.splitlines())
+    assert [row["class"] for row in by_fast] == [row["class"] for row in by_plain]
+    assert np.allclose([row["probability"] for row in by_fast], [row["probability"] for row in by_plain], rtol=0, atol=1e-5)

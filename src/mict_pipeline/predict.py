@@ -4,7 +4,8 @@ A video goes through what the test videos went through: frames decoded, resized 
 as ``prepare`` stored them, then the video-level protocol of evaluation (consecutive clips over up
 to ``video_frames`` frames, centre crop, softmax averaged). Frame size, clip settings and class
 names come from the checkpoint's experiment, never from a project's configuration, so a
-``best.pt`` or ``last.pt`` copied anywhere gives the same answer. No Kedro is imported.
+``best.pt`` or ``last.pt`` copied anywhere gives the same answer. No Kedro is imported. On a CPU
+the model runs as evaluation runs it, folded and channels-last (``--plain``/``fast=False``: as trained).
 
 Python::
 
@@ -16,7 +17,7 @@ Python::
 
 Command line (``mict-pipeline predict`` or ``python -m mict_pipeline predict``)::
 
-    mict-pipeline predict VIDEO [VIDEO or FOLDER ...] --checkpoint best.pt [--top 5] [--json] [--device cpu]
+    mict-pipeline predict VIDEO [VIDEO or FOLDER ...] --checkpoint best.pt [--top 5] [--json] [--device cpu] [--plain]
     mict-pipeline predict VIDEO --checkpoint model_best.pth.tar --arch mict_resnet18 [--version v2]
     mict-pipeline predict VIDEO --experiment mict_resnet18 --split 1 [--env demo]   # inside a project
 """
@@ -42,6 +43,7 @@ from mict_pipeline.clips.dataset import ClipDataset
 from mict_pipeline.experiment import Experiment, resolve_device
 from mict_pipeline.io.frame_store import VIDEO_SUFFIXES, VideoDecodeError, extract_frames
 from mict_pipeline.models import ARCHITECTURES
+from mict_pipeline.models.inference import inference_model
 from mict_pipeline.project import active_env, catalog_folder, configuration, find_project
 from mict_pipeline.training import predict_scores
 
@@ -91,20 +93,21 @@ def find_videos(paths: Iterable[str | os.PathLike]) -> list[Path]:
 class Classifier:
     """A trained model with its experiment: ``predict`` videos as the experiment's test videos were scored."""
 
-    def __init__(self, model: nn.Module, experiment: Experiment, device: str = "auto") -> None:
+    def __init__(self, model: nn.Module, experiment: Experiment, device: str = "auto", fast: bool = True) -> None:
         self.experiment = experiment
         # Scored in this process, on the asked device; the experiment's own batch size is kept.
         self.recipe = experiment.recipe.model_copy(update={"workers": 0, "device": device})
-        self.model = model.eval().to(resolve_device(device))
+        # What evaluation runs (fast: on a CPU folded and channels-last, same top-1 and scores).
+        self.model = inference_model(model, experiment.arch, resolve_device(device), fast)
 
     @classmethod
     def from_checkpoint(
-        cls, path: str | os.PathLike, *, arch: str | None = None, version: str = "v1", device: str = "auto"
+        cls, path: str | os.PathLike, *, arch: str | None = None, version: str = "v1", device: str = "auto", fast: bool = True
     ) -> Classifier:
         """From a ``best.pt``/``last.pt`` of this project, or an original MiCT-Net-PyTorch checkpoint
         with its ``arch`` (and ``version``) named. Raises :class:`CheckpointError` naming the file."""
         checkpoint = read_checkpoint(path, arch=arch, version=version)
-        return cls(checkpoint.build_model(), checkpoint.experiment, device)
+        return cls(checkpoint.build_model(), checkpoint.experiment, device, fast)
 
     @property
     def class_names(self) -> tuple[str, ...]:
@@ -183,6 +186,10 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--top", type=_positive, default=5, help="how many classes to print (default: %(default)s)")
     parser.add_argument("--json", action="store_true", help="one JSON object per video on stdout")
     parser.add_argument("--device", default="auto", help="cpu, cuda, cuda:1, ... (default: cuda when available)")
+    parser.add_argument(
+        "--plain", action="store_true",
+        help="run the model as trained; by default a CPU runs it with BatchNorm folded and channels-last weights (same top class, scores within 1e-5)",
+    )
     return parser
 
 
@@ -193,7 +200,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         videos = find_videos(args.videos)
         checkpoint = args.checkpoint or project_checkpoint(args.experiment, args.split, args.env)
-        classifier = Classifier.from_checkpoint(checkpoint, arch=args.arch, version=args.version, device=args.device)
+        classifier = Classifier.from_checkpoint(checkpoint, arch=args.arch, version=args.version, device=args.device, fast=not args.plain)
     except (PredictInputError, CheckpointError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

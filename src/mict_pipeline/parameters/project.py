@@ -11,6 +11,7 @@ from mict_pipeline.experiment import ExperimentConfig, TrainingParams
 
 from .benchmark import BenchmarkParams
 from .download import DownloadParams
+from .evaluation import EvaluationParams
 from .prepare import PrepareParams
 from .synthetic import SyntheticParams
 
@@ -22,6 +23,7 @@ class ProjectParameters(Params):
     experiments: dict[str, ExperimentConfig]
     training: TrainingParams
     benchmark: BenchmarkParams
+    evaluation: EvaluationParams
     download: DownloadParams
     prepare: PrepareParams
     synthetic: SyntheticParams

@@ -11,16 +11,18 @@ from matplotlib.figure import Figure
 from mict_pipeline.checkpoint import BEST
 from mict_pipeline.evaluation import architecture_name, confusion_matrix_figure, confusion_matrix_table, top_confusions
 from mict_pipeline.evaluation.evaluate import evaluate_checkpoint
+from mict_pipeline.parameters.evaluation import EvaluationParams
 
 
 def evaluate_experiment(
-    train_summary: dict[str, Any], run_dir: str, test_index: pd.DataFrame, frames_dir: str
+    train_summary: dict[str, Any], run_dir: str, test_index: pd.DataFrame, frames_dir: str, params: dict[str, Any]
 ) -> tuple[dict[str, float], pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame, Figure]:
     """Clip- and video-level scores of the run's best checkpoint (in ``run_dir``, once training
     summarised it) on the split's test videos; the checkpoint says what the model is and how its
-    clips are made. Returns the metrics, predictions, per-class accuracy, the confusion matrix (table,
-    largest confusions, figure)."""
-    evaluation = evaluate_checkpoint(Path(run_dir) / BEST, test_index, frames_dir)
+    clips are made, ``params`` (the ``evaluation`` block) how it is run. Returns the metrics,
+    predictions, per-class accuracy, the confusion matrix (table, largest confusions, figure)."""
+    options = EvaluationParams.model_validate(params, where="evaluation")
+    evaluation = evaluate_checkpoint(Path(run_dir) / BEST, test_index, frames_dir, fast=options.fast)
     experiment, names = evaluation.experiment, list(evaluation.experiment.dataset.class_names)
     title = f"{architecture_name(experiment.describe())}, split {experiment.split}: video-level confusion"
     return (

@@ -9,7 +9,7 @@ def evaluation(split: int, experiment: str) -> Pipeline:
         [
             node(
                 evaluate_experiment,
-                inputs=["train_summary", "run_dir", "test_index", "frames_dir"],
+                inputs=["train_summary", "run_dir", "test_index", "frames_dir", "params:evaluation"],
                 outputs=["metrics", "predictions", "per_class_accuracy", "confusion_matrix", "top_confusions", "confusion_matrix_plot"],
                 name="evaluate",
             )
@@ -18,4 +18,6 @@ def evaluation(split: int, experiment: str) -> Pipeline:
 
 
 def create_pipeline(**kwargs) -> Pipeline:
-    return per_split_and_experiment(evaluation, split_inputs=["test_index"], shared_inputs=["frames_dir"])
+    return per_split_and_experiment(
+        evaluation, split_inputs=["test_index"], shared_inputs=["frames_dir"], parameters=["params:evaluation"]
+    )
