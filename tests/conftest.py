@@ -1,20 +1,29 @@
 """The reproduced tiny demo project that the end-to-end tests share (prepared and trained once).
 
-``demo_repo`` copies the project into a throwaway git repository with the tiny demo environment of
-:mod:`demo_project` and runs ``dvc repro`` once: every stage as a ``kedro run`` through the command
-line. The DVC, pipeline, predict and notebook tests then read its outputs instead of preparing and
-training again; a test that changes the project works on :meth:`DemoRepo.copy`. Also the fixtures
-that tests in several folders share.
+``shared_demo`` copies the project into a throwaway git repository with the tiny demo environment
+of :mod:`demo_project` and runs ``dvc repro`` once: every stage as a ``kedro run`` through the
+command line. It is made once per test run, by the first pytest-xdist worker that needs it (the
+others wait for it), so the DVC, pipeline, predict and notebook tests on every worker read its
+outputs instead of preparing and training again; a test that changes the project works on
+:meth:`DemoRepo.copy`. ``demo_repo`` is the same project for the tests that run commands in it
+(DVC, Kedro, git): they all run on one worker, since two DVC commands in one repository at once
+refuse each other. Also the fixtures that tests in several folders share.
 """
 
 from __future__ import annotations
 
+import fcntl
+import os
 import shutil
+from pathlib import Path
 
 import pytest
 import torch
 
 from demo_project import DemoRepo, copy_project
+
+# The shared project's folder, below the run's base folder (every worker's base is inside it).
+SHARED_DEMO = "shared_demo"
 
 
 @pytest.fixture
@@ -33,23 +42,58 @@ def randomize_batchnorm():
     return randomize
 
 
+def _uses_demo(item: pytest.Item) -> int:
+    """0: the tests that run commands in the shared project (first: they reproduce it while the
+    other workers run the unit tests); 2: those that read or copy it (last: by then it is made);
+    1: the others."""
+    names = getattr(item, "fixturenames", ())
+    return 0 if "demo_repo" in names else 2 if "shared_demo" in names else 1
+
+
 @pytest.hookimpl(wrapper=True)  # around pytest-xdist's own hook, which reads the groups
 def pytest_collection_modifyitems(items: list[pytest.Item]):
-    # Under pytest-xdist (--dist loadgroup), every test of the shared demo project runs on one worker,
-    # which reproduces it once.
+    # Under pytest-xdist (--dist loadgroup) the tests that run commands in the shared demo project
+    # run on one worker, one after another; the tests that read or copy it run on any.
+    items.sort(key=_uses_demo)
     for item in items:
-        if "demo_repo" in getattr(item, "fixturenames", ()):
+        if _uses_demo(item) == 0:
             item.add_marker(pytest.mark.xdist_group("demo_repo"))
     return (yield)
 
 
+def _run_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The folder of this test run that every pytest-xdist worker sees (each worker's base folder
+    is inside it), or the run's base folder without xdist."""
+    base = tmp_path_factory.getbasetemp()
+    return base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+
+
 @pytest.fixture(scope="session")
-def demo_repo(tmp_path_factory: pytest.TempPathFactory) -> DemoRepo:
-    path = tmp_path_factory.mktemp("demo") / "project"
-    repo = DemoRepo(copy_project(path))
-    repo.run("git", "init", "-q")
-    repo.run("git", "add", "-A")
-    repo.run("git", "commit", "-q", "-m", "tiny demo project")
-    repo.repro_output = repo.run("dvc", "repro", "conf/demo/dvc.yaml").stdout
-    yield repo
-    shutil.rmtree(path.parent, ignore_errors=True)
+def shared_demo(tmp_path_factory: pytest.TempPathFactory) -> DemoRepo:
+    """The reproduced tiny demo: read it or copy it (:meth:`DemoRepo.copy`), never change it."""
+    folder = _run_folder(tmp_path_factory) / SHARED_DEMO
+    folder.mkdir(exist_ok=True)
+    repo, output = DemoRepo(folder / "project"), folder / "repro_output.txt"
+    with open(folder / "lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # the first worker makes it, the others wait for it
+        if not output.is_file():
+            shutil.rmtree(repo.path, ignore_errors=True)  # left by a worker that failed to make it
+            copy_project(repo.path)
+            repo.run("git", "init", "-q")
+            repo.run("git", "add", "-A")
+            repo.run("git", "commit", "-q", "-m", "tiny demo project")
+            output.write_text(repo.run("dvc", "repro", "conf/demo/dvc.yaml").stdout)
+    repo.repro_output = output.read_text()
+    return repo
+
+
+@pytest.fixture(scope="session")
+def demo_repo(shared_demo: DemoRepo) -> DemoRepo:
+    """The shared demo for a test that runs commands in it (they all run on one worker)."""
+    return shared_demo
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    # The run (the controller, or the only process) removes the shared project when every test passed.
+    if exitstatus == 0 and not hasattr(session.config, "workerinput"):
+        shutil.rmtree(session.config._tmp_path_factory.getbasetemp() / SHARED_DEMO, ignore_errors=True)

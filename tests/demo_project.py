@@ -86,6 +86,11 @@ def copy_project(dest: Path, overlay: dict[str, dict] = TINY) -> Path:
     return dest
 
 
+def _running_commands_state(folder: str, names: list[str]) -> list[str]:
+    path = Path(folder)
+    return ["tmp"] if path.name == ".dvc" else ["index.lock"] if path.name == ".git" else []
+
+
 @dataclass
 class DemoRepo:
     """A reproduced project: run commands in it, read its outputs, copy it to change it."""
@@ -100,8 +105,10 @@ class DemoRepo:
         return done
 
     def copy(self, dest: Path) -> DemoRepo:
-        """A full copy (git history, DVC cache, outputs) to change without touching the shared one."""
-        shutil.copytree(self.path, dest, symlinks=True)
+        """A full copy (git history, DVC cache, outputs) to change without touching the shared one.
+        Without the locks of a command running in it meanwhile (another worker's): DVC's state and
+        locks (.dvc/tmp, made again) and git's index lock."""
+        shutil.copytree(self.path, dest, symlinks=True, ignore=_running_commands_state)
         return DemoRepo(dest)
 
     @property

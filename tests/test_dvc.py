@@ -73,9 +73,11 @@ def test_the_root_pipeline_is_conf_base_with_its_own_stages_and_outputs(demo_rep
     """`dvc repro` and `dvc status` in the root are about conf/base (the paper's experiments on
     UCF-101): after the demo they still have everything to do, starting with the download, and
     `dvc status` names no other environment's stage (the demo's are up to date)."""
-    dry = demo_repo.run("dvc", "repro", "--dry").stdout
+    # --force: without it DVC 3.67 stops its dry run at the first stage whose inputs are not made yet
+    # (it hashes them for the run cache; treeverse/dvc#9818), here prepare's.
+    dry = demo_repo.run("dvc", "repro", "--dry", "--force").stdout
     assert "Running stage 'download'" in dry and "kedro run --env base --pipelines=download" in dry
-    assert _stages_run(dry) >= {"download", "prepare", "train-split_3-resnet3d_18", "report"}
+    assert _stages_run(dry) == set(yaml.safe_load((demo_repo.path / "dvc.yaml").read_text())["stages"])
     assert "--env demo" not in dry
     status = json.loads(demo_repo.run("dvc", "status", "--json").stdout)
     assert "download" in status and "evaluate-split_2-mict_resnet18" in status
@@ -83,15 +85,15 @@ def test_the_root_pipeline_is_conf_base_with_its_own_stages_and_outputs(demo_rep
     assert "data/01_raw/archives" in (demo_repo.path / "dvc.yaml").read_text()
 
 
-def test_one_experiments_recipe_reruns_that_experiment_alone(demo_repo, tmp_path):
-    repo = demo_repo.copy(tmp_path / "project")
+def test_one_experiments_recipe_reruns_that_experiment_alone(shared_demo, tmp_path):
+    repo = shared_demo.copy(tmp_path / "project")
     _set(repo, "conf/demo/parameters.yml", "experiments", "resnet3d_18", "recipe", "epochs", 2)
     # Stages whose own inputs changed; its evaluation and the report follow from the new models.
     assert _changed(repo) == {f"train-split_{split}-resnet3d_18" for split in SPLITS}
 
 
-def test_exp_run_sets_a_parameter_and_reruns_what_reads_it(demo_repo, tmp_path):
-    repo = demo_repo.copy(tmp_path / "project")
+def test_exp_run_sets_a_parameter_and_reruns_what_reads_it(shared_demo, tmp_path):
+    repo = shared_demo.copy(tmp_path / "project")
     repo.run("git", "add", "-A")
     repo.run("git", "commit", "-q", "-m", "reproduced")
     before = (repo.path / "conf/demo/parameters_benchmark.yml").read_text().splitlines()
@@ -101,11 +103,14 @@ def test_exp_run_sets_a_parameter_and_reruns_what_reads_it(demo_repo, tmp_path):
     # DVC rewrote the file it set: that line alone changed (tests/test_dvc_stages.py: every file, every key).
     after = (repo.path / "conf/demo/parameters_benchmark.yml").read_text().splitlines()
     assert [b for a, b in zip(before, after) if a != b] == ["  iters: 2"] and len(after) == len(before)
+    # The documented way to read experiments at a terminal's width (docs/dvc.md): what differs.
+    header = repo.run("dvc", "exp", "show", "--only-changed", "--csv").stdout.splitlines()[0].split(",")
+    assert "conf/demo/parameters_benchmark.yml:benchmark.iters" in header and len(header) <= 12, header
 
 
-def test_training_killed_under_dvc_resumes_to_the_bytes_of_an_uninterrupted_run(demo_repo, tmp_path):
+def test_training_killed_under_dvc_resumes_to_the_bytes_of_an_uninterrupted_run(shared_demo, tmp_path):
     stage = "train-split_1-resnet3d_18"
-    runs = {name: demo_repo.copy(tmp_path / name) for name in ("straight", "killed")}
+    runs = {name: shared_demo.copy(tmp_path / name) for name in ("straight", "killed")}
     for repo in runs.values():
         _set(repo, "conf/demo/parameters.yml", "experiments", "resnet3d_18", "recipe", "epochs", 6)
     runs["straight"].run("dvc", "repro", "-s", f"{DEMO}:{stage}")
@@ -147,8 +152,8 @@ def test_metrics_and_overlaid_plots(demo_repo, tmp_path):
     assert "training_curves/val_top1.png" in page and "confusion_matrices/split_2.mict_resnet18.png" in page
 
 
-def test_push_and_pull_round_trip_a_model(demo_repo, tmp_path):
-    repo = demo_repo.copy(tmp_path / "project")  # the default remote is ../mict-pipeline-dvc-remote: in tmp_path
+def test_push_and_pull_round_trip_a_model(shared_demo, tmp_path):
+    repo = shared_demo.copy(tmp_path / "project")  # the default remote is ../mict-pipeline-dvc-remote: in tmp_path
     repo.run("dvc", "push", DEMO)
     model = repo.model("mict_resnet18")
     content = model.read_bytes()

@@ -38,12 +38,12 @@ def videos(tmp_path_factory) -> dict[str, Path]:
 
 
 @pytest.fixture
-def checkpoints(demo_repo, tmp_path) -> Path:
+def checkpoints(shared_demo, tmp_path) -> Path:
     """An empty folder (no conf/, no data/) holding copies of a trained best.pt and last.pt."""
     folder = tmp_path / "elsewhere"
     folder.mkdir()
     for name in ("best.pt", "last.pt"):
-        shutil.copy(demo_repo.model("resnet3d_18", 1, name), folder / name)
+        shutil.copy(shared_demo.model("resnet3d_18", 1, name), folder / name)
     return folder
 
 
@@ -79,19 +79,19 @@ def test_predict_imports_no_kedro(checkpoints, videos):
     assert done.returncode == 0 and "no kedro" in done.stdout, done.stderr
 
 
-def test_the_python_api_gives_what_the_command_prints(demo_repo, videos, capsys):
-    classifier = Classifier.from_checkpoint(demo_repo.model("mict_resnet18"), device="cpu")
+def test_the_python_api_gives_what_the_command_prints(shared_demo, videos, capsys):
+    classifier = Classifier.from_checkpoint(shared_demo.model("mict_resnet18"), device="cpu")
     assert classifier.class_names == classifier.experiment.dataset.class_names and set(classifier.class_names) == set(CLASSES)
     predictions = list(classifier.predict(videos["avi"].parent, top=2))  # a folder: its videos, sorted
     assert [p.video.name for p in predictions] == ["zoom.avi", "zoom.mp4"]
     assert all(len(p.top) == 2 for p in predictions)
-    assert main([str(videos["avi"]), "--checkpoint", str(demo_repo.model("mict_resnet18")), "--json", "--top", "2"]) == 0
+    assert main([str(videos["avi"]), "--checkpoint", str(shared_demo.model("mict_resnet18")), "--json", "--top", "2"]) == 0
     printed = json.loads(capsys.readouterr().out)
     assert printed["top"] == [s.to_json() for s in predictions[0].top]
 
 
-def test_top_larger_than_the_classes_prints_every_class(demo_repo, videos, capsys):
-    assert main([str(videos["avi"]), "--checkpoint", str(demo_repo.model("mict_resnet18")), "--top", "10"]) == 0
+def test_top_larger_than_the_classes_prints_every_class(shared_demo, videos, capsys):
+    assert main([str(videos["avi"]), "--checkpoint", str(shared_demo.model("mict_resnet18")), "--top", "10"]) == 0
     rows = capsys.readouterr().out.splitlines()[1:]
     assert len(rows) == 3 and {row.split()[-1] for row in rows} == set(CLASSES)
 
@@ -115,8 +115,8 @@ def test_original_checkpoint_with_its_architecture(tmp_path, videos):
     assert refused.returncode == 2 and "name its architecture (--arch mict_resnet18" in refused.stderr
 
 
-def test_project_shortcut_resolves_the_experiment(demo_repo, videos, capsys, monkeypatch):
-    monkeypatch.chdir(demo_repo.path / "conf")  # anywhere inside the project
+def test_project_shortcut_resolves_the_experiment(shared_demo, videos, capsys, monkeypatch):
+    monkeypatch.chdir(shared_demo.path / "conf")  # anywhere inside the project
     assert main([str(videos["avi"]), "--experiment", "resnet3d_18", "--split", "2", "--env", "demo", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["checkpoint"].endswith("data/demo/06_models/split_2/resnet3d_18/best.pt")
     assert main([str(videos["avi"]), "--experiment", "mict_resnet34_v2", "--env", "demo"]) == 2

@@ -114,8 +114,8 @@ def test_environments_keep_their_data_apart():
         assert paths and all(str(path).startswith(f"{roots[env]}/") for path in paths), env
 
 
-def test_a_missing_input_stops_the_run_in_one_line_naming_what_makes_it(demo_repo, tmp_path):
-    repo = demo_repo.copy(tmp_path / "project")
+def test_a_missing_input_stops_the_run_in_one_line_naming_what_makes_it(shared_demo, tmp_path):
+    repo = shared_demo.copy(tmp_path / "project")
     (repo.data / "05_model_input/split_1/train.csv").unlink()
     done = repo.run("kedro", "run", "--pipelines=train", "--namespaces=split_1.mict_resnet18", check=False)
     assert done.returncode == 2 and "Traceback" not in done.stdout + done.stderr
@@ -125,30 +125,30 @@ def test_a_missing_input_stops_the_run_in_one_line_naming_what_makes_it(demo_rep
     ) in done.stderr
 
 
-def test_a_project_error_in_a_node_ends_the_run_in_one_line(demo_repo, tmp_path):
-    repo = demo_repo.copy(tmp_path / "project")
+def test_a_project_error_in_a_node_ends_the_run_in_one_line(shared_demo, tmp_path):
+    repo = shared_demo.copy(tmp_path / "project")
     done = repo.run("kedro", "run", "--pipelines=train", "--namespaces=split_1.mict_resnet18", "--params=experiments.mict_resnet18.recipe.epochs=2", check=False)
     errors = [line for line in done.stderr.splitlines() if line.startswith("Error:")]
     assert done.returncode == 2 and "Traceback" not in done.stdout + done.stderr
     assert errors == [errors[0]] and "last.pt was written by another experiment than the one asked for (recipe.epochs: 1 -> 2)" in errors[0]
 
 
-def test_the_smoke_overlay_runs_briefly_never_over_a_real_run_and_says_so(demo_repo, tmp_path):
-    """`make smoke`'s parameters: one short epoch and a few test videos; refused over a trained run
-    (its last.pt), and the report names the run a smoke run."""
-    params = re.search(r"^SMOKE_PARAMS := (\S+)$", (ROOT / "Makefile").read_text(), re.M).group(1)
-    repo = demo_repo.copy(tmp_path / "project")
-    train = ("kedro", "run", "--pipelines=train", "--namespaces=split_1.mict_resnet18")
-    refused = repo.run(*train, f"--params={params}", check=False)
-    assert refused.returncode == 2 and "recipe.limit_epochs: None -> 1" in refused.stderr
-    repo.run(*train, f"--params={params},training.on_other_experiment=restart")
-    summary = json.loads((repo.data / "06_models/split_1/mict_resnet18/summary.json").read_text())
+def test_smoke_runs_beside_a_finished_run_without_touching_it_and_says_so(shared_demo, tmp_path):
+    """`make smoke` after `make demo`: every stage with one short epoch and a few test videos, its
+    runs written to data/smoke/demo; the demo's checkpoints, outputs and DVC status are as they were,
+    and the smoke report names its runs smoke runs."""
+    params = re.search(r"^SMOKE_PARAMS := (\S+)$", (ROOT / "Makefile").read_text(), re.M).group(1).replace("$(KEDRO_ENV)", "demo")
+    repo = shared_demo.copy(tmp_path / "project")
+    models = {path: path.read_bytes() for path in sorted((repo.data / "06_models").rglob("*.pt"))}
+    repo.run("kedro", "run", f"--params={params}")
+    assert models and {path: path.read_bytes() for path in models} == models
+    assert json.loads(repo.run("dvc", "status", "--json", "conf/demo/dvc.yaml").stdout) == {}
+    smoke = repo.path / "data/smoke/demo"
+    summary = json.loads((smoke / "06_models/split_1/mict_resnet18/summary.json").read_text())
     assert [h["epoch"] for h in summary["history"]] == [1]
-    repo.run("kedro", "run", "--pipelines=evaluate", "--namespaces=split_1.mict_resnet18")
-    predictions = pd.read_csv(repo.data / "07_model_output/split_1/mict_resnet18/predictions.csv")
+    predictions = pd.read_csv(smoke / "07_model_output/split_1/mict_resnet18/predictions.csv")
     assert len(predictions) == 2 * 4  # two batches' worth (the tiny demo's batch_size 4) of test videos
-    repo.run("kedro", "run", "--pipelines=report")
-    results = (repo.data / "08_reporting/results.md").read_text()
+    results = (smoke / "08_reporting/results.md").read_text()
     assert "(width 8, smoke run: epochs 1, batches per epoch 2, test batches 2)" in results
 
 

@@ -18,8 +18,8 @@ from mict_pipeline.evaluation.evaluate import evaluate_checkpoint
 from demo_project import CLASSES, EXPERIMENTS, ROOT, SPLITS
 
 
-def test_data_outputs(demo_repo):
-    data = demo_repo.data
+def test_data_outputs(shared_demo):
+    data = shared_demo.data
     archives = json.loads((data / "01_raw/archives.json").read_text())
     assert set(archives) == {"videos", "splits"} and len(archives["videos"]["sha256"]) == 64
     split_lists = pd.read_csv(data / "02_intermediate/split_lists.csv")
@@ -37,8 +37,8 @@ def test_data_outputs(demo_repo):
     assert spec == {"name": "synthetic motion (UCF-101 format)", "class_names": labels, "frames": {"width": 40, "height": 32, "quality": 90}}
 
 
-def test_reports(demo_repo):
-    reporting = demo_repo.data / "08_reporting"
+def test_reports(shared_demo):
+    reporting = shared_demo.data / "08_reporting"
     cross = json.loads((reporting / "cross_split_metrics.json").read_text())
     assert set(cross) == set(EXPERIMENTS)
     for metrics in cross.values():
@@ -52,27 +52,27 @@ def test_reports(demo_repo):
     assert {p.name for p in (reporting / "training_curves").iterdir()} == {"val_top1.png", "train_loss.png", "val_loss.png"}
     means = {path.stem: json.loads(path.read_text()) for path in (reporting / "metrics").iterdir()}
     assert means == {e: {metric: block["mean"] for metric, block in cross[e].items()} for e in EXPERIMENTS}
-    predictions = pd.read_csv(demo_repo.data / "07_model_output/split_3/resnet3d_18/predictions.csv")
-    assert len(predictions) == len(pd.read_csv(demo_repo.data / "05_model_input/split_3/test.csv"))
+    predictions = pd.read_csv(shared_demo.data / "07_model_output/split_3/resnet3d_18/predictions.csv")
+    assert len(predictions) == len(pd.read_csv(shared_demo.data / "05_model_input/split_3/test.csv"))
 
 
 @pytest.mark.parametrize("experiment", EXPERIMENTS)
-def test_checkpoints_carry_their_experiment(demo_repo, experiment):
-    best, last = read_checkpoint(demo_repo.model(experiment, 2)), read_checkpoint(demo_repo.model(experiment, 2, "last.pt"))
+def test_checkpoints_carry_their_experiment(shared_demo, experiment):
+    best, last = read_checkpoint(shared_demo.model(experiment, 2)), read_checkpoint(shared_demo.model(experiment, 2, "last.pt"))
     assert best.experiment == last.experiment
     run = best.experiment
     assert (run.name, run.split, run.arch, run.model.width) == (experiment, 2, experiment, 8)
-    spec = json.loads((demo_repo.data / "05_model_input/dataset.json").read_text())
+    spec = json.loads((shared_demo.data / "05_model_input/dataset.json").read_text())
     assert list(run.dataset.class_names) == spec["class_names"] and run.dataset.frames.width == 40
     assert run.clips.output_size == 16 and run.recipe.epochs == 1 and run.recipe.optimizer == "adamw"
     assert best.training is None and last.training["epoch"] == 1
 
 
 @pytest.mark.parametrize("experiment", EXPERIMENTS)
-def test_evaluating_a_checkpoint_alone_gives_the_pipeline_scores(demo_repo, experiment):
-    output = demo_repo.data / "07_model_output/split_1" / experiment
-    test_index = pd.read_csv(demo_repo.data / "05_model_input/split_1/test.csv")
-    evaluation = evaluate_checkpoint(demo_repo.model(experiment, 1), test_index, demo_repo.data / "03_primary/frames")
+def test_evaluating_a_checkpoint_alone_gives_the_pipeline_scores(shared_demo, experiment):
+    output = shared_demo.data / "07_model_output/split_1" / experiment
+    test_index = pd.read_csv(shared_demo.data / "05_model_input/split_1/test.csv")
+    evaluation = evaluate_checkpoint(shared_demo.model(experiment, 1), test_index, shared_demo.data / "03_primary/frames")
     assert evaluation.metrics == json.loads((output / "metrics.json").read_text())
     pd.testing.assert_frame_equal(evaluation.predictions, pd.read_csv(output / "predictions.csv"), check_dtype=False)
 

@@ -49,8 +49,8 @@ def _stages_run(output: str) -> set[str]:
     return set(re.findall(r"Running stage '([^']+)'", output))
 
 
-def test_fine_tuning_a_demo_checkpoint_to_other_classes_trains_evaluates_and_names_its_source(demo_repo, tmp_path):
-    repo = demo_repo.copy(tmp_path / "project")
+def test_fine_tuning_a_demo_checkpoint_to_other_classes_trains_evaluates_and_names_its_source(shared_demo, tmp_path):
+    repo = shared_demo.copy(tmp_path / "project")
     _overlay(repo)
     stages = yaml_stages(repo)
     assert set(stages) == {"synthetic", "download", "prepare", "benchmark", f"train-split_1-{EXPERIMENT}", f"evaluate-split_1-{EXPERIMENT}", "report"}
