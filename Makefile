@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 KEDRO_ENV ?= demo
-SMOKE_PARAMS := training.defaults.limit_epochs=1,training.defaults.limit_train_batches=2,training.defaults.limit_val_batches=2
+SMOKE_PARAMS := run_root=data/smoke/$(KEDRO_ENV),training.defaults.limit_epochs=1,training.defaults.limit_train_batches=2,training.defaults.limit_val_batches=2
 
 # Nothing phones home: kedro-telemetry is also switched off by the committed .telemetry file.
 export KEDRO_DISABLE_TELEMETRY := 1
@@ -43,6 +43,8 @@ rehearsal: install
 
 # A real setup checked in minutes: every stage of $(KEDRO_ENV) with 1 epoch of 2 batches and 2 batches
 # of test videos per split and experiment (the runs' figures are marked "smoke run" in the report).
+# It prepares the data where the environment keeps it (finished work is skipped) and writes what it
+# trains, evaluates and reports to data/smoke/$(KEDRO_ENV), beside the environment's own runs.
 smoke: install
 	$(BIN)/kedro run --env $(KEDRO_ENV) --params="$(SMOKE_PARAMS)"
 

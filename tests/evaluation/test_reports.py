@@ -347,7 +347,7 @@ def test_results_report_has_the_tables_and_a_comparison_per_other_experiment():
     cross = cross_split_metrics({e: {s: _metrics(0.5, 0.8, 0.5, 0.8) for s in splits} for e, splits in runs.items()})
     table, markdown = results_report(cross, runs, BENCHMARK, PARAMS, {"mict_resnet18": "MiCT-ResNet-18"})
     assert table.equals(results_table(cross, runs, BENCHMARK, PARAMS, {"mict_resnet18": "MiCT-ResNet-18"}))
-    assert "(k / n, n = 100 test videos)" in markdown and "on cuda." in markdown
+    assert "(k / n, n = 100 test videos)" in markdown and "on cuda: the machine that last ran the benchmark stage" in markdown
     assert "| Architecture | Split | Test videos | Top1 [95% CI] |" in markdown
     assert [line for line in markdown.splitlines() if line.startswith("## ")] == [
         "## MiCT-ResNet-18 vs resnet3d_18", "## MiCT-ResNet-18 vs mict_resnet18_k3",

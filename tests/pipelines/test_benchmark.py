@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import pandas as pd
+import torch
 
 from mict_pipeline.datasets.synthetic import VideoSpec, render_frames, write_video
 from mict_pipeline.clips.config import ClipConfig
 from mict_pipeline.experiment import ModelOptions
 from mict_pipeline.io.frame_store import extract_frames
+from mict_pipeline.models.speed import cpu_name
 from mict_pipeline.parameters.benchmark import BenchmarkParams
 from mict_pipeline.pipelines.benchmark.nodes import add_loader_benchmark, benchmark_model, collect_model_benchmarks
 
@@ -20,7 +22,8 @@ def test_benchmark_model_measures_the_experiments_model():
     result = benchmark_model(DATASET, "mict_resnet18", model, TINY)  # pretrained weights are not needed to time a model
     assert result["params"] == 16_051_685 - 91 * 513  # 10 classes instead of 101
     assert result["fps"] > 0 and result["latency_ms"] > 0 and result["peak_memory_mb"] > 0
-    assert result["device"].startswith("cpu")
+    # A figure names its machine: the processor, threads and the kernels ATen dispatched to.
+    assert result["device"] == f"{cpu_name()} ({torch.get_num_threads()} threads, {torch.backends.cpu.get_cpu_capability()} kernels)"
     assert collect_model_benchmarks(mict=result, other={}) == {"models": {"mict": result, "other": {}}}
 
 

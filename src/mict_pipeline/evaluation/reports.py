@@ -417,7 +417,8 @@ def comparison_markdown(first: Mapping[int, Run], second: Mapping[int, Run], fir
         + f"\nTraining clips/s (clip steps / training time, all splits): {first_name} {speeds[0]:.1f}, {second_name} "
         f"{speeds[1]:.1f}; ratio {speeds[0] / speeds[1]:.2f}.\n\n"
         + comparison_conclusion(outcomes["clip_top1"], first_name, second_name, budget_gap(first, second))
-        + "\n"
+        + " These tests take each split's trained models as given: every split was trained once, so how much another "
+        "seed or another CPU's kernels would move a split's accuracy is not in them.\n"
     )
 
 
@@ -444,7 +445,8 @@ def results_report(
         "top-1 on the test lists at the final epoch (no selection on the test list), pooled likewise. Epochs: per split; "
         "clip steps (training clips processed) and training time (wall time of the training epochs, validation "
         "excluded): all splits together; training clips/s: the one over the other. Memory and FPS: batch 1, "
-        f"16x160x160, on {', '.join(devices) or MISSING}."
+        f"16x160x160, on {', '.join(devices) or MISSING}: the machine that last ran the benchmark stage (the original's "
+        "were measured on a Titan RTX)."
     )
     split_caption = (
         "Each split, percent, with Wilson 95% intervals over the split's test videos: best epoch's clip and video top-1, "

@@ -13,6 +13,7 @@ in a long-lived process the allocator reuses pages freed by earlier work and hid
 from __future__ import annotations
 
 import multiprocessing
+import platform
 import statistics
 import time
 from collections.abc import Callable
@@ -117,7 +118,7 @@ def _measure(
         device_name = torch.cuda.get_device_name(dev)
     else:
         peak_mb = _proc_status_mb("VmHWM") - rss_before
-        device_name = f"cpu ({torch.get_num_threads()} threads)"
+        device_name = f"{cpu_name()} ({torch.get_num_threads()} threads, {torch.backends.cpu.get_cpu_capability()} kernels)"
     latency = statistics.mean(times)
     return {
         "arch": arch,
@@ -133,6 +134,16 @@ def _measure(
         "compile": compile,
         "fold_batchnorm": fold_batchnorm,
     }
+
+
+def cpu_name() -> str:
+    """The processor's model name, as ``lscpu`` gives it: a speed figure names its machine."""
+    try:
+        with open("/proc/cpuinfo") as info:
+            names = [line.split(":", 1)[1].strip() for line in info if line.startswith("model name")]
+    except OSError:
+        names = []
+    return names[0] if names else platform.processor() or platform.machine() or "cpu"
 
 
 def measure_inference(

@@ -29,6 +29,9 @@ class ProjectParameters(Params):
     synthetic: SyntheticParams
     dataset: str  # the block of `datasets` this environment prepares, trains on and evaluates
     datasets: dict[str, DatasetFormat]
+    # Where the run's outputs go instead of the data root (conf/base/catalog.yml): only ever given on
+    # the command line (`--params=run_root=...`, as `make smoke` does), which Kedro adds to the parameters.
+    run_root: str | None = None
 
     @model_validator(mode="after")
     def _run_experiments_are_defined(self) -> ProjectParameters:
