@@ -112,7 +112,7 @@ def test_training_killed_under_dvc_resumes_to_the_bytes_of_an_uninterrupted_run(
     stage = "train-split_1-resnet3d_18"
     runs = {name: shared_demo.copy(tmp_path / name) for name in ("straight", "killed")}
     for repo in runs.values():
-        _set(repo, "conf/demo/parameters.yml", "experiments", "resnet3d_18", "recipe", "epochs", 6)
+        _set(repo, "conf/demo/parameters.yml", "experiments", "resnet3d_18", "recipe", "epochs", 3)
     runs["straight"].run("dvc", "repro", "-s", f"{DEMO}:{stage}")
 
     killed = runs["killed"]
