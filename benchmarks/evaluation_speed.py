@@ -60,6 +60,7 @@ from mict_pipeline.checkpoint import BEST, save_checkpoint
 from mict_pipeline.clips.sampling import video_clip_indices
 from mict_pipeline.datasets.spec import DatasetSpec
 from mict_pipeline.experiment import Experiment, ExperimentConfig, TrainingParams
+from mict_pipeline.models.checks import randomize_batchnorm
 from mict_pipeline.project import catalog_folder, configuration
 
 ISA_VARIABLES = ("ATEN_CPU_CAPABILITY", "ONEDNN_MAX_CPU_ISA")
@@ -161,14 +162,7 @@ def run_predict_command(checkpoint: str, videos: list[str], fast: bool) -> dict:
 
 def randomized(model: torch.nn.Module, seed: int = 0) -> torch.nn.Module:
     """Seeded random weights with non-trivial BatchNorm statistics, so folding has work to do."""
-    g = torch.Generator().manual_seed(seed)
-    for m in model.modules():
-        if isinstance(m, torch.nn.modules.batchnorm._BatchNorm):
-            m.running_mean.copy_(torch.randn(m.running_mean.shape, generator=g) * 0.1)
-            m.running_var.copy_(torch.rand(m.running_var.shape, generator=g) + 0.5)
-            m.weight.data.copy_(torch.rand(m.weight.shape, generator=g) + 0.5)
-            m.bias.data.copy_(torch.randn(m.bias.shape, generator=g) * 0.1)
-    return model.eval()
+    return randomize_batchnorm(model, seed).eval()
 
 
 def environment(project: Path, env: str) -> dict:
