@@ -18,6 +18,7 @@ GENERATED = (
     "data/0*",               # conf/base's data root: everything in it is made by a run
     "data/hmdb51", "data/hmdb51/*",
     "data/rehearsal", "data/rehearsal/*",
+    "data/smoke", "data/smoke/*",  # `make smoke`'s runs (git-ignored)
     "data/*/01_raw/*",        # archives, unpacked videos (git-ignored)
     "data/*/03_primary/frames*",
     "data/*/06_models/*",     # checkpoints (git-ignored, in DVC's cache)
