@@ -15,6 +15,7 @@ from __future__ import annotations
 import fcntl
 import os
 import shutil
+import time
 from pathlib import Path
 
 import pytest
@@ -84,6 +85,12 @@ def demo_repo(shared_demo: DemoRepo) -> DemoRepo:
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    # The run (the controller, or the only process) removes the shared project when every test passed.
+    # The run (the controller, or the only process) removes the shared project when every test passed;
+    # again while a process that a test started (DVC, Kedro's loader workers) may still be writing in it.
     if exitstatus == 0 and not hasattr(session.config, "workerinput"):
-        shutil.rmtree(session.config._tmp_path_factory.getbasetemp() / SHARED_DEMO, ignore_errors=True)
+        folder = session.config._tmp_path_factory.getbasetemp() / SHARED_DEMO
+        for _ in range(10):
+            shutil.rmtree(folder, ignore_errors=True)
+            if not folder.exists():
+                break
+            time.sleep(0.5)
