@@ -15,7 +15,6 @@ from __future__ import annotations
 import fcntl
 import os
 import shutil
-import time
 from pathlib import Path
 
 import pytest
@@ -23,7 +22,8 @@ import pytest
 from demo_project import DemoRepo, copy_project
 from mict_pipeline.models.checks import randomize_batchnorm as randomize_batchnorm_statistics
 
-# The shared project's folder, below the run's base folder (every worker's base is inside it).
+# The shared project's folder, in the run's base folder (every worker's base is inside it), which
+# pytest removes after a passing run (tmp_path_retention_policy = "failed").
 SHARED_DEMO = "shared_demo"
 
 
@@ -83,14 +83,3 @@ def demo_repo(shared_demo: DemoRepo) -> DemoRepo:
     """The shared demo for a test that runs commands in it (they all run on one worker)."""
     return shared_demo
 
-
-def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    # The run (the controller, or the only process) removes the shared project when every test passed;
-    # again while a process that a test started (DVC, Kedro's loader workers) may still be writing in it.
-    if exitstatus == 0 and not hasattr(session.config, "workerinput"):
-        folder = session.config._tmp_path_factory.getbasetemp() / SHARED_DEMO
-        for _ in range(10):
-            shutil.rmtree(folder, ignore_errors=True)
-            if not folder.exists():
-                break
-            time.sleep(0.5)
