@@ -169,6 +169,26 @@ def test_one_bad_video_among_good_ones(checkpoints, videos, tmp_path, capsys):
     assert err.strip() == f"error: {tmp_path / 'broken.avi'}: cannot be opened as a video (corrupt or unsupported format)"
 
 
+def test_every_usable_video_is_scored_and_each_unusable_path_named_once(checkpoints, videos, tmp_path, capsys):
+    """A missing file, a folder without videos and a broken video among good ones: the command
+    scores the good ones and names each bad path in one line, in order (exit 2); the Python API
+    yields a prediction with its error for each bad path and scores the others."""
+    (tmp_path / "broken.avi").write_bytes(b"RIFF garbage")
+    (tmp_path / "nothing").mkdir()
+    bad = [tmp_path / "missing.avi", tmp_path / "nothing", tmp_path / "broken.avi"]
+    paths = [str(bad[0]), str(videos["avi"]), str(bad[1]), str(bad[2]), str(videos["mp4"])]
+    assert main([*paths, "--checkpoint", str(checkpoints / "best.pt"), "--json"]) == 2
+    out, err = capsys.readouterr()
+    assert [json.loads(line)["video"] for line in out.splitlines()] == [str(videos["avi"]), str(videos["mp4"])]
+    lines = err.splitlines()
+    assert len(lines) == len(bad) and all(line.startswith(f"error: {path}: ") for line, path in zip(lines, bad)), lines
+    predictions = list(Classifier.from_checkpoint(checkpoints / "best.pt", device="cpu").predict(paths, top=2))
+    assert [(p.video, bool(p.error), len(p.top)) for p in predictions] == [
+        (bad[0], True, 0), (videos["avi"], False, 2), (bad[1], True, 0), (bad[2], True, 0), (videos["mp4"], False, 2),
+    ]
+    assert predictions[0].error == f"{bad[0]}: no such file or folder"
+
+
 TINY = Experiment(
     name="tiny", arch="mict_resnet18", model=ModelOptions(width=8), recipe=Recipe(eval_batch_size=2),
     clips=ClipConfig(clip_len=8, output_size=16, crop_sizes=(24, 32), video_frames=24),

@@ -13,7 +13,10 @@ Python::
 
     classifier = Classifier.from_checkpoint("best.pt")          # or an original's, with arch=...
     for prediction in classifier.predict(["a.mp4", "videos/"], top=5):
-        print(prediction.video, prediction.top[0].class_name, prediction.top[0].probability)
+        if prediction.error:                                     # a path that could not be used
+            print(prediction.error)
+        else:
+            print(prediction.video, prediction.top[0].class_name, prediction.top[0].probability)
 
 Command line (``mict-pipeline predict`` or ``python -m mict_pipeline predict``)::
 
@@ -65,29 +68,29 @@ class ClassScore:
 
 @dataclass(frozen=True)
 class Prediction:
-    """The ``top`` most likely classes of one video, most likely first."""
+    """The ``top`` most likely classes of one video, most likely first; or, for a path that could
+    not be used (missing, a folder without videos, not a readable video), ``error``, one line
+    naming it, and no classes."""
 
     video: Path
     top: list[ClassScore]
+    error: str | None = None
 
 
-def find_videos(paths: Iterable[str | os.PathLike]) -> list[Path]:
-    """``paths`` with every folder replaced by the video files under it (by suffix, sorted).
-
-    Raises :class:`PredictInputError` for a path that does not exist and a folder with no video.
-    """
-    videos: list[Path] = []
+def expand_inputs(paths: Iterable[str | os.PathLike]) -> list[Path | Prediction]:
+    """``paths`` in order, every folder replaced by the video files under it (by suffix, sorted);
+    a path that does not exist, or a folder with no video, becomes its :class:`Prediction` with the
+    ``error`` that names it, so the other paths are still scored."""
+    inputs: list[Path | Prediction] = []
     for path in map(Path, paths):
         if path.is_dir():
             found = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in VIDEO_SUFFIXES)
-            if not found:
-                raise PredictInputError(f"{path}: folder holds no video file ({', '.join(VIDEO_SUFFIXES)})")
-            videos += found
+            inputs += found or [Prediction(path, [], f"{path}: folder holds no video file ({', '.join(VIDEO_SUFFIXES)})")]
         elif path.exists():
-            videos.append(path)
+            inputs.append(path)
         else:
-            raise PredictInputError(f"{path}: no such file or folder")
-    return videos
+            inputs.append(Prediction(path, [], f"{path}: no such file or folder"))
+    return inputs
 
 
 class Classifier:
@@ -129,10 +132,21 @@ class Classifier:
         return Prediction(Path(video), scores)
 
     def predict(self, videos: str | os.PathLike | Iterable[str | os.PathLike], top: int = 5) -> Iterator[Prediction]:
-        """Predictions of each video (folders are searched for videos), in order."""
+        """A prediction for each video (folders are searched for videos), in order; a path that
+        cannot be used gives a prediction with its ``error`` and the others are still scored."""
         paths = [videos] if isinstance(videos, (str, os.PathLike)) else list(videos)
-        for video in find_videos(paths):
-            yield self.predict_video(video, top)
+        return self.predict_inputs(expand_inputs(paths), top)
+
+    def predict_inputs(self, inputs: Iterable[Path | Prediction], top: int = 5) -> Iterator[Prediction]:
+        """:meth:`predict` of :func:`expand_inputs`' list: videos scored, unusable paths passed on."""
+        for item in inputs:
+            if isinstance(item, Prediction):
+                yield item
+                continue
+            try:
+                yield self.predict_video(item, top)
+            except VideoDecodeError as error:
+                yield Prediction(item, [], str(error))
 
 
 def project_checkpoint(experiment: str, split: int, env: str | None, project: Path | None = None) -> Path:
@@ -197,19 +211,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Print the top classes of each video; stdout carries only results. Exit status 2 when an
     input cannot be used (one line on stderr each), 0 otherwise."""
     args = _parser().parse_args(argv)
+    inputs = expand_inputs(args.videos)
+    if all(isinstance(item, Prediction) for item in inputs):  # nothing to score: no model to load
+        for item in inputs:
+            print(f"error: {item.error}", file=sys.stderr)
+        return 2
     try:
-        videos = find_videos(args.videos)
         checkpoint = args.checkpoint or project_checkpoint(args.experiment, args.split, args.env)
         classifier = Classifier.from_checkpoint(checkpoint, arch=args.arch, version=args.version, device=args.device, fast=not args.plain)
     except (PredictInputError, CheckpointError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     failed = False
-    for video in tqdm(videos, desc="videos", unit="video", file=sys.stderr, disable=None, leave=False):
-        try:
-            prediction = classifier.predict_video(video, args.top)
-        except VideoDecodeError as error:
-            tqdm.write(f"error: {error}", file=sys.stderr)
+    predictions = classifier.predict_inputs(inputs, args.top)
+    for prediction in tqdm(predictions, total=len(inputs), desc="videos", unit="video", file=sys.stderr, disable=None, leave=False):
+        video = prediction.video
+        if prediction.error:
+            tqdm.write(f"error: {prediction.error}", file=sys.stderr)
             failed = True
             continue
         if args.json:
