@@ -61,6 +61,7 @@ from mict_pipeline.clips.sampling import video_clip_indices
 from mict_pipeline.datasets.spec import DatasetSpec
 from mict_pipeline.experiment import Experiment, ExperimentConfig, TrainingParams
 from mict_pipeline.models.checks import randomize_batchnorm
+from mict_pipeline.models.speed import cpu_name
 from mict_pipeline.project import catalog_folder, configuration
 
 ISA_VARIABLES = ("ATEN_CPU_CAPABILITY", "ONEDNN_MAX_CPU_ISA")
@@ -258,11 +259,7 @@ def same_clips(models: dict, index: pd.DataFrame, frames: Path, data_folder: Pat
 
 
 def machine() -> str:
-    try:
-        lscpu = subprocess.run(["lscpu"], capture_output=True, text=True).stdout
-        model = next(line.split(":", 1)[1].strip() for line in lscpu.splitlines() if line.startswith("Model name"))
-    except (OSError, StopIteration):
-        model = platform.processor()
+    model = cpu_name()
     flags = Path("/proc/cpuinfo").read_text() if Path("/proc/cpuinfo").exists() else ""
     isa = {name: os.environ.get(name) for name in ISA_VARIABLES if os.environ.get(name)}
     return (f"{model}, {os.cpu_count()} cores, AVX-512 {'yes' if 'avx512f' in flags else 'no'}, AVX2 {'yes' if 'avx2' in flags else 'no'}; "

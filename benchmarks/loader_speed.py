@@ -28,7 +28,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import random
 import shutil
 import statistics
@@ -54,6 +53,7 @@ from mict_pipeline.clips.sampling import train_clip_indices
 from mict_pipeline.clips.transforms import IMAGENET_MEAN, IMAGENET_STD, TrainAugment, crop_resize
 from mict_pipeline.datasets.synthetic import MOTIONS, VideoSpec, render_frames, write_video
 from mict_pipeline.io.frame_store import extract_frames, load_frames
+from mict_pipeline.models.speed import cpu_name
 
 CLIP_LEN = 16
 CROP_SIZE = 160
@@ -171,12 +171,7 @@ class OriginalTrainClips:
 
 def _cpu() -> str:
     """CPU model, core count and the widest SIMD level torch dispatches to, for the record."""
-    try:
-        with open("/proc/cpuinfo") as f:
-            model = next(line.split(":", 1)[1].strip() for line in f if line.startswith("model name"))
-    except (OSError, StopIteration):
-        model = platform.processor() or platform.machine()
-    return f"{model}, {os.cpu_count()} cores, SIMD {torch.backends.cpu.get_cpu_capability()}"
+    return f"{cpu_name()}, {os.cpu_count()} cores, SIMD {torch.backends.cpu.get_cpu_capability()}"
 
 
 # ----------------------------------------------------------------------------------------------

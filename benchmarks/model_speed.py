@@ -32,7 +32,6 @@ import copy
 import importlib
 import json
 import os
-import platform
 import statistics
 import sys
 import time
@@ -43,7 +42,7 @@ import torch
 from torch import nn
 
 from mict_pipeline.models import build_model
-from mict_pipeline.models.speed import prepare_for_inference, time_forward
+from mict_pipeline.models.speed import cpu_name, prepare_for_inference, time_forward
 from mict_pipeline.models.weights import load_state_into, rename_keys
 
 TOKENS = {"plain", "cl", "fold", "bf16", "fp16", "compile"}
@@ -107,17 +106,12 @@ def build_models(width: int, original_path: str | None) -> dict[str, nn.Module]:
     return models
 
 
-def cpu_model() -> str:
-    with open("/proc/cpuinfo") as f:
-        return next((line.split(":", 1)[1].strip() for line in f if line.startswith("model name")), platform.processor())
-
-
 def machine(device: torch.device) -> dict[str, str | int]:
     info = {"torch": torch.__version__, "device": str(device), "date": time.strftime("%Y-%m-%d")}
     if device.type == "cuda":
         return info | {"gpu": torch.cuda.get_device_name(device)}
     isa = {name: os.environ.get(name, "") for name in ISA_VARIABLES}
-    return info | {"cpu": cpu_model(), "threads": torch.get_num_threads(), "aten_isa": torch.backends.cpu.get_cpu_capability(), **isa}
+    return info | {"cpu": cpu_name(), "threads": torch.get_num_threads(), "aten_isa": torch.backends.cpu.get_cpu_capability(), **isa}
 
 
 def run_variant(model: nn.Module, x: torch.Tensor, tokens: frozenset[str], warmup: int, iters: int) -> tuple[list[float], torch.Tensor | None]:

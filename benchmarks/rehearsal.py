@@ -41,6 +41,7 @@ import yaml
 
 from mict_pipeline.datasets.synthetic import FPS, UCF101_SECONDS, replica_specs, render_frames, write_video
 from mict_pipeline.dvc_stages import StageWriter, pipeline_file
+from mict_pipeline.models.speed import cpu_name
 from mict_pipeline.io.disk import format_bytes
 from mict_pipeline.io.frame_store import extract_frames
 from mict_pipeline.io.workers import available_cores
@@ -190,13 +191,6 @@ def small_replica(clips_per_group: int, log) -> dict:
     return {"max_clips_per_group": clips_per_group, "videos": videos, "stages": stages}
 
 
-def cpu_model() -> str:
-    try:
-        return next(line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines() if line.startswith("model name"))
-    except (OSError, StopIteration):
-        return platform.processor() or "unknown"
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--small-clips", type=int, default=1, help="also measure memory on a replica of this many clips per group (0: skip)")
@@ -225,7 +219,7 @@ def main() -> int:
     quality = json.loads((DATA / "08_reporting" / "data_quality.json").read_text())
     report = {
         "date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-        "machine": {"cpu": cpu_model(), "cores": available_cores(), "python": platform.python_version()},
+        "machine": {"cpu": cpu_name(), "cores": available_cores(), "python": platform.python_version()},
         "dataset": {
             "videos": len(frame_index), "frames": int(frame_index["n_frames"].sum()), "lists": quality["lists"],
             "length_scale": synthetic["length_scale"], "seconds": synthetic["seconds"], **sizes,
