@@ -15,14 +15,13 @@ from mict_pipeline.parameters.evaluation import EvaluationParams
 
 
 def evaluate_experiment(
-    train_summary: dict[str, Any], run_dir: str, test_index: pd.DataFrame, frames_dir: str, params: dict[str, Any]
+    train_summary: dict[str, Any], run_dir: str, test_index: pd.DataFrame, frames_dir: str, settings: EvaluationParams
 ) -> tuple[dict[str, float], pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame, Figure]:
     """Clip- and video-level scores of the run's best checkpoint (in ``run_dir``, once training
     summarised it) on the split's test videos; the checkpoint says what the model is and how its
-    clips are made, ``params`` (the ``evaluation`` block) how it is run. Returns the metrics,
-    predictions, per-class accuracy, the confusion matrix (table, largest confusions, figure)."""
-    options = EvaluationParams.model_validate(params, where="evaluation")
-    evaluation = evaluate_checkpoint(Path(run_dir) / BEST, test_index, frames_dir, fast=options.fast)
+    clips are made, ``settings`` (the ``evaluation`` block) how it is run. Returns the metrics, predictions,
+    per-class accuracy, the confusion matrix (table, largest confusions, figure)."""
+    evaluation = evaluate_checkpoint(Path(run_dir) / BEST, test_index, frames_dir, fast=settings.fast)
     experiment, names = evaluation.experiment, list(evaluation.experiment.dataset.class_names)
     title = f"{architecture_name(experiment.describe())}, split {experiment.split}: video-level confusion"
     return (
