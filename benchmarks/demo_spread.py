@@ -57,24 +57,24 @@ def main() -> None:
     print(f"seeds {' '.join(map(str, args.seeds))}; ATen CPU kernels: {kernels}; torch {torch.__version__}")
     print(f"{'experiment':16s} {'split':>5s} {'seed':>4s} {'committed best':>15s} {'this best':>10s} {'this last':>10s}")
     rows = []
+    frames_dir, dataset_spec = catalog.load("frames_dir"), catalog.load("dataset_spec")
     with tempfile.TemporaryDirectory(prefix="demo_spread_") as tmp:
         for split in args.splits:
-            test_index = catalog.load(f"split_{split}.test_index")
-            frames_dir = catalog.load("frames_dir")
+            train_index, test_index = catalog.load(f"split_{split}.train_index"), catalog.load(f"split_{split}.test_index")
+            committed = {name: catalog.load(f"split_{split}.{name}.metrics")["clip_top1"] for name in params["run_experiments"]}
             for seed in args.seeds:
                 seeded = training.model_copy(update={"defaults": training.defaults.model_copy(update={"seed": seed})})
                 for name in params["run_experiments"]:
                     run_dir = Path(tmp) / f"split_{split}" / f"seed_{seed}" / name
                     summary = train_experiment(
-                        catalog.load(f"split_{split}.train_index"), test_index, catalog.load("dataset_spec"), frames_dir,
+                        train_index, test_index, dataset_spec, frames_dir,
                         str(run_dir), str(run_dir / "log"), ExperimentConfig.model_validate(params["experiments"][name]),
                         seeded, name=name, split=split,
                     )
                     best = evaluate_checkpoint(run_dir / "best.pt", test_index, frames_dir).metrics["clip_top1"]
-                    committed = catalog.load(f"split_{split}.{name}.metrics")["clip_top1"]
                     last = summary["history"][-1]["val_top1"]
-                    rows.append({"experiment": name, "split": split, "seed": seed, "committed_best": committed, "best": best, "last": last})
-                    print(f"{name:16s} {split:5d} {seed:4d} {100 * committed:15.1f} {100 * best:10.1f} {100 * last:10.1f}", flush=True)
+                    rows.append({"experiment": name, "split": split, "seed": seed, "committed_best": committed[name], "best": best, "last": last})
+                    print(f"{name:16s} {split:5d} {seed:4d} {100 * committed[name]:15.1f} {100 * best:10.1f} {100 * last:10.1f}", flush=True)
     if len(args.seeds) > 1:
         print_seed_spread(rows, params["run_experiments"], args.splits)
     if args.json:
