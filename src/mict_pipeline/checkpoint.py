@@ -32,6 +32,7 @@ import torch
 from torch import nn
 
 from mict_pipeline.datasets.ucf101 import CLASS_NAMES as UCF101_CLASS_NAMES
+from mict_pipeline.errors import UserError
 from mict_pipeline.experiment import DatasetSpec, Experiment, ModelOptions
 from mict_pipeline.io.atomic import write_atomic
 from mict_pipeline.io.download import file_digest
@@ -43,7 +44,7 @@ FORMAT_VERSION = 1
 LAST, BEST = "last.pt", "best.pt"
 
 
-class CheckpointError(ValueError):
+class CheckpointError(UserError, ValueError):
     """A file cannot be used as a checkpoint; the one-line message names the file, what is wrong and the fix."""
 
 

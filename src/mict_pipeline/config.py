@@ -13,8 +13,10 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 
+from mict_pipeline.errors import UserError
 
-class ParameterError(ValueError):
+
+class ParameterError(UserError, ValueError):
     """A parameter block is invalid; the message names each key path, what is wrong and the valid keys."""
 
 

@@ -2,9 +2,10 @@
 
 * Before any node runs, every input the run reads but does not make must exist; a missing one is
   named with its file and the command that makes it.
-* A node that fails with one of the project's own errors (whose messages name the file or key and
-  the fix: a bad archive, a failed download, too many unusable videos, a checkpoint of another
-  experiment, ...) ends the command with that message, not a traceback. Other errors keep theirs.
+* A node that fails with a :class:`~mict_pipeline.errors.UserError` (whose message names the file
+  or key and the fix: a bad archive, a failed download, too many unusable videos, a checkpoint of
+  another experiment, ...) ends the command with that message, its ``conf/<env>/`` naming the
+  session's environment, not a traceback. Other errors keep theirs.
 """
 
 from __future__ import annotations
@@ -15,21 +16,7 @@ from typing import Any
 import click
 from kedro.framework.hooks import hook_impl
 
-from mict_pipeline.checkpoint import CheckpointError
-from mict_pipeline.config import ParameterError
-from mict_pipeline.datasets.ucf101 import SplitListError
-from mict_pipeline.io.archives import ArchiveError
-from mict_pipeline.io.disk import InsufficientSpaceError
-from mict_pipeline.io.download import DownloadError
-from mict_pipeline.io.frame_store import FrameStoreError
-from mict_pipeline.pipelines.prepare.nodes import DataQualityError
-from mict_pipeline.training import ResumeError
-
-# Errors whose message already says what is wrong, where, and what to do.
-USER_ERRORS = (
-    ArchiveError, CheckpointError, DataQualityError, DownloadError, FrameStoreError, InsufficientSpaceError,
-    ParameterError, ResumeError, SplitListError,
-)
+from mict_pipeline.errors import UserError, for_environment
 
 
 class RunError(click.ClickException):
@@ -47,8 +34,11 @@ def _maker(dataset: str) -> str | None:
 
 
 class ProjectHooks:
+    env: str | None = None  # the running session's environment, for the messages' conf/<env>/
+
     @hook_impl
     def before_pipeline_run(self, run_params: dict[str, Any], pipeline: Any, catalog: Any) -> None:
+        self.env = run_params.get("env")
         for name in sorted(pipeline.inputs()):
             if name.startswith("params:") or name == "parameters" or catalog.exists(name):
                 continue
@@ -61,5 +51,5 @@ class ProjectHooks:
 
     @hook_impl
     def on_node_error(self, error: Exception, node: Any, **_: Any) -> None:
-        if isinstance(error, USER_ERRORS):
-            raise RunError(f"node {node.name}: {error}") from None
+        if isinstance(error, UserError):
+            raise RunError(f"node {node.name}: {for_environment(str(error), self.env)}") from None

@@ -22,6 +22,7 @@ import pandas as pd
 from pydantic import NonNegativeInt, PositiveInt
 
 from mict_pipeline.config import Params
+from mict_pipeline.errors import UserError
 
 SPLITS = (1, 2, 3)  # UCF-101's three official train/test splits
 SUBSETS = ("train", "test")
@@ -117,7 +118,7 @@ def split_test_groups(split: int) -> range:
     return range(first, first + TEST_GROUPS_PER_SPLIT)
 
 
-class SplitListError(ValueError):
+class SplitListError(UserError, ValueError):
     """A split list (UCF-101 or HMDB-51) is missing, malformed or inconsistent."""
 
 

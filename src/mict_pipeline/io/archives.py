@@ -24,6 +24,7 @@ from typing import IO, Literal
 from tqdm import tqdm
 from unrar.cffi.unrarlib import FLAGS_RHDF_DIRECTORY, BadRarFile, RarArchive
 
+from mict_pipeline.errors import UserError
 from mict_pipeline.io.atomic import atomic_path
 from mict_pipeline.io.disk import ensure_free_space
 
@@ -36,7 +37,7 @@ _COPY_CHUNK = 1 << 20
 _ZIP_ERRORS = (zipfile.BadZipFile, EOFError, zlib.error)
 
 
-class ArchiveError(RuntimeError):
+class ArchiveError(UserError, RuntimeError):
     """An archive could not be read or extracted."""
 
 

@@ -6,8 +6,10 @@ import os
 import shutil
 from pathlib import Path
 
+from mict_pipeline.errors import UserError
 
-class InsufficientSpaceError(RuntimeError):
+
+class InsufficientSpaceError(UserError, RuntimeError):
     """The target file system has too little free space for the data about to be written."""
 
 

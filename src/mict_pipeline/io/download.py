@@ -26,6 +26,7 @@ from typing import BinaryIO
 from tqdm import tqdm
 
 from mict_pipeline import __version__
+from mict_pipeline.errors import UserError
 from mict_pipeline.io.disk import ensure_free_space
 
 log = logging.getLogger(__name__)
@@ -40,7 +41,7 @@ _NETWORK_ERRORS = (http.client.HTTPException, ConnectionError, TimeoutError, ssl
 _CONTENT_RANGE = re.compile(r"bytes\s+(?:(\d+)-\d+|\*)/(\d+|\*)")
 
 
-class DownloadError(RuntimeError):
+class DownloadError(UserError, RuntimeError):
     """A file could not be downloaded from any of its URLs."""
 
 

@@ -48,6 +48,7 @@ import simplejpeg
 from pydantic import Field, PositiveInt
 
 from mict_pipeline.config import Params
+from mict_pipeline.errors import UserError
 from mict_pipeline.io.atomic import atomic_path
 from mict_pipeline.io.disk import InsufficientSpaceError, format_bytes, free_space
 from mict_pipeline.io.workers import available_cores, opencv_pool
@@ -74,7 +75,7 @@ class VideoDecodeError(ValueError):
     """A video cannot be opened or yields no frames; the message names the file and the reason."""
 
 
-class FrameStoreError(ValueError):
+class FrameStoreError(UserError, ValueError):
     """A frame store file is missing, truncated or corrupt; the message names the file."""
 
 

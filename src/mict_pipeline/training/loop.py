@@ -34,6 +34,7 @@ from mict_pipeline.checkpoint import BEST, LAST, Checkpoint, read_checkpoint, sa
 from mict_pipeline.clips.dataset import ClipDataset
 from mict_pipeline.clips.device import EncodedClipDataset
 from mict_pipeline.clips.transforms import normalize_clips
+from mict_pipeline.errors import UserError
 from mict_pipeline.experiment import Experiment, Recipe
 from mict_pipeline.models.layout import to_channels_last
 from mict_pipeline.models.weights import CLASSIFIER
@@ -41,7 +42,7 @@ from mict_pipeline.models.weights import CLASSIFIER
 log = logging.getLogger(__name__)
 
 
-class ResumeError(RuntimeError):
+class ResumeError(UserError, RuntimeError):
     """A run's ``last.pt`` belongs to another experiment; the message says what differs and how to start afresh."""
 
 

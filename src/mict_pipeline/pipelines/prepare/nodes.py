@@ -21,6 +21,7 @@ from mict_pipeline.datasets.formats import DatasetLocation, HMDB51Format, Source
 from mict_pipeline.datasets.hmdb51 import extract_nested_archives
 from mict_pipeline.datasets.spec import DatasetSpec
 from mict_pipeline.datasets.ucf101 import build_split_index, class_names, split_summary
+from mict_pipeline.errors import UserError
 from mict_pipeline.io.archives import extract_archive
 from mict_pipeline.io.atomic import write_bytes_atomic
 from mict_pipeline.io.frame_store import extract_many, remove_stale_stores
@@ -34,7 +35,7 @@ WRITTEN_LISTS = "split_lists"  # in raw_dir: the split prepare made for a folder
 CLIP_LEN = ClipConfig.model_fields["clip_len"].default
 
 
-class DataQualityError(RuntimeError):
+class DataQualityError(UserError, RuntimeError):
     """Too many videos could not be used; the data-quality report lists them."""
 
 
