@@ -35,7 +35,7 @@ from mict_pipeline.datasets.ucf101 import CLASS_NAMES as UCF101_CLASS_NAMES
 from mict_pipeline.errors import UserError
 from mict_pipeline.experiment import DatasetSpec, Experiment, ModelOptions
 from mict_pipeline.io.atomic import write_atomic
-from mict_pipeline.io.download import file_digest
+from mict_pipeline.io.digest import file_digest
 from mict_pipeline.models import architecture_family
 from mict_pipeline.models.weights import load_state_into, rename_keys
 

@@ -24,7 +24,6 @@ from mict_pipeline.io.download import (
     ChecksumMismatchError,
     DownloadError,
     download_file,
-    file_digest,
 )
 
 CONTENT = random.Random(0).randbytes(300_000)
@@ -364,14 +363,6 @@ def test_not_enough_disk_space(server: Server, tmp_path: Path, monkeypatch: pyte
         fetch(server.url("/f.bin"), tmp_path / "f.bin", size=len(CONTENT))
 
     assert leftovers(tmp_path) == []
-
-
-def test_file_digest(tmp_path: Path) -> None:
-    path = tmp_path / "f.bin"
-    path.write_bytes(CONTENT)
-
-    assert file_digest(path) == SHA256
-    assert file_digest(path, "md5") == MD5
 
 
 def test_unsupported_scheme_is_rejected(tmp_path: Path) -> None:

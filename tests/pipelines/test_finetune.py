@@ -12,7 +12,7 @@ import yaml
 
 from demo_project import TINY, merge
 from mict_pipeline.checkpoint import load_checkpoint
-from mict_pipeline.io.download import file_digest
+from mict_pipeline.io.digest import file_digest
 
 FINETUNE = "conf/demo_hmdb51/dvc.yaml"
 SOURCE = "data/demo/06_models/split_1/mict_resnet18/best.pt"

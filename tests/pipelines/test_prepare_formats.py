@@ -13,7 +13,7 @@ import pytest
 
 from mict_pipeline.datasets.synthetic import generate_hmdb51, generate_kinetics
 from mict_pipeline.datasets.ucf101 import INDEX_COLUMNS
-from mict_pipeline.io.download import file_digest
+from mict_pipeline.io.digest import file_digest
 from mict_pipeline.parameters.prepare import PrepareParams
 from mict_pipeline.pipelines.prepare import nodes
 

@@ -103,7 +103,7 @@ from mict_pipeline.datasets.ucf101 import (
     split_test_groups,
 )
 from mict_pipeline.io.atomic import atomic_path, write_bytes_atomic
-from mict_pipeline.io.download import file_digest
+from mict_pipeline.io.digest import file_digest
 from mict_pipeline.io.workers import available_cores, opencv_pool
 
 WIDTH = 320

@@ -27,6 +27,7 @@ from tqdm import tqdm
 
 from mict_pipeline import __version__
 from mict_pipeline.errors import UserError
+from mict_pipeline.io.digest import file_digests
 from mict_pipeline.io.disk import ensure_free_space
 
 log = logging.getLogger(__name__)
@@ -93,7 +94,7 @@ def download_file(
     expected = _Expected.of(size=size, sha256=sha256, md5=md5)
 
     if dest.exists():
-        problems = expected.mismatches(dest.stat().st_size, _digests(dest, expected.algorithms))
+        problems = expected.mismatches(dest.stat().st_size, file_digests(dest, expected.algorithms))
         if not problems:
             return dest
         log.warning("Existing %s failed verification (%s); downloading it again", dest, "; ".join(problems))
@@ -144,11 +145,6 @@ def download_file(
     ) from last_error
 
 
-def file_digest(path: str | os.PathLike, algorithm: str = "sha256") -> str:
-    """Hex digest of the file at ``path``; ``algorithm`` is any :mod:`hashlib` name."""
-    return _digests(Path(path), [algorithm])[algorithm]
-
-
 class _TransientError(Exception):
     """This URL failed now and may work on a later round."""
 
@@ -188,17 +184,6 @@ class _Expected:
             if hexdigests[name] != want:
                 problems.append(f"{name}: expected {want}, got {hexdigests[name]}")
         return problems
-
-
-def _digests(path: Path, algorithms: Sequence[str]) -> dict[str, str]:
-    """Hex digests of the file at ``path``, read once whatever the number of algorithms."""
-    hashers = {name: hashlib.new(name) for name in algorithms}
-    if hashers:
-        with path.open("rb") as file:
-            for block in iter(lambda: file.read(CHUNK_SIZE), b""):
-                for hasher in hashers.values():
-                    hasher.update(block)
-    return {name: hasher.hexdigest() for name, hasher in hashers.items()}
 
 
 class _PartialFile:

@@ -7,7 +7,8 @@ from pathlib import Path
 from typing import Any
 
 from mict_pipeline.datasets.formats import dataset_format
-from mict_pipeline.io.download import download_file, file_digest
+from mict_pipeline.io.digest import file_digest
+from mict_pipeline.io.download import download_file
 from mict_pipeline.parameters.download import DownloadParams
 
 log = logging.getLogger(__name__)
