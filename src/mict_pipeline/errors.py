@@ -17,5 +17,7 @@ class UserError(Exception):
 
 
 def for_environment(message: str, env: str | None) -> str:
-    """``message`` with its ``conf/<env>/`` naming ``env``'s folder (Kedro's base when ``env`` is None)."""
+    """``message`` with its ``conf/<env>/`` naming ``env``'s folder and its ``--env <env>`` the
+    environment (Kedro's base when ``env`` is None)."""
+    message = message.replace(f"--env {ENV_PLACEHOLDER}", f"--env {env or 'base'}")
     return message.replace(f"conf/{ENV_PLACEHOLDER}/", f"conf/{env or 'base'}/")
