@@ -2,7 +2,8 @@
 
 ``run`` is Kedro's run command of this project, ``predict`` classifies videos without Kedro (see
 :mod:`mict_pipeline.predict`), ``dvc-stages`` writes the environments' ``dvc.yaml`` files (see
-:mod:`mict_pipeline.dvc_stages`). No command, or Kedro run options first (``mict-pipeline --env
+:mod:`mict_pipeline.dvc_stages`), ``new-env`` an environment for one's own dataset (see
+:mod:`mict_pipeline.environments`). No command, or Kedro run options first (``mict-pipeline --env
 demo``, as Kedro's packaged entry point takes them), is ``run``.
 """
 
@@ -25,6 +26,7 @@ SUMMARIES = {
     "run": "Run Kedro pipelines: download, prepare, train, evaluate, report.",
     "predict": "Top classes of video files, from a trained checkpoint.",
     "dvc-stages": "Write the environments' dvc.yaml files from their pipelines.",
+    "new-env": "Write an environment (conf/NAME) for your own dataset.",
 }
 
 
@@ -126,6 +128,60 @@ def dvc_stages(ctx: click.Context, envs: tuple[str, ...]) -> None:
     from mict_pipeline.dvc_stages import main as write_stages
 
     ctx.exit(write_stages(list(envs)))
+
+
+@cli.command(
+    "new-env",
+    short_help=SUMMARIES["new-env"],
+    epilog="\b\nExamples:\n"
+    "  mict-pipeline new-env my_videos --format folder --videos ~/videos      # <class>/<video> folders\n"
+    "  mict-pipeline new-env my_hmdb --format hmdb51 --videos hmdb51_org.rar --lists test_train_splits.rar\n"
+    "  mict-pipeline new-env my_k400 --format kinetics --videos clips --lists train.csv --lists validate.csv",
+)
+@click.argument("name")
+@click.option("--format", "dataset_format", required=True, type=click.Choice(["ucf101", "hmdb51", "kinetics", "folder"]),
+              help="The dataset's format (docs/data.md, \"Datasets\").")
+@click.option("--videos", required=True, type=click.Path(), help="The videos: a folder, or the archive of a ucf101 or hmdb51 dataset.")
+@click.option("--lists", multiple=True, type=click.Path(),
+              help="ucf101 / hmdb51: the split files' archive or folder; kinetics: each annotation CSV; folder: "
+              "a train then a test list file (none: a stratified split).")
+@click.option("--split", "splits", multiple=True, type=int, help="ucf101 / hmdb51: a split to run (repeat; default: all three).")
+@click.option("--experiment", "experiments", multiple=True, help="An experiment of conf/base to run (repeat; default: mict_resnet18).")
+@click.option("--pretrained", is_flag=True, help="Start from torchvision's ImageNet weights (downloaded once; width 64).")
+@click.option("--width", type=click.IntRange(min=1), help="The network's width (64: ResNet-18's; default 16 on a CPU).")
+@click.option("--epochs", type=click.IntRange(min=1), help="Training epochs (default: 10 on a CPU, 120 on a GPU).")
+@click.option("--frame-size", metavar="WxH", help="Stored frame size (default: 64x48 on a CPU, 256x192 on a GPU).")
+@click.option("--force", is_flag=True, help="Replace an existing conf/NAME (its dvc.yaml and dvc.lock too).")
+@click.pass_context
+def new_env(ctx: click.Context, name: str, dataset_format: str, frame_size: str | None, **options: Any) -> None:
+    """Write conf/NAME, an environment for a dataset of your own in any of the four formats: the
+    dataset read and checked where it lies, every setting it needs written out (nothing of
+    UCF-101's left to conf/base), a recipe for this machine (CPU: small frames and width; no ImageNet
+    download unless --pretrained), validated, then written as a whole. Prints the next commands."""
+    from mict_pipeline.environments import write_environment
+    from mict_pipeline.errors import UserError
+    from mict_pipeline.hooks import RunError
+    from mict_pipeline.project import find_project
+
+    size = None
+    if frame_size is not None:
+        width, _, height = frame_size.partition("x")
+        if not (width.isdigit() and height.isdigit() and int(width) and int(height)):
+            raise RunError(f"--frame-size {frame_size}: not WIDTHxHEIGHT. Fix: e.g. --frame-size 64x48")
+        size = (int(width), int(height))
+    options["experiments"] = options["experiments"] or ("mict_resnet18",)
+    try:
+        written = write_environment(find_project(), name, dataset_format, frame_size=size, **options)
+    except (UserError, FileNotFoundError) as error:
+        raise RunError(str(error)) from None
+    experiment = options["experiments"][0]
+    split = min(options["splits"] or (1,))
+    click.echo(f"{written.found}\nwrote conf/{name}/: {', '.join(written.files)}\n\nNext:")
+    click.echo(
+        f"  make smoke KEDRO_ENV={name}    # every stage in minutes: 1 epoch of 2 batches (data/smoke/{name})\n"
+        f"  make repro KEDRO_ENV={name}    # the whole run with DVC (or: kedro run --env {name})\n"
+        f"  mict-pipeline predict VIDEO --checkpoint {written.data_root}/06_models/split_{split}/{experiment}/best.pt"
+    )
 
 
 def main(args: Sequence[str] | None = None, **kwargs: Any) -> Any:
