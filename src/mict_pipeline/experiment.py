@@ -24,15 +24,33 @@ from torch import nn
 from mict_pipeline.clips.config import ClipConfig
 from mict_pipeline.config import Params
 from mict_pipeline.datasets.spec import DatasetSpec
+from mict_pipeline.errors import UserError
 from mict_pipeline.models import ARCHITECTURES, build_model, model_options
 from mict_pipeline.models.weights import transfer_backbone
 
 
-def resolve_device(device: str) -> torch.device:
-    """``auto`` means CUDA when available, else the CPU."""
+class DeviceError(UserError, ValueError):
+    """A device this machine does not have, or not a device at all."""
+
+
+#: Where a recipe's device is set, and its fix (``resolve_device``'s ``key`` and ``fix`` for parameters).
+RECIPE_DEVICE = "training.defaults.device (or experiments.<name>.recipe.device) in conf/<env>/parameters*.yml"
+PARAMETER_FIX = "write `device: auto` (CUDA when there is one, else the CPU) or `device: cpu`"
+
+
+def resolve_device(device: str, *, key: str = RECIPE_DEVICE, fix: str = PARAMETER_FIX) -> torch.device:
+    """``auto`` means CUDA when available, else the CPU. A CUDA device this machine lacks (or a
+    string that is no device) is a :class:`DeviceError` naming ``key``, where it was set, and ``fix``."""
     if device == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(device)
+    try:
+        resolved = torch.device(device)
+    except RuntimeError:
+        raise DeviceError(f"{key}: {device!r} is not a device (cpu, cuda, cuda:1, ...). Fix: {fix}") from None
+    if resolved.type == "cuda" and (resolved.index or 0) >= torch.cuda.device_count():
+        have = f"{torch.cuda.device_count()} CUDA devices" if torch.cuda.is_available() else "no CUDA device"
+        raise DeviceError(f"{key}: {device!r}, but this machine has {have}. Fix: {fix}")
+    return resolved
 
 
 class Recipe(Params):

@@ -41,8 +41,9 @@ import torch
 from torch import nn
 from tqdm import tqdm
 
-from mict_pipeline.checkpoint import BEST, CheckpointError, read_checkpoint
+from mict_pipeline.checkpoint import BEST, read_checkpoint
 from mict_pipeline.clips.dataset import ClipDataset
+from mict_pipeline.errors import UserError
 from mict_pipeline.experiment import Experiment, resolve_device
 from mict_pipeline.io.frame_store import VIDEO_SUFFIXES, VideoDecodeError, extract_frames
 from mict_pipeline.models import ARCHITECTURES
@@ -50,6 +51,7 @@ from mict_pipeline.models.inference import inference_model
 from mict_pipeline.project import active_env, catalog_folder, configuration, find_project
 from mict_pipeline.training import predict_scores
 
+DEVICE_FIX = "pass `--device cpu`, or leave --device out (auto: CUDA when there is one, else the CPU)"
 
 
 class PredictInputError(ValueError):
@@ -101,7 +103,7 @@ class Classifier:
         # Scored in this process, on the asked device; the experiment's own batch size is kept.
         self.recipe = experiment.recipe.model_copy(update={"workers": 0, "device": device})
         # What evaluation runs (fast: on a CPU folded and channels-last, same top-1 and scores).
-        self.model = inference_model(model, experiment.arch, resolve_device(device), fast)
+        self.model = inference_model(model, experiment.arch, resolve_device(device, key="--device", fix=DEVICE_FIX), fast)
 
     @classmethod
     def from_checkpoint(
@@ -219,7 +221,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         checkpoint = args.checkpoint or project_checkpoint(args.experiment, args.split, args.env)
         classifier = Classifier.from_checkpoint(checkpoint, arch=args.arch, version=args.version, device=args.device, fast=not args.plain)
-    except (PredictInputError, CheckpointError) as error:
+    except (PredictInputError, UserError) as error:  # no or a corrupt checkpoint, a device this machine lacks, ...
         print(f"error: {error}", file=sys.stderr)
         return 2
     failed = False

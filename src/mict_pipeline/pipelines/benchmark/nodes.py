@@ -28,7 +28,7 @@ def benchmark_model(dataset_spec: dict[str, Any], arch: str, model: ModelOptions
         arch,
         len(dataset_spec["class_names"]),
         model.for_arch(arch, initialise=False),
-        device=str(resolve_device(benchmark.device)),
+        device=str(resolve_device(benchmark.device, key="benchmark.device in conf/<env>/parameters_benchmark.yml")),
         **options,
     )
     log.info("%s: %s params, %.1f FPS, %.0f MB peak on %s", arch, f"{result['params']:,}", result["fps"], result["peak_memory_mb"], result["device"])

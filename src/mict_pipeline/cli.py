@@ -1,0 +1,83 @@
+"""The project's ``run`` command: Kedro's own, run in the project root, its usage mistakes in one line.
+
+Kedro takes a project's ``run`` from ``<package>.cli``: ``kedro run`` through its ``cli`` group,
+``mict-pipeline run`` through Kedro's ``find_run_command``. This one checks what Kedro would
+otherwise end with a traceback (an environment without a folder in ``conf/``, a pipeline that is
+not registered) and runs Kedro's run in the project root, so the catalog's relative folders (the
+``*_dir`` datasets) and the paths nodes write into their outputs are the same from any folder of
+the project.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import pkgutil
+from pathlib import Path
+from typing import Any
+
+import click
+from kedro.framework.cli.project import run as kedro_run
+
+import mict_pipeline.pipelines
+from mict_pipeline.hooks import RunError
+from mict_pipeline.project import BASE_ENV, DEFAULT_RUN_ENV, active_env, find_project
+
+#: The command that writes an environment for one's own data (``mict-pipeline new-env``).
+NEW_ENV = "mict-pipeline new-env {name} --format {{ucf101,hmdb51,kinetics,folder}} --videos PATH"
+DEFAULT_PIPELINE = "__default__"
+
+
+def environments(conf: Path) -> list[str]:
+    """The environments of a configuration folder: its sub-folders but ``base``."""
+    return sorted(p.name for p in conf.iterdir() if p.is_dir() and p.name != BASE_ENV and not p.name.startswith("."))
+
+
+def pipeline_names() -> list[str]:
+    """The registered pipelines: Kedro's ``find_pipelines`` registers each package of
+    ``mict_pipeline.pipelines`` under its name (pipeline_registry.py)."""
+    return sorted(m.name for m in pkgutil.iter_modules(mict_pipeline.pipelines.__path__) if m.ispkg)
+
+
+def check_environment(conf: Path, env: str | None) -> None:
+    """An environment named on the command line or in ``KEDRO_ENV`` must have its folder in ``conf``
+    (Kedro's default, ``local``, may lack one)."""
+    name = active_env(env)
+    if name == DEFAULT_RUN_ENV or (conf / name).is_dir():
+        return
+    raise RunError(
+        f"--env {name}: no environment {name!r} (no folder {conf.name}/{name}); environments: "
+        f"{', '.join(environments(conf))}. Fix: pass one of them with `--env NAME`, or make one for your data: "
+        f"`{NEW_ENV.format(name=name)}`"
+    )
+
+
+def check_pipelines(requested: list[str] | tuple[str, ...] | None) -> None:
+    valid = pipeline_names()
+    unknown = [name for name in requested or () if name not in (*valid, DEFAULT_PIPELINE)]
+    if unknown:
+        raise RunError(
+            f"--pipelines: no pipeline {', '.join(map(repr, unknown))}; valid: {', '.join(valid)} "
+            "(without --pipelines: every one but synthetic)"
+        )
+
+
+def _run(**options: Any) -> Any:
+    project = find_project()
+    conf = Path(options.get("conf_source") or project / "conf").absolute()
+    check_environment(conf, options.get("env"))
+    check_pipelines([*(options.get("pipelines") or ()), *([options["pipeline"]] if options.get("pipeline") else [])])
+    if options.get("conf_source"):
+        options["conf_source"] = str(conf)  # given relative to where the command was typed
+    with contextlib.chdir(project):
+        return kedro_run.callback(**options)
+
+
+@click.group()
+def cli() -> None:
+    """The project's Kedro commands."""
+
+
+run = click.Command(
+    "run", params=kedro_run.params, callback=_run, help=kedro_run.help, context_settings=kedro_run.context_settings
+)
+cli.add_command(run)
