@@ -1,8 +1,13 @@
-"""extract_archive: ZIP and RAR round trips, refusal of escaping entries and links, all-or-nothing output."""
+"""extract_archive: ZIP and RAR round trips, formats told by content, refusal of escaping entries and links,
+all-or-nothing output."""
 
 from __future__ import annotations
 
+import gzip
+import io
+import logging
 import shutil
+import tarfile
 import zipfile
 from pathlib import Path
 
@@ -11,7 +16,6 @@ from rar_fixtures import RarEntry, rar4_stored, rar5_stored
 
 from mict_pipeline.io import disk
 from mict_pipeline.io.archives import (
-    SUPPORTED_SUFFIXES,
     ArchiveError,
     UnsafeArchiveError,
     extract_archive,
@@ -185,10 +189,10 @@ def test_corrupt_rar_entry_fails_and_leaves_no_half_tree(tmp_path: Path, flavour
     assert_nothing_written(tmp_path, archive)
 
 
-@pytest.mark.parametrize("name", ["junk.rar", "junk.zip"])
-def test_unreadable_archive_raises_archive_error(tmp_path: Path, name: str) -> None:
+@pytest.mark.parametrize(("name", "magic"), [("junk.rar", b"Rar!\x1a\x07\x01\xff"), ("junk.zip", b"PK\x03\x04")])
+def test_unreadable_archive_raises_archive_error(tmp_path: Path, name: str, magic: bytes) -> None:
     archive = tmp_path / name
-    archive.write_bytes(b"this is not an archive at all" * 20)
+    archive.write_bytes(magic + b"this is not an archive at all" * 20)
 
     with pytest.raises(ArchiveError, match=name):
         extract_archive(archive, tmp_path / "out", progress=False)
@@ -206,15 +210,62 @@ def test_not_enough_disk_space_is_reported_before_writing(tmp_path: Path, monkey
     assert_nothing_written(tmp_path, archive)
 
 
-@pytest.mark.parametrize("name", ["data.7z", "data.tar.gz"])
-def test_unsupported_type_names_the_file_and_the_supported_types(tmp_path: Path, name: str) -> None:
+# --- formats told by content, not by name ---------------------------------------------------
+
+
+@pytest.mark.parametrize(("name", "make"), [("UCF101.rar", "zip"), ("videos.zip", "rar"), ("videos", "zip")])
+def test_archive_is_extracted_as_what_it_holds_whatever_its_name(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, name: str, make: str
+) -> None:
     archive = tmp_path / name
-    archive.write_bytes(b"7z")
+    if make == "zip":
+        make_zip(archive, TREE)
+    else:
+        archive.write_bytes(rar5_stored(list(TREE.items())))
 
-    with pytest.raises(ValueError, match=name.replace(".", r"\.")) as caught:
-        extract_archive(archive, tmp_path / "out")
+    with caplog.at_level(logging.WARNING, logger="mict_pipeline.io.archives"):
+        extract_archive(archive, tmp_path / "out", progress=False)
 
-    assert all(suffix in str(caught.value) for suffix in SUPPORTED_SUFFIXES)
+    assert files_under(tmp_path / "out") == TREE
+    misleading = [record.getMessage() for record in caplog.records]
+    assert misleading == ([f"{archive} is a {make.upper()} archive despite its name; extracting it as one"] if "." in name else [])
+
+
+def _tar(compress: bool) -> bytes:
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w") as tar:
+        info = tarfile.TarInfo("a.avi")
+        info.size = 3
+        tar.addfile(info, io.BytesIO(b"abc"))
+    return gzip.compress(buffer.getvalue(), mtime=0) if compress else buffer.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("content", "described"),
+    [
+        (b"", "empty (0 bytes)"),
+        (b"\n<!DOCTYPE html><html><body>Sign in</body></html>", "an HTML page"),
+        (b"7z\xbc\xaf\x27\x1c\x00\x04" + bytes(100), "a 7-Zip archive"),
+        (_tar(compress=False), "a tar archive"),
+        (_tar(compress=True), "gzip-compressed data"),
+        (b"video,label\nclip.mp4,run\n", "text starting 'video,label\\nclip.mp4,run\\n'"),
+        (bytes(range(255, 0, -1)), "unknown bytes 0xfffefdfcfbfaf9f8"),
+    ],
+)
+def test_file_that_is_no_archive_is_one_line_naming_it_and_what_it_holds(
+    tmp_path: Path, content: bytes, described: str
+) -> None:
+    archive = tmp_path / "UCF101.rar"
+    archive.write_bytes(content)
+
+    with pytest.raises(ArchiveError) as caught:
+        extract_archive(archive, tmp_path / "out", progress=False)
+
+    message = str(caught.value)
+    assert message.startswith(f"{archive} is {described}")
+    assert "not a ZIP or RAR archive" in message and "`urls:` in conf/<env>/parameters_download.yml" in message
+    assert "\n" not in message and "Error code" not in message
+    assert_nothing_written(tmp_path, archive)
 
 
 def test_missing_archive(tmp_path: Path) -> None:

@@ -23,7 +23,7 @@ from pydantic import NonNegativeInt, PositiveInt
 
 from mict_pipeline.config import Params
 from mict_pipeline.datasets.ucf101 import SPLIT_COLUMNS, SPLITS, SplitListError, read_list_lines, sort_split_table
-from mict_pipeline.io.archives import SUPPORTED_SUFFIXES, ArchiveError, extract_archive
+from mict_pipeline.io.archives import ArchiveError, archive_format, describe_content, extract_archive
 from mict_pipeline.io.atomic import atomic_path
 
 #: Split ids in the files: 1 = train, 2 = test, 0 = unused in that split.
@@ -214,7 +214,8 @@ def extract_nested_archives(
     archive: str | os.PathLike[str], dest: str | os.PathLike[str], *, progress: bool = False
 ) -> list[Path]:
     """Extract an archive of archives (``hmdb51_org.rar``): each inner ``.rar``/``.zip`` becomes
-    the folder ``dest/<its stem>`` (the class); return the extracted files under ``dest``.
+    the folder ``dest/<its stem>`` (the class), whatever its suffix says; return the extracted files
+    under ``dest``.
 
     Both levels go through :func:`mict_pipeline.io.archives.extract_archive`, so an inner archive
     with an escaping name or a link is refused like an outer one (the error names both archives).
@@ -226,11 +227,11 @@ def extract_nested_archives(
     with atomic_path(dest, directory=True) as tmp:
         outer = tmp / ".outer"
         inner_archives = extract_archive(archive, outer, progress=progress)
-        stray = [path for path in inner_archives if path.suffix.lower() not in SUPPORTED_SUFFIXES]
+        stray = [path for path in inner_archives if archive_format(path) is None]
         if stray:
             raise ArchiveError(
-                f"{archive}: expected only inner archives ({', '.join(SUPPORTED_SUFFIXES)}), found "
-                f"{stray[0].relative_to(outer).as_posix()}. Fix: use the original archive."
+                f"{archive}: expected only inner archives (ZIP or RAR), found "
+                f"{stray[0].relative_to(outer).as_posix()} ({describe_content(stray[0])}). Fix: use the original archive."
             )
         for inner in inner_archives:
             _extract_inner(archive, inner, outer, tmp / inner.stem)

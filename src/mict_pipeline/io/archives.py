@@ -1,4 +1,8 @@
-"""Extract ``.rar`` and ``.zip`` archives into a folder: checked first, then all or nothing.
+"""Extract RAR and ZIP archives into a folder: checked first, then all or nothing.
+
+An archive's format is read from its first bytes, not its name: a ZIP saved as ``UCF101.rar``
+extracts as the ZIP it is, and a file that is no supported archive (a web page saved in its
+place, a 7-Zip or tar file, an empty file) is an :class:`ArchiveError` saying what it is.
 
 Every entry is checked before anything is written. Names that are absolute or climb out with
 ``..`` and links (symbolic or hard: no dataset archive needs one, and a link can redirect later
@@ -12,6 +16,7 @@ RAR is decoded by the UnRAR library compiled into the ``unrar.cffi`` extension (
 
 from __future__ import annotations
 
+import logging
 import os
 import stat
 import zipfile
@@ -28,13 +33,29 @@ from mict_pipeline.errors import UserError
 from mict_pipeline.io.atomic import atomic_path
 from mict_pipeline.io.disk import ensure_free_space
 
-SUPPORTED_SUFFIXES = (".rar", ".zip")
+log = logging.getLogger(__name__)
 
+ArchiveFormat = Literal["rar", "zip"]
 EntryKind = Literal["file", "dir", "link"]
 Layout = Mapping[str, tuple[str, ...]]  # entry name in the archive -> path parts under the destination
 
 _COPY_CHUNK = 1 << 20
 _ZIP_ERRORS = (zipfile.BadZipFile, EOFError, zlib.error)
+_HEAD_BYTES = 512  # enough for every signature below, tar's at offset 257 included
+# (offset, magic bytes, what a file starting so is, the reader that extracts it or None).
+_SIGNATURES: tuple[tuple[int, bytes, str, ArchiveFormat | None], ...] = (
+    (0, b"PK\x03\x04", "a ZIP archive", "zip"),
+    (0, b"PK\x05\x06", "an empty ZIP archive", "zip"),
+    (0, b"Rar!\x1a\x07", "a RAR archive", "rar"),  # RAR 1.5-4 (then \x00) and RAR 5 (then \x01\x00)
+    (0, b"7z\xbc\xaf\x27\x1c", "a 7-Zip archive", None),
+    (0, b"\x1f\x8b", "gzip-compressed data (a .tar.gz or .gz file)", None),
+    (0, b"BZh", "bzip2-compressed data", None),
+    (0, b"\xfd7zXZ\x00", "xz-compressed data", None),
+    (0, b"\x28\xb5\x2f\xfd", "zstd-compressed data", None),
+    (257, b"ustar", "a tar archive", None),
+    (0, b"%PDF-", "a PDF document", None),
+)
+_FIX = "Fix: set the archive's `urls:` in conf/<env>/parameters_download.yml to a ZIP or RAR file (repack others as ZIP)"
 
 
 class ArchiveError(UserError, RuntimeError):
@@ -52,12 +73,51 @@ class _Entry:
     size: int = 0
 
 
-def archive_format(archive: str | os.PathLike) -> Literal["rar", "zip"]:
-    """The reader ``archive`` needs, from its file name; :class:`ValueError` for other types."""
-    suffix = Path(archive).suffix.lower()
-    if suffix in SUPPORTED_SUFFIXES:
-        return suffix[1:]  # type: ignore[return-value]
-    raise ValueError(f"Unsupported archive type: {archive} (supported: {', '.join(SUPPORTED_SUFFIXES)})")
+def archive_format(archive: str | os.PathLike) -> ArchiveFormat | None:
+    """The reader ``archive`` needs, from its first bytes whatever its name; ``None`` when it is
+    no RAR or ZIP archive (:func:`describe_content` says what it is)."""
+    known = _signature(_head(Path(archive)))
+    if known is not None:
+        return known[1]
+    # A ZIP may start with other bytes (a self-extractor's stub): its directory is at the end.
+    return "zip" if zipfile.is_zipfile(archive) else None
+
+
+def describe_content(path: str | os.PathLike) -> str:
+    """What the file at ``path`` holds, for a message: "a ZIP archive", "an HTML page", "empty",
+    "text starting '...'" or "unknown bytes 0x..."."""
+    head = _head(Path(path))
+    if not head:
+        return "empty (0 bytes)"
+    known = _signature(head)
+    if known is not None:
+        return known[0]
+    markup = head.lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    if markup.startswith((b"<!doctype html", b"<html")):
+        return "an HTML page (a web page was saved in the archive's place)"
+    if markup.startswith(b"<?xml"):
+        return "an XML document (often a server's error message)"
+    try:
+        text = head.decode()
+    except UnicodeDecodeError as exc:
+        # A character cut at the end of the bytes read is still text; a bad byte before it is not.
+        text = head[: exc.start].decode() if exc.start > len(head) - 4 else ""
+    if text and all(char.isprintable() or char in "\t\r\n" for char in text):
+        return f"text starting {text[:40]!r}"
+    return f"unknown bytes 0x{head[:8].hex()}"
+
+
+def _head(path: Path) -> bytes:
+    with path.open("rb") as file:
+        return file.read(_HEAD_BYTES)
+
+
+def _signature(head: bytes) -> tuple[str, ArchiveFormat | None] | None:
+    """(what the file is, its reader) for the first of :data:`_SIGNATURES` that ``head`` matches."""
+    for offset, magic, what, reader in _SIGNATURES:
+        if head[offset : offset + len(magic)] == magic:
+            return what, reader
+    return None
 
 
 def extract_archive(archive: str | os.PathLike, dest: str | os.PathLike, *, progress: bool = True) -> list[Path]:
@@ -65,15 +125,23 @@ def extract_archive(archive: str | os.PathLike, dest: str | os.PathLike, *, prog
 
     The returned paths are under ``dest``, in archive order, one for each regular file and
     link (not for folders). An existing ``dest`` folder is replaced as a whole, and only
-    after extraction succeeded. Raises :class:`UnsafeArchiveError` (before writing anything)
-    for entries that would land outside ``dest``, :class:`ArchiveError` for unreadable or
-    corrupt archives, :class:`~mict_pipeline.io.disk.InsufficientSpaceError` when the
-    uncompressed content does not fit, and :class:`ValueError` for unsupported types.
+    after extraction succeeded. The format is read from the content: a ZIP named ``.rar`` (or
+    the reverse) is extracted as what it is, with a warning. Raises :class:`UnsafeArchiveError`
+    (before writing anything) for entries that would land outside ``dest``, :class:`ArchiveError`
+    for unreadable or corrupt archives and for a file that is no RAR or ZIP archive (saying what
+    it is), and :class:`~mict_pipeline.io.disk.InsufficientSpaceError` when the uncompressed
+    content does not fit.
     """
     archive, dest = Path(archive), Path(dest)
-    list_entries, extract = _READERS[archive_format(archive)]
     if not archive.is_file():
         raise FileNotFoundError(f"Archive not found: {archive}")
+    reader = archive_format(archive)
+    if reader is None:
+        raise ArchiveError(f"{archive} is {describe_content(archive)}, not a ZIP or RAR archive. {_FIX}")
+    named = archive.suffix.lower().lstrip(".")
+    if named in _READERS and named != reader:
+        log.warning("%s is a %s archive despite its name; extracting it as one", archive, reader.upper())
+    list_entries, extract = _READERS[reader]
     entries = list_entries(archive)
     layout = _plan(entries, archive)
     total = sum(entry.size for entry in entries if entry.kind == "file")
