@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from urllib.error import URLError
 
 import pytest
 import torch
@@ -12,7 +13,7 @@ from torchvision.models import resnet18
 from mict_pipeline.checkpoint import CheckpointError, import_seed_checkpoint
 from mict_pipeline.models import build_model
 from reference import OriginalMiCTResNet
-from mict_pipeline.models.weights import inflate_kernel
+from mict_pipeline.models.weights import PretrainedWeightsError, inflate_kernel
 
 # The original checkpoint's MiCT key names, as documented for MiCT-Net-PyTorch.
 ORIGINAL_MICT_KEY = re.compile(
@@ -143,5 +144,29 @@ def test_pretrained_true_uses_torchvision_weights(monkeypatch, tmp_path, imagene
 
 
 def test_pretrained_path_missing_says_what_to_give(tmp_path):
-    with pytest.raises(FileNotFoundError, match="torchvision ResNet-18 state_dict"):
+    with pytest.raises(PretrainedWeightsError, match=r"missing.pth: no such file. Fix: .*`pretrained: /path/to/resnet18-f37072fd.pth`"):
         build_model("mict_resnet18", pretrained=str(tmp_path / "missing.pth"))
+
+
+def test_pretrained_weights_that_cannot_be_fetched_say_how_to_do_without(monkeypatch, tmp_path):
+    """Offline, with nothing in torch's cache: one line naming the weights, a local file or `pretrained: false`."""
+    import torch.hub
+
+    def offline(url, *args, **kwargs):
+        raise URLError("[Errno -3] Temporary failure in name resolution")
+
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path))
+    monkeypatch.setattr(torch.hub, "download_url_to_file", offline)
+    with pytest.raises(PretrainedWeightsError) as refused:
+        build_model("mict_resnet18", pretrained=True)
+    message = str(refused.value)
+    assert "\n" not in message and "ResNet-18 weights (https://" in message and "name resolution" in message
+    assert message.endswith("point `pretrained:` at a downloaded torchvision file (`pretrained: /path/to/resnet18-f37072fd.pth`) "
+                            "or turn it off (`pretrained: false`)")
+
+
+def test_a_pretrained_file_of_pickled_code_is_refused(tmp_path):
+    path = tmp_path / "code.pth"
+    torch.save({"conv1.weight": torch.zeros(1), "hook": print}, path)  # a function: weights_only refuses to unpickle it
+    with pytest.raises(PretrainedWeightsError, match="code.pth: not a ResNet-18 state_dict"):
+        build_model("mict_resnet18", pretrained=str(path))

@@ -21,6 +21,8 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from mict_pipeline.errors import UserError
+
 # (pattern, replacement) applied in order, first match wins.
 _MICT_RENAMES = [
     (r"^conv1\.", "stem.stem_2d.0."),
@@ -63,20 +65,46 @@ def inflate_kernel(weight_2d: torch.Tensor, depth: int) -> torch.Tensor:
     return weight_2d.unsqueeze(2).repeat(1, 1, depth, 1, 1) / depth
 
 
-def load_imagenet_resnet(depth: int, source: bool | str | Path) -> dict[str, torch.Tensor]:
-    """torchvision's ImageNet ResNet-``depth`` state_dict (hash-checked download), or one from a file."""
-    if source is True:
-        from torchvision.models import ResNet18_Weights, ResNet34_Weights
+class PretrainedWeightsError(UserError, OSError):
+    """ImageNet weights that cannot be had: no network, no such file, not a state_dict."""
 
-        weights = {18: ResNet18_Weights.IMAGENET1K_V1, 34: ResNet34_Weights.IMAGENET1K_V1}[depth]
-        return weights.get_state_dict(progress=True, check_hash=True)
+
+#: Where ``pretrained`` is set, and how to give it a file or turn it off.
+PRETRAINED_FIX = (
+    "in conf/<env>/parameters.yml, under experiments.<name>.model, point `pretrained:` at a downloaded torchvision file "
+    "(`pretrained: /path/to/{file}`) or turn it off (`pretrained: false`)"
+)
+
+
+def load_imagenet_resnet(depth: int, source: bool | str | Path) -> dict[str, torch.Tensor]:
+    """torchvision's ImageNet ResNet-``depth`` state_dict (hash-checked download, or torch's cache),
+    or one from a file (read without running code from it). Weights that cannot be had are a
+    :class:`PretrainedWeightsError` naming them and the fix."""
+    from torchvision.models import ResNet18_Weights, ResNet34_Weights
+
+    weights = {18: ResNet18_Weights.IMAGENET1K_V1, 34: ResNet34_Weights.IMAGENET1K_V1}[depth]
+    file = Path(weights.url).name
+    fix = PRETRAINED_FIX.format(file=file)
+    if source is True:
+        try:
+            return weights.get_state_dict(progress=True, check_hash=True)
+        except OSError as error:  # URLError, no route, a cache folder that cannot be written
+            raise PretrainedWeightsError(
+                f"model.pretrained: true: torchvision's ImageNet ResNet-{depth} weights ({weights.url}) cannot be fetched "
+                f"({getattr(error, 'reason', None) or error}). Fix: {fix}"
+            ) from None
     path = Path(source)
     if not path.is_file():
-        raise FileNotFoundError(
-            f"pretrained={str(source)!r}: no such file. Give a path to a torchvision ResNet-{depth} state_dict "
-            "(e.g. resnet18-f37072fd.pth) or pretrained=True to download it."
-        )
-    return torch.load(path, map_location="cpu", weights_only=True)
+        raise PretrainedWeightsError(f"model.pretrained: {source}: no such file. Fix: {fix}")
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as error:  # not a torch file, or pickled code that weights_only refuses to run
+        raise PretrainedWeightsError(
+            f"model.pretrained: {source}: not a ResNet-{depth} state_dict ({str(error).splitlines()[0]}). Fix: {fix}"
+        ) from None
+    if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
+        raise PretrainedWeightsError(f"model.pretrained: {source}: holds no state_dict of tensors. Fix: {fix}")
+    return state
 
 
 def transfer_imagenet_weights(model: nn.Module, resnet_state: dict[str, torch.Tensor], family: str) -> None:
