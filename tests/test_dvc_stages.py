@@ -11,7 +11,7 @@ import sys
 import pytest
 import yaml
 
-from mict_pipeline import dvc_stages
+from mict_pipeline import dvc_stages, sources
 from mict_pipeline.pipelines import experiments
 
 from demo_project import BIN, ROOT
@@ -66,17 +66,6 @@ def test_one_stage_per_split_and_experiment_with_its_own_parameters():
     assert "synthetic" not in yaml.safe_load((ROOT / "dvc.yaml").read_text())["stages"]  # base downloads UCF-101
 
 
-def test_source_deps_follow_every_import():
-    files = {p.relative_to(ROOT / "src").as_posix() for p in dvc_stages.source_files(["mict_pipeline.pipelines.download.nodes"])}
-    # The download reads the dataset block (which archives), so the dataset formats are among its sources.
-    assert files == {
-        "mict_pipeline/config.py", "mict_pipeline/io/disk.py", "mict_pipeline/io/download.py", "mict_pipeline/parameters/download.py",
-        "mict_pipeline/pipelines/download/nodes.py", "mict_pipeline/datasets/formats.py", "mict_pipeline/datasets/folder.py",
-        "mict_pipeline/datasets/hmdb51.py", "mict_pipeline/datasets/kinetics.py", "mict_pipeline/datasets/ucf101.py",
-        "mict_pipeline/io/archives.py", "mict_pipeline/io/atomic.py", "mict_pipeline/io/frame_store.py", "mict_pipeline/io/workers.py",
-    }
-
-
 def test_a_training_stage_lists_every_project_module_its_nodes_load():
     """What the train nodes' module loads in a fresh interpreter is in the train stages' deps (loaded
     from its file: its package's __init__ would add the Kedro wiring; the walker also follows imports
@@ -93,7 +82,7 @@ def test_a_training_stage_lists_every_project_module_its_nodes_load():
     for path in loaded:
         relative = (ROOT / path).resolve().relative_to(ROOT).as_posix() if path.startswith(str(ROOT)) else path
         module = relative.removeprefix("src/").removesuffix(".py").replace("/", ".").removesuffix(".__init__")
-        if dvc_stages.WIRING.match(module) or dvc_stages._wiring_only(ROOT / relative):
+        if sources.WIRING.match(module) or sources.wiring_only(ROOT / relative):
             continue
         assert relative in deps, f"{relative} is loaded by the train nodes but missing from the train stages' deps"
     assert "src/mict_pipeline/pipelines/train/nodes.py" in deps

@@ -2,14 +2,23 @@
 
 A checkpoint is a ``torch.save`` file holding plain data and tensors only::
 
-    {"format": "mict-pipeline checkpoint", "format_version": 1,
+    {"format": "mict-pipeline checkpoint", "format_version": 2,
      "experiment": Experiment.describe(),      # what it is and how to use it
+     "code": {"sha256": ..., "files": {...}},  # the sources it was trained with (mict_pipeline.sources)
      "model": state_dict,
-     "training": {...}}                        # last.pt only: optimizer, scheduler, history, ...
+     "training": {...},                        # last.pt only: optimizer, scheduler, history, ...
+     "content_sha256": ...}                    # of everything above: tensors' raw bytes and plain data
 
 ``best.pt`` and ``last.pt`` share the format; only ``last.pt`` carries the training state, so a
-run can resume from it. Files are always opened with ``torch.load(weights_only=True)``: opening
-a checkpoint never runs code from it, and a file that would need to is refused.
+run can resume from it, and only with the code it records (the training loop checks it; loading
+the model for evaluation or prediction does not: there it is provenance). Files are always opened
+with ``torch.load(weights_only=True)``: opening a checkpoint never runs code from it, and a file
+that would need to is refused. Reading checks the content digest (a file damaged on disk or in a
+copy is refused, not used) and that every weight is finite.
+
+Version 1 files (no code record, no content digest) are still read: their weights are checked
+for being finite; resuming from one restarts or stops as for code that changed, since what code
+trained it is unknown.
 
 :func:`load_checkpoint` gives the model and its :class:`~mict_pipeline.experiment.Experiment` from
 either file. A checkpoint of the original MiCT-Net-PyTorch (``{'epoch', 'state_dict',
@@ -20,6 +29,7 @@ so its classes are UCF-101's in classInd order and its preprocessing the origina
 from __future__ import annotations
 
 import functools
+import hashlib
 import os
 import pickle
 import re
@@ -40,7 +50,7 @@ from mict_pipeline.models import architecture_family
 from mict_pipeline.models.weights import load_state_into, rename_keys
 
 FORMAT = "mict-pipeline checkpoint"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 LAST, BEST = "last.pt", "best.pt"
 
 
@@ -56,6 +66,7 @@ class Checkpoint:
     experiment: Experiment
     state_dict: dict[str, torch.Tensor]
     training: dict[str, Any] | None = None
+    code: dict[str, Any] | None = None
 
     def build_model(self) -> nn.Module:
         """The experiment's model with these weights, in eval mode."""
@@ -83,23 +94,68 @@ def _canonical(value: Any) -> Any:
     return value
 
 
+def _content_digest(payload: dict[str, Any]) -> str:
+    """SHA-256 of ``payload``: every tensor's dtype, shape and raw bytes (read once, no copy on the
+    CPU) and every other value's repr, in the payload's order; a loaded payload gives its writer's."""
+    hasher = hashlib.sha256()
+
+    def feed(value: Any) -> None:
+        if isinstance(value, torch.Tensor):
+            tensor = value.detach().cpu().contiguous()
+            hasher.update(f"tensor {tensor.dtype} {tuple(tensor.shape)}\0".encode())
+            hasher.update(tensor.reshape(-1).view(torch.uint8).numpy())
+        elif isinstance(value, dict):
+            hasher.update(b"{")
+            for key, item in value.items():
+                feed(key)
+                feed(item)
+            hasher.update(b"}")
+        elif isinstance(value, (list, tuple)):
+            hasher.update(b"[")
+            for item in value:
+                feed(item)
+            hasher.update(b"]")
+        else:
+            hasher.update(f"{type(value).__name__} {value!r}\0".encode())
+
+    feed(payload)
+    return hasher.hexdigest()
+
+
 def save_checkpoint(
-    path: str | os.PathLike, model: nn.Module, experiment: Experiment, training: dict[str, Any] | None = None
+    path: str | os.PathLike, model: nn.Module, experiment: Experiment, training: dict[str, Any] | None = None,
+    code: dict[str, Any] | None = None,
 ) -> Path:
-    """Write ``model``'s weights with ``experiment`` (and the training state, for ``last.pt``).
+    """Write ``model``'s weights with ``experiment`` (and the training state, for ``last.pt``; and
+    ``code``, the :func:`~mict_pipeline.sources.code_record` of the sources that trained it).
 
     Atomic (temporary file, then rename), and the same content gives the same bytes, also after a
-    resume, so a rerun that reproduces the weights leaves a DVC-tracked file unchanged.
+    resume, so a rerun that reproduces the weights leaves a DVC-tracked file unchanged. The digest
+    of the content is written with it and checked by :func:`read_checkpoint`.
     """
     payload: dict[str, Any] = {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
         "experiment": experiment.describe(),
+        "code": code,
         "model": model.state_dict(),
     }
     if training is not None:
         payload["training"] = training
-    return write_atomic(path, functools.partial(torch.save, _canonical(payload)))
+    payload = _canonical(payload)
+    payload["content_sha256"] = _content_digest(payload)
+    return write_atomic(path, functools.partial(torch.save, payload))
+
+
+def _check_finite(path: Path, state_dict: dict[str, torch.Tensor]) -> None:
+    """A :class:`CheckpointError` when a weight is NaN or infinite: such a model scores every video NaN."""
+    bad = [name for name, tensor in state_dict.items() if tensor.is_floating_point() and not torch.isfinite(tensor).all()]
+    if bad:
+        raise CheckpointError(
+            f"{path}: {len(bad)} weight tensor(s) hold NaN or infinite values (first: {bad[0]}), so the training that wrote "
+            "it diverged; retrain it (a lower `lr:` in the experiment's recipe), or restore a good copy (`dvc checkout "
+            f"{path}` if DVC tracks it)"
+        )
 
 
 def _load_safely(path: Path) -> Any:
@@ -113,10 +169,13 @@ def _load_safely(path: Path) -> Any:
     try:
         return torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as error:
-        found = re.search(r"Unsupported global: GLOBAL (\S+)", str(error))
-        if found:  # weights_only refuses any global but tensors and plain data: this file wants to run code
+        # weights_only refuses any global but tensors and plain data: this file wants to run code.
+        found = re.search(r"(?:Unsupported global: GLOBAL|unsupported GLOBAL) (\S+)", str(error))
+        if found:
             raise CheckpointError(
-                f"{path}: refused, loading it would run code ({found.group(1)}); only weights and plain data are read from checkpoints"
+                f"{path}: refused, loading it would run code ({found.group(1)}): it holds Python objects, and only weights and "
+                "plain data are read from checkpoints; use a best.pt or last.pt this project wrote, or, if you trust its "
+                "source, save its weights alone there (torch.save of the model's state_dict)"
             ) from None
         raise CheckpointError(f"{path}: not a PyTorch checkpoint (unreadable pickle data)") from None
     except Exception:  # noqa: BLE001 - torch raises many types for a file that is not its format
@@ -145,11 +204,17 @@ def read_checkpoint(path: str | os.PathLike, *, arch: str | None = None, version
                 f"{path}: checkpoint format version {version_found!r}, but this mict-pipeline reads versions up to "
                 f"{FORMAT_VERSION}; upgrade mict-pipeline to read it"
             )
+        if version_found >= 2 and payload.pop("content_sha256", None) != _content_digest(payload):
+            raise CheckpointError(
+                f"{path}: damaged, its content does not match the digest written with it; restore it (`dvc checkout {path}` "
+                "if DVC tracks it, or copy it again) or retrain the run"
+            )
         try:
             experiment = Experiment.from_description(payload.get("experiment"))
         except ValueError as error:
             raise CheckpointError(f"{path}: invalid experiment description: {error}") from None
-        return Checkpoint(path, experiment, payload["model"], payload.get("training"))
+        _check_finite(path, payload["model"])
+        return Checkpoint(path, experiment, payload["model"], payload.get("training"), payload.get("code"))
     if "state_dict" in payload:
         if arch is None:
             raise CheckpointError(
@@ -180,6 +245,7 @@ def describe_source(path: str | os.PathLike) -> dict[str, Any]:
 
 
 def _original_checkpoint(path: Path, state_dict: dict[str, torch.Tensor], arch: str, version: str) -> Checkpoint:
+    _check_finite(path, state_dict)
     family = architecture_family(arch)
     state_dict = rename_keys(state_dict, family)
     options: dict[str, Any] = {}

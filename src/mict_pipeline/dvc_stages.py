@@ -29,14 +29,10 @@ of those named); ``tests/test_dvc_stages.py`` checks the committed files are wha
 
 from __future__ import annotations
 
-import ast
-import importlib.util
 import inspect
 import logging
 import os
-import re
 import sys
-from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -45,14 +41,11 @@ import yaml
 from mict_pipeline.evaluation.reports import TRAINING_CURVES
 from mict_pipeline.io.atomic import write_bytes_atomic
 from mict_pipeline.project import configuration, find_project
+from mict_pipeline.sources import PACKAGE, source_files
 
 ENVIRONMENTS = ("base", "demo", "rehearsal", "demo_hmdb51", "hmdb51")  # the environments of conf/ (conf/local is personal)
 ROOT_ENVIRONMENT = "base"  # its stages are the root dvc.yaml: `dvc repro` in the root reproduces the paper's experiments
 COMMITTED = ("base", "demo")  # the others' files are written when first run (see the module's docstring)
-PACKAGE = "mict_pipeline"
-# Kedro's wiring: which nodes run with which inputs is the stage's definition (its cmd, deps, params
-# and outs), not code it computes with, so these modules are neither deps nor followed.
-WIRING = re.compile(rf"{PACKAGE}\.(settings|context|pipeline_registry|dvc_stages|pipelines\.experiments|pipelines\.\w+\.pipeline)$")
 HEADER = (
     "# Generated from the Kedro pipelines and catalog of environment {env} by `python -m mict_pipeline.dvc_stages {env}`:\n"
     "# do not edit (tests/test_dvc_stages.py checks the committed ones). Run it with `dvc repro{target}`.\n"
@@ -62,64 +55,6 @@ HEADER = (
 def pipeline_file(env: str) -> str:
     """Where an environment's stages are, relative to the project root."""
     return "dvc.yaml" if env == ROOT_ENVIRONMENT else f"conf/{env}/dvc.yaml"
-
-
-def _module_file(module: str) -> Path | None:
-    try:
-        spec = importlib.util.find_spec(module)
-    except (ImportError, ValueError):
-        return None
-    return Path(spec.origin) if spec and spec.origin and spec.origin.endswith(".py") else None
-
-
-def _imported(module: str, path: Path) -> Iterator[str]:
-    """Names of the project's modules ``module`` imports anywhere in its code (also inside functions)."""
-    package = module if path.name == "__init__.py" else module.rpartition(".")[0]
-    for node in ast.walk(ast.parse(path.read_text())):
-        if isinstance(node, ast.Import):
-            names = [alias.name for alias in node.names]
-        elif isinstance(node, ast.ImportFrom):
-            base = importlib.util.resolve_name("." * node.level + (node.module or ""), package) if node.level else node.module or ""
-            names = [base, *(f"{base}.{alias.name}" for alias in node.names)]  # `from package import module`
-        else:
-            continue
-        for name in names:
-            parts = name.split(".")
-            # Importing a.b.c runs a/__init__.py and a/b/__init__.py first.
-            yield from (".".join(parts[:i]) for i in range(1, len(parts) + 1) if parts[0] == PACKAGE)
-
-
-def _wiring_only(path: Path) -> bool:
-    """A package ``__init__.py`` that defines nothing (a docstring, imports, constants such as
-    ``__version__``): what it imports is followed, the file itself computes nothing."""
-    return path.name == "__init__.py" and not any(
-        isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) for node in ast.walk(ast.parse(path.read_text()))
-    )
-
-
-def source_files(modules: Iterable[str]) -> set[Path]:
-    """The project's source files whose code importing ``modules`` runs (package ``__init__``
-    files that only wire names left out)."""
-    seen: set[str] = set()
-    files: set[Path] = set()
-    todo = [m for module in modules for m in (module, *_imported_parents(module))]
-    while todo:
-        module = todo.pop()
-        if module in seen or WIRING.match(module):
-            continue
-        seen.add(module)
-        path = _module_file(module)
-        if path is None:
-            continue
-        if not _wiring_only(path):
-            files.add(path)
-        todo.extend(_imported(module, path))
-    return files
-
-
-def _imported_parents(module: str) -> list[str]:
-    parts = module.split(".")
-    return [".".join(parts[:i]) for i in range(1, len(parts))]
 
 
 def _node_modules(pipeline: Any) -> set[str]:

@@ -4,8 +4,10 @@ Repeatability: every source of randomness is derived from ``(recipe.seed, epoch)
 each epoch (sampler order, dropout, clip sampling and augmentation), and a checkpoint is written
 after each epoch. A run interrupted anywhere and resumed from its last checkpoint therefore ends
 with the same weights as an uninterrupted run on the CPU. A run resumes only from a ``last.pt``
-of the same experiment: one trained with another model, recipe, clip recipe, dataset or training
-list (its fingerprint: stores, lengths, labels) is refused, naming what differs.
+of the same experiment and code: one trained with another model, recipe, clip recipe, dataset,
+training list (its fingerprint: stores, lengths, labels) or other sources (the digest of the
+files that shape what the model learns, :func:`mict_pipeline.sources.code_record`) is refused,
+naming what differs, or with ``on_other_experiment="restart"`` trained afresh.
 
 Speed: the loader's workers persist across epochs (the epoch reaches them with every index, see
 :class:`EpochSampler`), and the step path never waits for the device: loss and top-k counts add up
@@ -38,12 +40,13 @@ from mict_pipeline.errors import UserError
 from mict_pipeline.experiment import Experiment, Recipe
 from mict_pipeline.models.layout import to_channels_last
 from mict_pipeline.models.weights import CLASSIFIER
+from mict_pipeline.sources import changed_files, module_code
 
 log = logging.getLogger(__name__)
 
 
 class ResumeError(UserError, RuntimeError):
-    """A run's ``last.pt`` belongs to another experiment; the message says what differs and how to start afresh."""
+    """A run's ``last.pt`` belongs to another experiment or code; the message says what differs and how to start afresh."""
 
 
 def topk_hits(logits: torch.Tensor, labels: torch.Tensor, ks: tuple[int, ...] = (1, 5)) -> torch.Tensor:
@@ -120,16 +123,29 @@ class _Metrics:
             self.live.end()
 
 
-def _resume_from(last_path: Path, experiment: Experiment, data: str | None, on_other_experiment: str) -> Checkpoint | None:
+def _code_difference(recorded: dict[str, Any] | None, code: dict[str, Any]) -> str | None:
+    """What differs between the code a checkpoint records and ``code``, or None when it is the same."""
+    if recorded is None:
+        return "its code is unknown (a checkpoint of format version 1 records none)"
+    if recorded.get("sha256") == code["sha256"]:
+        return None
+    return f"code changed: {', '.join(changed_files(recorded, code)) or 'its digest'}"
+
+
+def _resume_from(
+    last_path: Path, experiment: Experiment, data: str | None, code: dict[str, Any], on_other_experiment: str
+) -> Checkpoint | None:
     """``last_path`` if it was written by a run of ``experiment`` on the training data of fingerprint
-    ``data``; else None after removing the run's checkpoints (``on_other_experiment="restart"``) or
-    :class:`ResumeError`."""
+    ``data`` with the sources of record ``code``; else None after removing the run's checkpoints
+    (``on_other_experiment="restart"``) or :class:`ResumeError`."""
     checkpoint = read_checkpoint(last_path)
     differences = checkpoint.experiment.differences(experiment)
     if checkpoint.training is None:
         differences.append("it holds no training state")
     elif checkpoint.training.get("data") != data:
         differences.append(f"training list {checkpoint.training.get('data')} -> {data} (another list or other videos)")
+    if (changed := _code_difference(checkpoint.code, code)) is not None:
+        differences.append(changed)
     if not differences:
         return checkpoint
     what = "; ".join(differences)
@@ -141,7 +157,7 @@ def _resume_from(last_path: Path, experiment: Experiment, data: str | None, on_o
     raise ResumeError(
         f"{last_path} was written by another experiment than the one asked for ({what}), so training does "
         f"not resume from it. To start afresh, delete or move away {last_path.parent} (or set "
-        "training.on_other_experiment: restart); to continue that run, restore the settings it was trained with."
+        "training.on_other_experiment: restart); to continue that run, restore the settings and code it was trained with."
     )
 
 
@@ -155,12 +171,16 @@ def train(
     log_dir: str | Path | None = None,
     progress: bool = True,
     on_other_experiment: str = "refuse",
+    code: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Train ``model`` by ``experiment.recipe``; checkpoints in ``out_dir``: ``last.pt`` every epoch,
     ``best.pt`` at the best validation clip top-1, both carrying ``experiment``.
 
-    Resumes from ``out_dir/last.pt`` when it exists and belongs to the same experiment; a
-    ``last.pt`` of another experiment raises :class:`ResumeError`, or with
+    Both checkpoints record ``code``, the :func:`~mict_pipeline.sources.code_record` of the sources
+    that shape what the model learns (default: this loop's, :func:`~mict_pipeline.sources.module_code`
+    of this module; the train node passes its own module's, the files its DVC stage depends on).
+    Resumes from ``out_dir/last.pt`` when it exists and belongs to the same experiment and code; a
+    ``last.pt`` of another raises :class:`ResumeError`, or with
     ``on_other_experiment="restart"`` is removed with ``best.pt`` and training starts afresh.
     Under ``torchrun`` (WORLD_SIZE > 1) it trains with DistributedDataParallel, the batch split
     across processes. Returns a summary with the
@@ -184,7 +204,8 @@ def train(
     start_epoch, best_top1, best_epoch, history = 0, -1.0, -1, []
     last_path = out_dir / LAST
     data = getattr(train_set, "fingerprint", None)
-    checkpoint = _resume_from(last_path, experiment, data, on_other_experiment) if last_path.is_file() else None
+    code = code or module_code([__name__])
+    checkpoint = _resume_from(last_path, experiment, data, code, on_other_experiment) if last_path.is_file() else None
     if checkpoint is not None:
         model.load_state_dict(checkpoint.state_dict)
         state = checkpoint.training
@@ -235,8 +256,8 @@ def train(
             score = row.get("val_top1", row["train_top1"] if val_set is None else None)
             if score is not None and score > best_top1:
                 best_top1, best_epoch = score, epoch + 1
-                save_checkpoint(out_dir / BEST, model, experiment)
-            save_checkpoint(last_path, model, experiment, training={
+                save_checkpoint(out_dir / BEST, model, experiment, code=code)
+            save_checkpoint(last_path, model, experiment, code=code, training={
                 "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(), "scaler": scaler.state_dict(),
                 "epoch": epoch + 1, "best_top1": best_top1, "best_epoch": best_epoch, "history": history, "data": data,
             })
