@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 import hashlib
 import ipaddress
+import os
 import random
 import re
 import shutil
@@ -38,12 +39,15 @@ class Script:
 
     Actions: "ok" (honours Range), "ignore-range" (always 200 with the whole file),
     "cut" (announces the whole body, sends CUT_AT bytes, hangs up), "stall" (silent for a second),
-    or an HTTP status code such as "404" or "500".
+    or an HTTP status code such as "404" or "500". With an ``etag``, every answer carries it, and a
+    request whose If-None-Match names it is answered 304 (unless ``ignore_conditions``).
     """
 
     content: bytes = CONTENT
     actions: list[str] = field(default_factory=list)
     default: str = "ok"
+    etag: str | None = None
+    ignore_conditions: bool = False
 
 
 class Server:
@@ -94,6 +98,11 @@ class Server:
                 if action == "stall":
                     threading.Event().wait(1.0)  # not time.sleep: tests replace it to record backoff
                     return
+                if script.etag and not script.ignore_conditions and self.headers.get("If-None-Match") == script.etag:
+                    self.send_response(304)
+                    self.send_header("ETag", script.etag)
+                    self.end_headers()
+                    return
                 body, start = script.content, 0
                 match = re.fullmatch(r"bytes=(\d+)-", self.headers.get("Range") or "")
                 if match and action != "ignore-range":
@@ -108,6 +117,8 @@ class Server:
                     self.send_header("Content-Range", f"bytes {start}-{len(body) - 1}/{len(body)}")
                 else:
                     self.send_response(200)
+                if script.etag:
+                    self.send_header("ETag", script.etag)
                 self.send_header("Content-Length", str(len(body) - start))
                 self.end_headers()
                 if action == "cut":
@@ -298,6 +309,72 @@ def test_present_invalid_file_is_fetched_again(server: Server, tmp_path: Path) -
 
     assert dest.read_bytes() == CONTENT
     assert server.hits("/f.bin") == 1
+
+
+# --- unpinned sources that change ---------------------------------------------------------
+
+CHANGED = CONTENT[::-1]  # the same size: only the time or the digest tells it apart
+
+
+def test_file_source_changed_in_place_is_fetched_again_and_an_unchanged_one_is_not(tmp_path: Path) -> None:
+    source = tmp_path / "mine.zip"
+    source.write_bytes(CONTENT)
+    dest = tmp_path / "raw" / "mine.zip"
+    fetch(source.as_uri(), dest, sha256=None)
+    fetched = dest.stat()
+
+    before = source.stat()
+    os.utime(source, ns=(before.st_atime_ns, before.st_mtime_ns + 10**9))  # touched, not changed
+    fetch(source.as_uri(), dest, sha256=None)
+    assert dest.stat().st_ino == fetched.st_ino  # kept: a fetch renames a new file into place
+
+    source.write_bytes(CHANGED)
+    os.utime(source, ns=(before.st_atime_ns, before.st_mtime_ns + 2 * 10**9))
+    fetch(source.as_uri(), dest, sha256=None)
+    assert dest.read_bytes() == CHANGED
+    refetched = dest.stat()
+
+    fetch(source.as_uri(), dest, sha256=None)
+    assert dest.stat().st_ino == refetched.st_ino
+    assert leftovers(dest.parent) == [".mine.zip.source.json", "mine.zip"]
+
+
+@pytest.mark.parametrize("ignore_conditions", [False, True])
+def test_http_source_with_a_changed_etag_is_fetched_again_and_an_unchanged_one_is_not(
+    server: Server, tmp_path: Path, ignore_conditions: bool
+) -> None:
+    server.scripts["/f.bin"] = Script(etag='"v1"', ignore_conditions=ignore_conditions)
+    dest = tmp_path / "f.bin"
+    fetch(server.url("/f.bin"), dest, sha256=None)
+    fetched = dest.stat()
+
+    fetch(server.url("/f.bin"), dest, sha256=None)  # 304, or 200 with the same ETag: not read
+    assert dest.stat().st_ino == fetched.st_ino
+
+    server.scripts["/f.bin"] = Script(content=CHANGED, etag='"v2"', ignore_conditions=ignore_conditions)
+    fetch(server.url("/f.bin"), dest, sha256=None)
+    assert dest.read_bytes() == CHANGED
+    assert server.hits("/f.bin") == 3
+
+
+def test_http_copy_is_kept_when_a_change_cannot_be_checked(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    with Server() as plain, Server() as tagged:  # one sends no validators; the other goes offline
+        plain.scripts["/f.bin"] = Script()
+        tagged.scripts["/g.bin"] = Script(etag='"v1"')
+        for url, name in ((plain.url("/f.bin"), "f.bin"), (tagged.url("/g.bin"), "g.bin")):
+            fetch(url, tmp_path / name, sha256=None)
+        fetch(plain.url("/f.bin"), tmp_path / "f.bin", sha256=None)
+    fetch(tagged.url("/g.bin"), tmp_path / "g.bin", sha256=None)
+
+    assert plain.hits("/f.bin") == 1
+    warnings = [record.getMessage() for record in caplog.records if record.levelname == "WARNING"]
+    assert warnings == [
+        f"{plain.url('/f.bin')} sends no ETag or Last-Modified, so a change there cannot be seen: "
+        f"keeping {tmp_path / 'f.bin'} (delete it to fetch it again)",
+        f"Could not check whether {tagged.url('/g.bin')} changed ({tagged.url('/g.bin')}: [Errno 111] Connection refused); "
+        f"keeping {tmp_path / 'g.bin'}",
+    ]
+    assert (tmp_path / "f.bin").read_bytes() == (tmp_path / "g.bin").read_bytes() == CONTENT
 
 
 # --- failures ----------------------------------------------------------------------------

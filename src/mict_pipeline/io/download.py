@@ -4,12 +4,20 @@ Bytes go to a hidden ``.<name>.part`` file beside the destination. Its name is s
 run that died (or was killed) leaves it behind and the next run resumes it with an HTTP
 ``Range`` request. Only a download that passed the size and checksum checks is renamed to
 the destination, so whatever sits at the destination is complete.
+
+A download without a pinned digest (a user's own archive has none) is stamped with the version of
+its source it holds, in ``.<name>.source.json`` beside it: a ``file:`` source's size, modification
+time and sha256, an http(s) source's ``ETag`` and ``Last-Modified``. A rerun fetches it again when
+the source changed (a ``file:`` source is compared by size and time, its digest only when those
+differ; an http source is asked with a conditional request, 304 keeping the copy), and keeps the
+old copy until the new one is complete.
 """
 
 from __future__ import annotations
 
 import hashlib
 import http.client
+import json
 import logging
 import os
 import re
@@ -19,15 +27,16 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from tqdm import tqdm
 
 from mict_pipeline import __version__
 from mict_pipeline.errors import UserError
-from mict_pipeline.io.digest import file_digests
+from mict_pipeline.io.atomic import write_bytes_atomic
+from mict_pipeline.io.digest import file_digest, file_digests
 from mict_pipeline.io.disk import ensure_free_space
 
 log = logging.getLogger(__name__)
@@ -68,9 +77,11 @@ def download_file(
 
     ``sha256``, ``md5`` and ``size`` are checked before the file is renamed into place; a
     mismatch raises :class:`DownloadError` naming expected and actual values and leaves
-    nothing at ``dest``. An existing ``dest`` that passes them is returned without any
-    request (with none given, an existing ``dest`` is trusted: only verified or complete
-    downloads are ever renamed there); one that fails them is deleted and fetched again.
+    nothing at ``dest``. An existing ``dest`` that fails them is deleted and fetched again; one
+    that passes a pinned digest is returned without any request. Without a pinned digest, an
+    existing ``dest`` is fetched again only when its source changed since (see the module's
+    docstring): one that cannot be checked (its source is gone or unreachable, or its server
+    sends no validators) is kept, saying so in the log.
 
     ``url`` is tried first, then each of ``mirrors``; a round over all of them is repeated
     up to ``retries`` more times, waiting ``backoff * 2**k`` seconds (at most
@@ -93,18 +104,28 @@ def download_file(
         raise ValueError(f"retries must be >= 0, got {retries}")
     expected = _Expected.of(size=size, sha256=sha256, md5=md5)
 
+    partial_path = dest.parent / f".{dest.name}.part"
+    first, conditions = url, {}  # the URL asked first, and the headers of a conditional request to it
     if dest.exists():
         problems = expected.mismatches(dest.stat().st_size, file_digests(dest, expected.algorithms))
-        if not problems:
-            return dest
-        log.warning("Existing %s failed verification (%s); downloading it again", dest, "; ".join(problems))
-        dest.unlink()
+        if problems:
+            log.warning("Existing %s failed verification (%s); downloading it again", dest, "; ".join(problems))
+            dest.unlink()
+        elif expected.digests:
+            return dest  # the pinned content itself
+        else:
+            recheck = _recheck(dest, urls)
+            if recheck is None:
+                return dest
+            first, conditions = recheck
+            partial_path.unlink(missing_ok=True)  # bytes left beside it may be of the old version
 
     dest.parent.mkdir(parents=True, exist_ok=True)
-    partial = _PartialFile(dest.parent / f".{dest.name}.part", expected.algorithms)
+    # An unpinned download records the sha256 of what it fetched in its stamp.
+    partial = _PartialFile(partial_path, expected.algorithms or ("sha256",))
     if expected.size is not None and partial.size >= expected.size:
         if partial.size == expected.size and not expected.mismatches(partial.size, partial.hexdigests()):
-            return partial.commit(dest)
+            return _commit(partial, dest, expected, url, {})
         partial.restart()
 
     opener = urllib.request.build_opener(
@@ -113,7 +134,7 @@ def download_file(
         )
     )
     fetch = _Fetch(opener=opener, timeout=timeout, expected=expected, progress=progress, name=dest.name)
-    active = list(urls)
+    active = [first, *(candidate for candidate in urls if candidate != first)]
     last_error: Exception | None = None
     for round_index in range(retries + 1):
         if not active:
@@ -123,9 +144,16 @@ def download_file(
             log.info("Retrying the download of %s in %.1f s", dest.name, delay)
             time.sleep(delay)
         for candidate in list(active):
+            asked = conditions if candidate == first and not round_index else {}
             try:
-                fetch(candidate, partial)
+                version = fetch(candidate, partial, asked)
+            except _NotModifiedError:
+                log.info("%s has not changed since %s was fetched from it; keeping the copy", candidate, dest)
+                return dest
             except (_TransientError, _UrlError) as exc:
+                if asked and not partial.size:
+                    log.warning("Could not check whether %s changed (%s); keeping %s", candidate, exc, dest)
+                    return dest
                 log.warning("Downloading %s failed: %s", dest.name, exc)
                 last_error = exc
                 if isinstance(exc, _UrlError):
@@ -133,7 +161,7 @@ def download_file(
                 continue
             problems = expected.mismatches(partial.size, partial.hexdigests())
             if not problems:
-                return partial.commit(dest)
+                return _commit(partial, dest, expected, candidate, version)
             partial.restart()
             active.remove(candidate)
             last_error = ChecksumMismatchError(
@@ -145,8 +173,130 @@ def download_file(
     ) from last_error
 
 
+def _commit(partial: _PartialFile, dest: Path, expected: _Expected, url: str, version: Mapping[str, Any]) -> Path:
+    """Rename the verified ``partial`` to ``dest``, then stamp an unpinned one with the version of
+    its source (after the rename: a run killed between the two fetches it again, never keeps it)."""
+    sha256 = partial.hexdigests().get("sha256")
+    partial.commit(dest)
+    stamp = _SourceStamp.path(dest)
+    if expected.digests:
+        stamp.unlink(missing_ok=True)  # a pinned download needs none, and an old one would be wrong
+    else:
+        _SourceStamp(url=url, sha256=sha256, **version).write(dest)
+    return dest
+
+
+def _recheck(dest: Path, urls: Sequence[str]) -> tuple[str, dict[str, str]] | None:
+    """Whether the present, unpinned ``dest`` must be fetched again: ``None`` to keep it (its source
+    is unchanged, or that cannot be told: logged), else the URL to ask first and the headers for
+    it (an http source's conditional request, answered 304 when unchanged; none when it changed)."""
+    stamp = _SourceStamp.read(dest)
+    if stamp is None:
+        return _recheck_unstamped(dest, urls)
+    if stamp.url not in urls:
+        log.info("%s was fetched from %s, no longer one of its URLs; fetching it again", dest, stamp.url)
+        return urls[0], {}
+    if _is_file_url(stamp.url):
+        return None if _file_unchanged(dest, stamp) else (stamp.url, {})
+    conditions = _conditions(stamp.etag, stamp.last_modified)
+    if not conditions:
+        log.warning(
+            "%s sends no ETag or Last-Modified, so a change there cannot be seen: keeping %s (delete it to fetch it again)",
+            stamp.url,
+            dest,
+        )
+        return None
+    return stamp.url, conditions
+
+
+def _file_unchanged(dest: Path, stamp: _SourceStamp) -> bool:
+    """Whether the ``file:`` source of ``dest`` still holds what was fetched: same size and time,
+    or (touched, not changed) the same sha256."""
+    source = _file_path(stamp.url)
+    try:
+        status = source.stat()
+    except FileNotFoundError:
+        log.warning("%s, the source of %s, is gone; keeping the copy", source, dest)
+        return True
+    if (status.st_size, status.st_mtime_ns) == (stamp.size, stamp.mtime_ns):
+        return True
+    if status.st_size == stamp.size and file_digest(source) == stamp.sha256:
+        replace(stamp, mtime_ns=status.st_mtime_ns).write(dest)  # the next run compares cheaply again
+        return True
+    log.info("%s changed since %s was fetched from it; fetching it again", source, dest)
+    return False
+
+
+def _recheck_unstamped(dest: Path, urls: Sequence[str]) -> tuple[str, dict[str, str]] | None:
+    """:func:`_recheck` for a ``dest`` without a stamp (downloaded by an earlier version): a
+    ``file:`` source is compared by digest once, and stamped when the same."""
+    if not _is_file_url(urls[0]):
+        log.warning("%s has no record of the version of %s it holds: keeping it (delete it to fetch it again)", dest, urls[0])
+        return None
+    source = _file_path(urls[0])
+    if not source.is_file():
+        log.warning("%s, the source of %s, is gone; keeping the copy", source, dest)
+        return None
+    status, sha256 = source.stat(), file_digest(source)
+    if sha256 != file_digest(dest):
+        log.info("%s differs from its source %s; fetching it again", dest, source)
+        return urls[0], {}
+    _SourceStamp(url=urls[0], sha256=sha256, size=status.st_size, mtime_ns=status.st_mtime_ns).write(dest)
+    return None
+
+
+def _is_file_url(url: str) -> bool:
+    return urllib.parse.urlsplit(url).scheme == "file"
+
+
+def _file_path(url: str) -> Path:
+    """The path a ``file:`` URL names (relative to the current folder when it has no ``//``)."""
+    return Path(urllib.request.url2pathname(urllib.parse.urlsplit(url).path))
+
+
+def _conditions(etag: str | None, last_modified: str | None) -> dict[str, str]:
+    """The headers of a request answered 304 while the source is the version with these validators."""
+    headers = {"If-None-Match": etag} if etag else {}
+    return headers | ({"If-Modified-Since": last_modified} if last_modified else {})
+
+
+def _http_version(headers: Mapping[str, str]) -> dict[str, str | None]:
+    """The validators an http answer carries, as :class:`_SourceStamp` fields."""
+    return {"etag": headers.get("ETag"), "last_modified": headers.get("Last-Modified")}
+
+
+@dataclass(frozen=True)
+class _SourceStamp:
+    """Which version of its source an unpinned download holds (``.<name>.source.json`` beside it)."""
+
+    url: str
+    sha256: str  # of the bytes fetched
+    size: int | None = None  # file: sources
+    mtime_ns: int | None = None
+    etag: str | None = None  # http(s) sources
+    last_modified: str | None = None
+
+    @staticmethod
+    def path(dest: Path) -> Path:
+        return dest.parent / f".{dest.name}.source.json"
+
+    @classmethod
+    def read(cls, dest: Path) -> _SourceStamp | None:
+        try:
+            return cls(**json.loads(cls.path(dest).read_text()))
+        except (FileNotFoundError, ValueError, TypeError):  # none, or not one this version wrote
+            return None
+
+    def write(self, dest: Path) -> None:
+        write_bytes_atomic(self.path(dest), json.dumps(asdict(self), indent=2).encode())
+
+
 class _TransientError(Exception):
     """This URL failed now and may work on a later round."""
+
+
+class _NotModifiedError(Exception):
+    """The server answered a conditional request with 304: the copy is current."""
 
 
 class _UrlError(Exception):
@@ -156,9 +306,10 @@ class _UrlError(Exception):
 class _RangeNotSatisfiableError(Exception):
     """The server refused ``Range``: the partial file is as long as the remote one, or longer."""
 
-    def __init__(self, total: int | None) -> None:
+    def __init__(self, total: int | None, version: dict[str, Any]) -> None:
         super().__init__(total)
         self.total = total
+        self.version = version
 
 
 @dataclass(frozen=True)
@@ -241,11 +392,13 @@ class _PartialFile:
 
 @dataclass(frozen=True)
 class _Source:
-    """An open response body that starts at byte ``start`` of a file of ``total`` bytes (``None``: unknown)."""
+    """An open response body that starts at byte ``start`` of a file of ``total`` bytes (``None``:
+    unknown), and the version of the file it is (:class:`_SourceStamp` fields)."""
 
     stream: BinaryIO
     start: int | None
     total: int | None
+    version: dict[str, Any]
 
 
 @dataclass(frozen=True)
@@ -258,16 +411,17 @@ class _Fetch:
     progress: bool
     name: str
 
-    def __call__(self, url: str, partial: _PartialFile) -> None:
+    def __call__(self, url: str, partial: _PartialFile, conditions: Mapping[str, str]) -> dict[str, Any]:
+        """Fetch, sending ``conditions`` to an http ``url``; return the version fetched."""
         offset = partial.size
         try:
-            if urllib.parse.urlsplit(url).scheme == "file":
+            if _is_file_url(url):
                 source = self._open_file(url, offset)
             else:
-                source = self._open_http(url, offset)
+                source = self._open_http(url, offset, conditions)
         except _RangeNotSatisfiableError as exc:
             if exc.total == offset:
-                return  # an earlier attempt already fetched every byte
+                return exc.version  # an earlier attempt already fetched every byte
             partial.restart()
             raise _TransientError(f"{url} refused to resume at byte {offset}; restarting from zero") from exc
         with source.stream:
@@ -296,17 +450,21 @@ class _Fetch:
         if source.total is not None and partial.size > source.total:
             partial.restart()
             raise _TransientError(f"{url} sent more bytes than the {source.total} it announced")
+        return source.version
 
-    def _open_http(self, url: str, offset: int) -> _Source:
-        headers = {"User-Agent": f"mict-pipeline/{__version__}", "Accept-Encoding": "identity"}
+    def _open_http(self, url: str, offset: int, conditions: Mapping[str, str]) -> _Source:
+        headers = {"User-Agent": f"mict-pipeline/{__version__}", "Accept-Encoding": "identity", **conditions}
         if offset:
             headers["Range"] = f"bytes={offset}-"
         try:
             response = self.opener.open(urllib.request.Request(url, headers=headers), timeout=self.timeout)
         except urllib.error.HTTPError as exc:
             with exc:
+                if exc.code == 304 and conditions:
+                    raise _NotModifiedError() from exc
                 if exc.code == 416 and offset:
-                    raise _RangeNotSatisfiableError(_content_range(exc.headers.get("Content-Range"))[1]) from exc
+                    total = _content_range(exc.headers.get("Content-Range"))[1]
+                    raise _RangeNotSatisfiableError(total, _http_version(exc.headers)) from exc
                 message = f"{url} answered HTTP {exc.code} {exc.reason}"
                 if exc.code in _RETRYABLE_STATUS or exc.code >= 500:
                     raise _TransientError(message) from exc
@@ -317,25 +475,27 @@ class _Fetch:
             raise _TransientError(f"{url}: {exc.reason}") from exc
         except _NETWORK_ERRORS as exc:
             raise _TransientError(f"{url}: {exc!r}") from exc
+        version = _http_version(response.headers)
+        if conditions and _conditions(**version) == conditions:
+            response.close()  # a server that ignores conditional requests, serving the same version
+            raise _NotModifiedError()
         if response.status == 206:
-            return _Source(response, *_content_range(response.headers.get("Content-Range")))
+            return _Source(response, *_content_range(response.headers.get("Content-Range")), version)
         length = response.headers.get("Content-Length")
-        return _Source(response, 0, int(length) if length and length.isdigit() else None)
+        return _Source(response, 0, int(length) if length and length.isdigit() else None, version)
 
     @staticmethod
     def _open_file(url: str, offset: int) -> _Source:
-        parts = urllib.parse.urlsplit(url)
-        path = Path(urllib.request.url2pathname(parts.path))
         try:
-            stream = path.open("rb")
+            stream = _file_path(url).open("rb")
         except FileNotFoundError as exc:
             raise _TransientError(f"{url}: no such file") from exc
         except OSError as exc:
             raise _UrlError(f"{url}: {exc}") from exc
-        total = os.fstat(stream.fileno()).st_size
-        start = offset if offset <= total else 0
+        status = os.fstat(stream.fileno())
+        start = offset if offset <= status.st_size else 0
         stream.seek(start)
-        return _Source(stream, start, total)
+        return _Source(stream, start, status.st_size, {"size": status.st_size, "mtime_ns": status.st_mtime_ns})
 
 
 def _content_range(value: str | None) -> tuple[int | None, int | None]:
