@@ -35,7 +35,7 @@ def test_training_log_keeps_the_last_row_of_an_epoch_logged_twice(tmp_path):
 
 def test_training_log_without_a_metric_names_its_file_and_the_fix(tmp_path):
     _write_metric(tmp_path, "val_top1", [(0, 0.5)])
-    with pytest.raises(FileNotFoundError, match=r"plots/metrics/train_seconds\.tsv is missing.*retrain the run from scratch"):
+    with pytest.raises(FileNotFoundError, match=r"plots/metrics/train_seconds\.tsv is missing.*rerun the run.s training stage.*leaves the trained checkpoints"):
         read_training_log(tmp_path, ("val_top1", "train_seconds"))
 
 

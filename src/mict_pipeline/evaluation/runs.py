@@ -32,7 +32,7 @@ def read_training_log(folder: str | Path, metrics: Sequence[str]) -> pd.DataFram
     twice keeps its last row: a run killed after logging an epoch but before its checkpoint trains
     that epoch again on resuming, and the second row is the epoch its checkpoint holds. Raises
     FileNotFoundError naming a metric file that is missing (logs written before the training loop
-    logged that metric: retrain the run from scratch), ValueError for a file of another layout.
+    logged that metric: train the run again beside the old one), ValueError for a file of another layout.
     """
     base = Path(folder) / "plots" / "metrics"
     table: pd.DataFrame | None = None
@@ -40,8 +40,9 @@ def read_training_log(folder: str | Path, metrics: Sequence[str]) -> pd.DataFram
         path = base / f"{metric}.tsv"
         if not path.is_file():
             raise FileNotFoundError(
-                f"{path} is missing: these training logs have no {metric!r} (written before the training loop "
-                "logged it, or not a DVCLive folder); retrain the run from scratch (remove its last.pt, then rerun its training)"
+                f"{path} is missing: these training logs have no {metric!r} (written before the training loop logged it, "
+                "or not a DVCLive folder). Fix: rerun the run's training stage; if its logs still lack it, train the run again "
+                "beside the old one (`--params=run_root=<another folder>`), which leaves the trained checkpoints as they are"
             )
         values = pd.read_csv(path, sep="\t")
         if values.columns.tolist() != ["step", metric]:
