@@ -57,7 +57,7 @@ def main() -> None:
     print(f"seeds {' '.join(map(str, args.seeds))}; ATen CPU kernels: {kernels}; torch {torch.__version__}")
     print(f"{'experiment':16s} {'split':>5s} {'seed':>4s} {'committed best':>15s} {'this best':>10s} {'this last':>10s}")
     rows = []
-    frames_dir, dataset_spec = catalog.load("frames_dir"), catalog.load("dataset_spec")
+    frames_dir, dataset_spec, prepared = catalog.load("frames_dir"), catalog.load("dataset_spec"), catalog.load("prepared")
     with tempfile.TemporaryDirectory(prefix="demo_spread_") as tmp:
         for split in args.splits:
             train_index, test_index = catalog.load(f"split_{split}.train_index"), catalog.load(f"split_{split}.test_index")
@@ -67,7 +67,7 @@ def main() -> None:
                 for name in params["run_experiments"]:
                     run_dir = Path(tmp) / f"split_{split}" / f"seed_{seed}" / name
                     summary = train_experiment(
-                        train_index, test_index, dataset_spec, frames_dir,
+                        train_index, test_index, dataset_spec, prepared, frames_dir,
                         str(run_dir), str(run_dir / "log"), ExperimentConfig.model_validate(params["experiments"][name]),
                         seeded, name=name, split=split,
                     )

@@ -42,7 +42,7 @@ def _write(tmp_path: Path, rows: list[str], missing: set[str] = frozenset(), hea
 
 
 def test_reads_lists_in_the_ucf101_table_shape(tmp_path):
-    lists, missing = read_kinetics_annotations(*_write(tmp_path, ROWS), max_missing_fraction=0.0)
+    lists, missing = read_kinetics_annotations(*_write(tmp_path, ROWS))
     assert list(lists.columns) == LIST_COLUMNS
     assert missing.empty and list(missing.columns) == EXCLUDED_COLUMNS
     assert set(lists["split"]) == {1}
@@ -58,16 +58,12 @@ def test_reads_lists_in_the_ucf101_table_shape(tmp_path):
     assert lists["subset"].tolist()[:3] == ["train"] * 3
 
 
-def test_missing_clips_below_the_fraction_are_reported(tmp_path):
-    lists, missing = read_kinetics_annotations(*_write(tmp_path, ROWS, {"ddd"}), 0.2)
+def test_missing_clips_are_reported_with_their_reason(tmp_path):
+    # Not an error here: prepare's data-quality check holds them to max_missing_fraction, once listed.
+    lists, missing = read_kinetics_annotations(*_write(tmp_path, ROWS, {"ddd"}))
     assert missing["video"].tolist() == ["ddd_000002_000012"]
     assert missing["reason"].str.contains("not found").all()
     assert len(lists) == len(ROWS) - 1
-
-
-def test_missing_clips_above_the_fraction_are_an_error(tmp_path):
-    with pytest.raises(SplitListError, match=r"2 of the 6 clips.*max_missing_fraction = 0\.2"):
-        read_kinetics_annotations(*_write(tmp_path, ROWS, {"ddd", "aaa"}), 0.2)
 
 
 @pytest.mark.parametrize(
@@ -85,9 +81,9 @@ def test_missing_clips_above_the_fraction_are_an_error(tmp_path):
 def test_malformed_rows_name_file_and_line(tmp_path, bad_row, message):
     rows = [*ROWS[:3], bad_row, *ROWS[3:]]  # the bad row is line 5 (header is line 1)
     with pytest.raises(SplitListError, match=rf"k\.csv:5: .*{message}"):
-        read_kinetics_annotations(*_write(tmp_path, rows), 1.0)
+        read_kinetics_annotations(*_write(tmp_path, rows))
 
 
 def test_wrong_header_is_an_error_on_line_1(tmp_path):
     with pytest.raises(SplitListError, match=r"k\.csv:1: expected the header"):
-        read_kinetics_annotations(*_write(tmp_path, ROWS, header="label,id,start,end,split"), 1.0)
+        read_kinetics_annotations(*_write(tmp_path, ROWS, header="label,id,start,end,split"))

@@ -406,7 +406,7 @@ def test_kinetics_annotations_and_clips(kinetics: dict) -> None:
 
 def test_kinetics_reads_back_with_the_missing_clips_reported(kinetics: dict) -> None:
     csv_path, clips_dir = kinetics["annotations"]["path"], kinetics["clips_dir"]
-    found, missing = read_kinetics_annotations(csv_path, clips_dir, max_missing_fraction=0.25)
+    found, missing = read_kinetics_annotations(csv_path, clips_dir)
     assert len(found) == kinetics["videos"] and len(missing) == 2
     assert sorted(found["class_name"].unique()) == ["move up", "pulse"]
     assert set(found["subset"]) == {"train", "test", "heldout"}  # CSV train, val, test

@@ -491,10 +491,21 @@ def test_build_split_index_rejects_ambiguous_input(lists: Path) -> None:
 def test_split_summary_counts_every_class_split_and_subset(lists: Path) -> None:
     splits = load_split_lists(lists, expected_counts=None)
     summary = split_summary(splits[~((splits["label"] == 2) & (splits["subset"] == "test"))])
-    assert list(summary.columns) == ["label", "class_name", "split", "subset", "n_videos", "n_groups"]
+    assert list(summary.columns) == ["label", "class_name", "split", "subset", "n_listed", "n_videos", "n_groups"]
+    assert (summary["n_listed"] == summary["n_videos"]).all()  # every listed video usable
     assert len(summary) == 3 * 3 * 2
     first = summary.iloc[0]
     assert (first["split"], first["subset"], first["class_name"]) == (1, "train", "ApplyEyeMakeup")
     assert (first["n_videos"], first["n_groups"]) == (10, 5)
     yoyo_test = summary[(summary["label"] == 2) & (summary["subset"] == "test")]
     assert (yoyo_test["n_videos"] == 0).all() and (yoyo_test["n_groups"] == 0).all()
+
+
+def test_split_summary_counts_usable_videos_beside_the_listed_ones(lists: Path) -> None:
+    splits = load_split_lists(lists, expected_counts=None)
+    test = splits[(splits["split"] == 1) & (splits["subset"] == "test") & (splits["label"] == 0)]
+    usable = splits.drop(test.index[:1])  # one corrupt video, left out of the split tables
+    summary = split_summary(splits, usable).set_index(["split", "subset", "label"])
+    assert summary.loc[(1, "test", 0), ["n_listed", "n_videos"]].tolist() == [len(test), len(test) - 1]
+    others = summary.drop((1, "test", 0))
+    assert (others["n_listed"] == others["n_videos"]).all()

@@ -11,7 +11,9 @@ from mict_pipeline.datasets.synthetic import generate_dataset
 from mict_pipeline.io.archives import extract_archive
 from mict_pipeline.parameters.prepare import PrepareParams
 from mict_pipeline.parameters.synthetic import SyntheticParams
-from mict_pipeline.pipelines.prepare.nodes import DataQualityError, check_data_quality, data_quality_report, extract_video_frames
+from mict_pipeline.pipelines.prepare.nodes import (
+    DataQualityError, check_data_quality, describe_prepared_set, extract_video_frames, list_unusable_videos, split_tables,
+)
 from mict_pipeline.pipelines.synthetic.nodes import generate_synthetic_archives
 from mict_pipeline.project import configuration
 
@@ -49,12 +51,22 @@ def test_corrupt_video_is_reported_not_fatal(tmp_path):
     split_lists = pd.DataFrame({"video": video_files["video"], "class_name": "MoveUp", "label": 0, "group": 1, "split": 1, "subset": "train"})
     no_videos = pd.DataFrame({"video": [], "reason": []})
     stray = pd.DataFrame({"path": ["UCF-101/MoveUp/notes.txt"], "reason": ["not a video (.txt): ignored"]})
-    report, _ = data_quality_report(split_lists, no_videos, stray, frame_index, dataset)
+    unusable = list_unusable_videos(no_videos, frame_index)
+    assert unusable["video"].tolist() == ["MoveUp/v_MoveUp_g99_c01", "MoveUp/v_MoveUp_g98_c01"]
+    assert unusable["reason"].str.startswith("extraction failed: ").all()
+    # 40% unusable, up to 50% allowed; with 10%, only up to max_failed_videos (2 are not more than 5, 1 is).
+    assert check_data_quality(split_lists, no_videos, unusable, frame_index, dataset, "test", prepare) is frame_index
+    strict = prepare.model_copy(update={"max_failed_fraction": 0.1})
+    assert check_data_quality(split_lists, no_videos, unusable, frame_index, dataset, "test", strict) is frame_index
+    with pytest.raises(DataQualityError, match=r"2 of 5 listed videos are unusable \(40.0%; more than prepare.max_failed_fraction = 10.0% and "
+                       r"prepare.max_failed_videos = 1 in conf/<env>/parameters_prepare.yml\): 08_reporting/unusable_videos.csv names each"):
+        check_data_quality(split_lists, no_videos, unusable, frame_index, dataset, "test", strict.model_copy(update={"max_failed_videos": 1}))
+
+    train, test, excluded = split_tables(split_lists, frame_index, 1)
+    report = describe_prepared_set(split_lists, no_videos, stray, frame_index, dataset, prepare,
+                                   **{"split_1.train_index": train, "split_1.test_index": test, "split_1.excluded": excluded})["data_quality"]
     assert {f["video"] for f in report["failures"]} == {"MoveUp/v_MoveUp_g99_c01", "MoveUp/v_MoveUp_g98_c01"}
     assert report["unlisted_files"] == [{"path": "UCF-101/MoveUp/notes.txt", "reason": "not a video (.txt): ignored"}]
     assert report["usable_videos"] == 3
     assert report["lists"] == {"classes": 1, "per_split": {"1": {"train": 5}}, "checked_against": None}
-
-    assert check_data_quality(report, frame_index, prepare) is frame_index  # 40% unusable, up to 50% allowed
-    with pytest.raises(DataQualityError, match=r"2 of 5 listed videos are unusable \(40.0% > prepare.max_failed_fraction = 10.0%\)"):
-        check_data_quality(report, frame_index, prepare.model_copy(update={"max_failed_fraction": 0.1}))
+    assert report["tables"] == {"1": {"train": 3, "test": 0, "excluded": 2}}

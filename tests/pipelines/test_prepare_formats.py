@@ -13,6 +13,7 @@ import pytest
 
 from mict_pipeline.datasets.synthetic import generate_hmdb51, generate_kinetics
 from mict_pipeline.datasets.ucf101 import INDEX_COLUMNS
+from mict_pipeline.errors import UserError
 from mict_pipeline.io.digest import file_digest
 from mict_pipeline.parameters.prepare import PrepareParams
 from mict_pipeline.pipelines.prepare import nodes
@@ -21,18 +22,30 @@ TINY = {"size": (48, 36), "frames": (16, 20), "workers": 1}
 PREPARE = PrepareParams(frames={"width": 32, "height": 24}, workers=1, max_failed_fraction=0.0)
 
 
-def prepare(tmp_path: Path, dataset: dict, archives: dict | None = None, splits=(1, 2, 3)) -> dict:
-    """Every prepare node in the pipeline's order; the outputs by name (split tables ``<split>.<table>``)."""
+def prepare(tmp_path: Path, dataset: dict, archives: dict | None = None, splits=(1, 2, 3), settings: PrepareParams = PREPARE) -> dict:
+    """Every prepare node in the pipeline's order; the outputs by name (split tables ``<split>.<table>``).
+    A :class:`~mict_pipeline.pipelines.prepare.nodes.DataQualityError` carries the outputs saved before it (``.outputs``)."""
     raw, frames = tmp_path / "raw", tmp_path / "frames"
-    folders = nodes.locate_dataset(archives or {}, dataset, str(raw))
+    folders = nodes.locate_dataset(archives or {}, dataset, str(raw), "test")
     read = nodes.read_dataset(folders, dataset, str(raw))
-    frame_index = nodes.extract_video_frames(read["video_files"], PREPARE, str(frames))
-    report, summary = nodes.data_quality_report(read["split_lists"], read["missing_videos"], read["unlisted_videos"], frame_index, dataset)
-    checked = nodes.check_data_quality(report, frame_index, PREPARE)
-    outputs = {**read, "dataset_folders": folders, "frame_index": frame_index, "data_quality": report, "split_summary": summary,
-               "dataset_spec": nodes.describe_dataset(read["split_lists"], dataset, PREPARE)}
+    extracted = nodes.extract_video_frames(read["video_files"], settings, str(frames))
+    unusable = nodes.list_unusable_videos(read["missing_videos"], extracted)
+    outputs = {**read, "dataset_folders": folders, "extracted_frames": extracted, "unusable_videos": unusable}
+    try:
+        frame_index = nodes.check_data_quality(read["split_lists"], read["missing_videos"], unusable, extracted, dataset, "test", settings)
+    except nodes.DataQualityError as error:
+        error.outputs = outputs
+        raise
+    tables = {}
     for split in splits:
-        outputs.update(zip((f"{split}.train", f"{split}.test", f"{split}.excluded"), nodes.split_tables(read["split_lists"], checked, split)))
+        tables.update(zip((f"split_{split}.train_index", f"split_{split}.test_index", f"split_{split}.excluded"),
+                          nodes.split_tables(read["split_lists"], frame_index, split)))
+    described = nodes.describe_prepared_set(read["split_lists"], read["missing_videos"], read["unlisted_videos"], frame_index, dataset, settings, **tables)
+    outputs.update(frame_index=frame_index, **described)
+    outputs["prepared"] = nodes.publish_prepared_set(str(frames), frame_index=frame_index, **described, **tables)
+    for name, table in tables.items():
+        split, _, kind = name.partition(".")
+        outputs[f"{split.removeprefix('split_')}.{kind.removesuffix('_index')}"] = table
     return outputs
 
 
@@ -59,14 +72,14 @@ def test_hmdb51_format_nested_archives_and_split_files_to_split_tables(tmp_path)
     # The nested archive was unpacked once: a rerun finds it stamped and keeps it.
     stamp = tmp_path / "raw/videos/.extracted-from.json"
     before = stamp.stat().st_mtime_ns
-    assert nodes.locate_dataset(archives, dataset, str(tmp_path / "raw")) == out["dataset_folders"]
+    assert nodes.locate_dataset(archives, dataset, str(tmp_path / "raw"), "test") == out["dataset_folders"]
     assert stamp.stat().st_mtime_ns == before
 
 
 def test_hmdb51_counts_other_than_expected_stop_prepare_naming_the_file(tmp_path):
     generate_hmdb51(tmp_path / "src", classes=["MoveUp", "Twist"], videos_per_class=4, per_class={"train": 2, "test": 1}, **TINY)
     archives = {"videos": _archive(tmp_path / "src/hmdb51_org.zip"), "splits": _archive(tmp_path / "src/test_train_splits.zip")}
-    folders = nodes.locate_dataset(archives, {"format": "hmdb51"}, str(tmp_path / "raw"))
+    folders = nodes.locate_dataset(archives, {"format": "hmdb51"}, str(tmp_path / "raw"), "hmdb51")
     with pytest.raises(ValueError, match=r"testTrainMulti_7030_splits: the split files do not have the expected sizes: 2 classes \(expected 51\)"):
         nodes.read_dataset(folders, {"format": "hmdb51"}, str(tmp_path / "raw"))
 
@@ -83,8 +96,12 @@ def test_kinetics_layout_with_missing_clips_to_split_tables(tmp_path):
     assert {f["video"] for f in report["failures"]} == {Path(m).stem for m in manifest["missing"]}
     assert all("clip file not found" in f["reason"] for f in report["failures"])
     assert len(out["1.train"]) + len(out["1.test"]) == 10 and set(out["1.train"]["class_name"]) == {"move up", "twist"}
-    with pytest.raises(ValueError, match=r"2 of the 14 clips .* are missing .* more than max_missing_fraction = 0.1"):
-        nodes.read_dataset(out["dataset_folders"], {**dataset, "max_missing_fraction": 0.1}, str(tmp_path / "raw"))
+    # Above the limits prepare stops, once missing_videos.csv names the clips (read_dataset's output).
+    strict = {**dataset, "max_missing_fraction": 0.1}
+    with pytest.raises(nodes.DataQualityError, match=r"2 of 12 listed clips are missing .*datasets.test.max_missing_fraction = 10.0% .*missing_videos.csv lists them") as stopped:
+        prepare(tmp_path / "strict", strict, splits=(1,), settings=PREPARE.model_copy(update={"max_failed_videos": 1}))
+    assert sorted(stopped.value.outputs["missing_videos"]["video"]) == sorted(Path(m).stem for m in manifest["missing"])
+    assert prepare(tmp_path / "two", strict, splits=(1,))["data_quality"]["missing_videos"] == 2  # not more than max_failed_videos
 
 
 def test_a_folder_of_class_folders_gets_a_deterministic_stratified_split(tmp_path):
@@ -108,5 +125,5 @@ def test_a_folder_of_class_folders_gets_a_deterministic_stratified_split(tmp_pat
 
 
 def test_a_source_that_is_not_there_is_named_with_the_fix(tmp_path):
-    with pytest.raises(FileNotFoundError, match=r"nowhere: the dataset's videos not found. Fix: .*videos.path in conf/<env>/parameters_datasets.yml"):
-        nodes.locate_dataset({}, {"format": "folder", "name": "x", "videos": {"path": str(tmp_path / "nowhere")}}, str(tmp_path))
+    with pytest.raises(UserError, match=r"nowhere not found \(datasets.mine.videos.path in conf/<env>/parameters_datasets.yml\). Fix: .*`path: "):
+        nodes.locate_dataset({}, {"format": "folder", "name": "x", "videos": {"path": str(tmp_path / "nowhere")}}, str(tmp_path), "mine")

@@ -12,6 +12,7 @@ from mict_pipeline.clips.config import ClipConfig
 from mict_pipeline.clips.dataset import ClipDataset
 from mict_pipeline.clips.device import EncodedClipDataset
 from mict_pipeline.datasets.synthetic import VideoSpec, render_frames, write_video
+from mict_pipeline.datasets.prepared import fingerprint
 from mict_pipeline.experiment import DatasetSpec, Experiment, ExperimentConfig, TrainingParams
 from mict_pipeline.io.frame_store import extract_frames
 from mict_pipeline.pipelines.train.nodes import train_experiment
@@ -39,7 +40,8 @@ def test_reruns_of_an_experiment_give_identical_weights(tmp_path, decode):
             {"defaults": {"workers": 0, "decode": decode}, "clips": {"clip_len": 8, "crop_sizes": [16, 24], "output_size": 16, "video_frames": 16}}
         )
         run_dir = tmp_path / run
-        summary = train_experiment(index, index, DATASET, str(tmp_path), str(run_dir), str(tmp_path / "logs" / run), experiment, training, name="mict", split=1)
+        prepared = fingerprint({"dataset_spec": DATASET, "split_1.train_index": index, "split_1.test_index": index})
+        summary = train_experiment(index, index, DATASET, prepared, str(tmp_path), str(run_dir), str(tmp_path / "logs" / run), experiment, training, name="mict", split=1)
         assert Experiment.from_description(summary["experiment"]).recipe.decode == decode
         weights.append(read_checkpoint(run_dir / "last.pt").state_dict)
         files.append([(run_dir / name).read_bytes() for name in ("best.pt", "last.pt")])

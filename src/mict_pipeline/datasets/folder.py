@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from mict_pipeline.datasets.ucf101 import SUBSETS, SplitListError, list_file_name, read_list_lines, video_list_table
+from mict_pipeline.datasets.ucf101 import SUBSETS, DatasetPathError, SplitListError, list_file_name, read_list_lines, video_list_table
 from mict_pipeline.io.atomic import write_bytes_atomic
 from mict_pipeline.io.frame_store import VIDEO_SUFFIXES
 
@@ -69,7 +69,7 @@ def find_class_videos(root: Path) -> dict[str, list[Path]]:
     would be a class nothing can be learnt for, the second two videos with one id.
     """
     if not root.is_dir():
-        raise FileNotFoundError(f"{root}: video folder not found. Fix: put one folder per class there.")
+        raise DatasetPathError(f"{root}: video folder not found. Fix: put one folder per class there.")
     folders = sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
     if not folders:
         raise SplitListError(f"{root}: no class folders. Fix: put each class's videos in root/<class>/.")

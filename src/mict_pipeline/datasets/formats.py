@@ -61,7 +61,7 @@ class _Format(Params):
     #: The splits the format defines; ``splits`` picks among them.
     SPLITS: ClassVar[tuple[int, ...]] = (1,)
     #: Whether a listed video that is not on disk counts as unusable (against
-    #: ``prepare.max_failed_fraction``); Kinetics' missing clips have their own limit.
+    #: ``prepare.max_failed_fraction``); Kinetics' missing clips have their own, ``max_missing_fraction``.
     MISSING_IS_FAILURE: ClassVar[bool] = True
 
     name: str
@@ -132,7 +132,8 @@ class KineticsFormat(_Format):
 
     format: Literal["kinetics"]
     lists: tuple[Source, ...] = Field(min_length=1)
-    # Clips that could not be downloaded are normal: counted and reported, an error above this share.
+    # Clips that could not be downloaded are normal: listed and reported; prepare stops when more
+    # than this share of the listed (train and val) clips, and more than prepare.max_failed_videos, are missing.
     max_missing_fraction: float = Field(0.1, ge=0.0, le=1.0)
 
 
@@ -228,7 +229,7 @@ def _found(split_lists: pd.DataFrame, videos_root: Path) -> VideoLists:
 
 
 def _kinetics(dataset: KineticsFormat, where: DatasetLocation) -> VideoLists:
-    lists, missing = kinetics.read_kinetics_annotations(where.lists, where.videos, dataset.max_missing_fraction)
+    lists, missing = kinetics.read_kinetics_annotations(where.lists, where.videos)
     used = lists[lists["subset"].isin(SUBSETS)]
     heldout = len(lists) - len(used)
     if heldout:

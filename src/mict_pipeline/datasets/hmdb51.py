@@ -190,7 +190,7 @@ def check_hmdb51_counts(
         shown = "; ".join(deviations[:10]) + (f"; and {len(deviations) - 10} more" if len(deviations) > 10 else "")
         raise SplitListError(
             f"{source}: the split files do not have the expected sizes: {shown}. Fix: use "
-            "test_train_splits.rar unchanged, or pass the dataset's own expected_counts (None skips the check)."
+            "test_train_splits.rar unchanged, or give the dataset's own counts under expected_counts (`expected_counts: null` skips the check)."
         )
 
 

@@ -13,7 +13,8 @@ subset (Kinetics' test labels were long withheld, so published results are on ``
 or evaluates on them unless asked to.
 
 Missing clips are normal for Kinetics (videos get taken down): they are returned with a reason for
-the data-quality report, and are an error only above ``max_missing_fraction``.
+the data-quality report; prepare stops only above the dataset's ``max_missing_fraction``, once it
+has written them to ``missing_videos.csv``.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from mict_pipeline.datasets.ucf101 import EXCLUDED_COLUMNS, SplitListError, read_list_lines, video_list_table
+from mict_pipeline.datasets.ucf101 import EXCLUDED_COLUMNS, DatasetPathError, SplitListError, read_list_lines, video_list_table
 
 CSV_COLUMNS = ("label", "youtube_id", "time_start", "time_end", "split")
 #: The CSV's split value -> (split, subset) in the split-list table.
@@ -41,7 +42,6 @@ def clip_file_name(youtube_id: str, time_start: int, time_end: int) -> str:
 def read_kinetics_annotations(
     csv_paths: str | os.PathLike[str] | Sequence[str | os.PathLike[str]],
     clips_dir: str | os.PathLike[str],
-    max_missing_fraction: float,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Read and validate Kinetics-style CSVs (one file, or several such as Kinetics' train.csv and
     validate.csv, read as one) and find their clips in ``clips_dir``.
@@ -55,11 +55,8 @@ def read_kinetics_annotations(
     :data:`~mict_pipeline.datasets.ucf101.EXCLUDED_COLUMNS`, one row per clip not found.
 
     Raises :class:`SplitListError` naming the file and line for a malformed row, a duplicate clip,
-    or a val/test label that no train row has, and when more than ``max_missing_fraction`` of the
-    clips are missing.
+    or a val/test label that no train row has.
     """
-    if not 0.0 <= max_missing_fraction <= 1.0:
-        raise ValueError(f"max_missing_fraction must be in [0, 1], got {max_missing_fraction}")
     paths = [Path(csv_paths)] if isinstance(csv_paths, (str, os.PathLike)) else [Path(p) for p in csv_paths]
     clips_dir = Path(clips_dir)
     first_where: dict[str, str] = {}
@@ -92,9 +89,7 @@ def read_kinetics_annotations(
     table = video_list_table(records)
     found = table[table["path"].notna()].reset_index(drop=True)
     missing = table[table["path"].isna()].assign(reason="clip file not found in " + str(clips_dir))
-    missing = missing[EXCLUDED_COLUMNS].reset_index(drop=True)
-    _check_missing_fraction(paths, clips_dir, len(missing), len(table), max_missing_fraction)
-    return found, missing
+    return found, missing[EXCLUDED_COLUMNS].reset_index(drop=True)
 
 
 def _read_rows(csv_path: Path, first_where: dict[str, str]) -> list[dict]:
@@ -158,7 +153,7 @@ def _parse_row(where: str, header: list[str], cells: list[str]) -> dict:
 def _find_clips(clips_dir: Path) -> dict[str, Path]:
     """Clip file name -> path for every ``.mp4`` under ``clips_dir`` (flat or in sub-folders)."""
     if not clips_dir.is_dir():
-        raise FileNotFoundError(
+        raise DatasetPathError(
             f"{clips_dir}: clips folder not found. Fix: download the clips there, named "
             "<youtube_id>_<start:06d>_<end:06d>.mp4."
         )
@@ -172,15 +167,3 @@ def _find_clips(clips_dir: Path) -> dict[str, Path]:
         found[path.name] = path
     return found
 
-
-def _check_missing_fraction(
-    csv_paths: list[Path], clips_dir: Path, n_missing: int, n_clips: int, max_fraction: float
-) -> None:
-    fraction = n_missing / n_clips
-    if fraction > max_fraction:
-        raise SplitListError(
-            f"{n_missing} of the {n_clips} clips in {', '.join(map(str, csv_paths))} ({fraction:.1%}) are missing from "
-            f"{clips_dir}, more than max_missing_fraction = {max_fraction} ({max_fraction:.1%}). "
-            "Fix: download the missing clips, or raise max_missing_fraction if that many missing "
-            "clips is acceptable."
-        )

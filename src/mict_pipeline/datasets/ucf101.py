@@ -122,6 +122,10 @@ class SplitListError(UserError, ValueError):
     """A split list (UCF-101 or HMDB-51) is missing, malformed or inconsistent."""
 
 
+class DatasetPathError(UserError, FileNotFoundError):
+    """A dataset's video or list folder is not where its configuration says."""
+
+
 class ExpectedCounts(Params):
     """Sizes a set of split lists must have; ``per_split`` maps a split number to
     ``{"train": n, "test": n}``."""
@@ -363,8 +367,8 @@ def _check_counts(
     if deviations:
         raise SplitListError(
             f"{split_dir}: the split lists do not have the expected sizes: "
-            f"{'; '.join(deviations)}. Fix: use {_ZIP} unchanged, or pass a different dataset's "
-            "own expected_counts (None skips the check)."
+            f"{'; '.join(deviations)}. Fix: use {_ZIP} unchanged, or give the dataset's "
+            "own counts under expected_counts (`expected_counts: null` skips the check)."
         )
 
 
@@ -381,7 +385,7 @@ def find_videos(root: str | os.PathLike[str], splits: pd.DataFrame) -> dict[str,
     """
     root = Path(root)
     if not root.is_dir():
-        raise FileNotFoundError(
+        raise DatasetPathError(
             f"{root}: UCF-101 video folder not found. Fix: extract UCF101.rar so that this folder "
             "holds one folder per class."
         )
@@ -481,10 +485,12 @@ def class_names(splits: pd.DataFrame) -> list[str]:
     return names["class_name"].tolist()
 
 
-def split_summary(splits: pd.DataFrame) -> pd.DataFrame:
+def split_summary(splits: pd.DataFrame, usable: pd.DataFrame | None = None) -> pd.DataFrame:
     """Videos and groups per class, split and subset (zeros included), for the validation report.
 
-    Columns ``label``, ``class_name``, ``split``, ``subset``, ``n_videos``, ``n_groups``.
+    Columns ``label``, ``class_name``, ``split``, ``subset``, ``n_listed`` (the videos the lists
+    name), ``n_videos`` and ``n_groups`` (of those, the ones ``usable`` holds: ``video``, ``split``,
+    ``subset`` rows, such as the split tables'; every listed one when None).
     """
     keys = ["label", "class_name", "split", "subset"]
     grid = (
@@ -493,13 +499,11 @@ def split_summary(splits: pd.DataFrame) -> pd.DataFrame:
         .merge(splits[["split"]].drop_duplicates(), how="cross")
         .merge(pd.DataFrame({"subset": list(SUBSETS)}, dtype="str"), how="cross")
     )
-    counts = (
-        splits.groupby(keys)
-        .agg(n_videos=("video", "size"), n_groups=("group", "nunique"))
-        .reset_index()
-    )
-    summary = grid.merge(counts, on=keys, how="left").fillna({"n_videos": 0, "n_groups": 0})
-    summary = summary.astype({"n_videos": "int64", "n_groups": "int64"})
+    kept = splits if usable is None else splits.merge(usable[["video", "split", "subset"]], on=["video", "split", "subset"])
+    listed = splits.groupby(keys).size().rename("n_listed").reset_index()
+    counts = kept.groupby(keys).agg(n_videos=("video", "size"), n_groups=("group", "nunique")).reset_index()
+    summary = grid.merge(listed, on=keys, how="left").merge(counts, on=keys, how="left")
+    summary = summary.fillna({"n_listed": 0, "n_videos": 0, "n_groups": 0}).astype({"n_listed": "int64", "n_videos": "int64", "n_groups": "int64"})
     return sort_split_table(summary, ["split", "subset", "label"])
 
 

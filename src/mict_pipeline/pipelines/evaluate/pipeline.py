@@ -1,3 +1,5 @@
+from functools import partial, update_wrapper
+
 from kedro.pipeline import Pipeline, node
 
 from ..experiments import per_split_and_experiment
@@ -5,11 +7,12 @@ from .nodes import evaluate_experiment
 
 
 def evaluation(split: int, experiment: str) -> Pipeline:
+    evaluate = update_wrapper(partial(evaluate_experiment, split=split), evaluate_experiment)
     return Pipeline(
         [
             node(
-                evaluate_experiment,
-                inputs=["train_summary", "run_dir", "test_index", "frames_dir", "params:evaluation"],
+                evaluate,
+                inputs=["train_summary", "run_dir", "test_index", "prepared", "frames_dir", "params:evaluation"],
                 outputs=["metrics", "predictions", "per_class_accuracy", "confusion_matrix", "top_confusions", "confusion_matrix_plot"],
                 name="evaluate",
             )
@@ -19,5 +22,5 @@ def evaluation(split: int, experiment: str) -> Pipeline:
 
 def create_pipeline(**kwargs) -> Pipeline:
     return per_split_and_experiment(
-        evaluation, split_inputs=["test_index"], shared_inputs=["frames_dir"], parameters=["params:evaluation"]
+        evaluation, split_inputs=["test_index"], shared_inputs=["prepared", "frames_dir"], parameters=["params:evaluation"]
     )

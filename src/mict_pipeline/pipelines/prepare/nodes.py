@@ -19,8 +19,9 @@ import pandas as pd
 from mict_pipeline.clips.config import ClipConfig
 from mict_pipeline.datasets.formats import DatasetLocation, HMDB51Format, Source, dataset_format, list_videos
 from mict_pipeline.datasets.hmdb51 import extract_nested_archives
+from mict_pipeline.datasets.prepared import fingerprint
 from mict_pipeline.datasets.spec import DatasetSpec
-from mict_pipeline.datasets.ucf101 import build_split_index, class_names, split_summary
+from mict_pipeline.datasets.ucf101 import SUBSETS, DatasetPathError, build_split_index, class_names, split_summary
 from mict_pipeline.errors import UserError
 from mict_pipeline.io.archives import extract_archive
 from mict_pipeline.io.atomic import write_bytes_atomic
@@ -29,6 +30,7 @@ from mict_pipeline.parameters.prepare import PrepareParams
 
 log = logging.getLogger(__name__)
 CONF_FILE = "conf/<env>/parameters_datasets.yml"
+PREPARE_CONF_FILE = "conf/<env>/parameters_prepare.yml"
 STAMP = ".extracted-from.json"
 WRITTEN_LISTS = "split_lists"  # in raw_dir: the split prepare made for a folder dataset without lists
 # The report counts videos shorter than the recipe's clips, which training loops.
@@ -36,7 +38,7 @@ CLIP_LEN = ClipConfig.model_fields["clip_len"].default
 
 
 class DataQualityError(UserError, RuntimeError):
-    """Too many videos could not be used; the data-quality report lists them."""
+    """Too many videos could not be used; 08_reporting/unusable_videos.csv lists them."""
 
 
 def _extract_once(archive: dict[str, Any], dest: Path, extract: Callable[[Path, Path], Any]) -> None:
@@ -49,32 +51,46 @@ def _extract_once(archive: dict[str, Any], dest: Path, extract: Callable[[Path, 
     write_bytes_atomic(stamp, json.dumps({"archive": archive["path"], "sha256": archive["sha256"]}).encode())
 
 
-def _resolve(source: Source, role: str, archives: dict[str, Any], raw: Path, nested: bool) -> str:
-    """The path of one source: inside its extracted archive (extracted once into ``raw/<archive>``;
-    ``nested``: an archive of archives), or the local path."""
+def _key(dataset_key: str, role: str) -> str:
+    """The parameter key of a source: ``datasets.<name>.videos``, ``datasets.<name>.lists[0]``, ..."""
+    role, _, part = role.partition(".")
+    return f"datasets.{dataset_key}.{role}" + (f"[{part}]" if part.isdigit() else f".{part}" if part else "")
+
+
+def _resolve(source: Source, key: str, archives: dict[str, Any], raw: Path, nested: bool) -> str:
+    """The path of one source (``key``: its parameter key): inside its extracted archive (extracted
+    once into ``raw/<archive>``; ``nested``: an archive of archives), or the local path."""
     if source.archive is None:
         path = Path(source.path)
         if not path.exists():
-            raise FileNotFoundError(f"{path}: the dataset's {role} not found. Fix: put them there, or set {role}.path in {CONF_FILE}")
+            raise DatasetPathError(
+                f"{path} not found ({key}.path in {CONF_FILE}). Fix: put the files there, or set `path: <the folder "
+                f"that holds them>` under {key}"
+            )
         return str(path)
     dest = raw / source.archive
     _extract_once(archives[source.archive], dest, extract_nested_archives if nested else extract_archive)
     path = dest / source.path if source.path else dest
     if not path.exists():
         found = sorted(p.name for p in dest.iterdir() if p.name != STAMP)
-        raise FileNotFoundError(
-            f"{archives[source.archive]['path']} holds no {source.path!r} (found {found}); set {role}.path of the dataset in {CONF_FILE}"
+        raise DatasetPathError(
+            f"{archives[source.archive]['path']} holds no {source.path} (its top level: {', '.join(found) or 'nothing'}; "
+            f"{key}.path in {CONF_FILE}). Fix: set `path: <the folder inside the archive>` under {key}"
         )
     return str(path)
 
 
-def locate_dataset(archives: dict[str, Any], dataset: dict[str, Any], raw_dir: str) -> dict[str, str]:
+def locate_dataset(archives: dict[str, Any], dataset: dict[str, Any], raw_dir: str, dataset_key: str) -> dict[str, str]:
     """Where the dataset's videos and lists are, by role (``videos``, ``lists``, ...): archives
     extracted into ``raw_dir``, local paths as given. HMDB-51's video archive holds an archive per
-    class: both levels are extracted."""
+    class: both levels are extracted. ``dataset_key`` (the ``dataset`` parameter) names the block
+    in errors."""
     spec, raw = dataset_format(dataset), Path(raw_dir)
     nested = isinstance(spec, HMDB51Format)
-    return {role: _resolve(source, role, archives, raw, nested and role == "videos") for role, source in spec.sources().items()}
+    return {
+        role: _resolve(source, _key(dataset_key, role), archives, raw, nested and role == "videos")
+        for role, source in spec.sources().items()
+    }
 
 
 def read_dataset(dataset_folders: dict[str, str], dataset: dict[str, Any], raw_dir: str) -> dict[str, pd.DataFrame]:
@@ -89,24 +105,15 @@ def read_dataset(dataset_folders: dict[str, str], dataset: dict[str, Any], raw_d
     }
 
 
-def describe_dataset(split_lists: pd.DataFrame, dataset: dict[str, Any], prepare: PrepareParams) -> dict[str, Any]:
-    """The prepared dataset as models see it (name, class names in label order, frame storage):
-    part of every experiment trained on it."""
-    name = dataset_format(dataset).name
-    spec = DatasetSpec(name=name, class_names=tuple(class_names(split_lists)), frames=prepare.frames)
-    return spec.model_dump(mode="json")
-
-
 def extract_video_frames(video_files: pd.DataFrame, prepare: PrepareParams, frames_dir: str) -> pd.DataFrame:
     """Frame store per video in ``frames_dir`` (parallel, incremental); bad videos are reported, not
-    fatal. The index gives each store's path relative to ``frames_dir``, so the folder can move."""
+    fatal. The table gives each store's path relative to ``frames_dir``, so the folder can move; it
+    becomes the frame index once the data-quality check passes."""
     stores = [f"{video}.frames" for video in video_files["video"]]
     pairs = [(Path(path), Path(frames_dir) / store) for path, store in zip(video_files["path"], stores)]
     spec = prepare.frames
     results = extract_many(pairs, spec.width, spec.height, workers=prepare.workers, quality=spec.quality)
-    counts = pd.Series([r.status for r in results]).value_counts().to_dict()
-    stale = remove_stale_stores(frames_dir, stores)
-    log.info("frame extraction: %s; %d stores of videos no longer in the dataset removed", counts, len(stale))
+    log.info("frame extraction: %s", pd.Series([r.status for r in results]).value_counts().to_dict())
     return pd.DataFrame(
         {
             "video": video_files["video"].to_numpy(),
@@ -117,26 +124,94 @@ def extract_video_frames(video_files: pd.DataFrame, prepare: PrepareParams, fram
     )
 
 
-def data_quality_report(
-    split_lists: pd.DataFrame, missing_videos: pd.DataFrame, unlisted_videos: pd.DataFrame, frame_index: pd.DataFrame,
-    dataset: dict[str, Any],
-) -> tuple[dict[str, Any], pd.DataFrame]:
-    """Failures with reasons (missing videos and failed extractions), the lists' sizes (and the
-    expected counts they were checked against), frame statistics; and the counts per class, split
-    and subset."""
+def list_unusable_videos(missing_videos: pd.DataFrame, extracted_frames: pd.DataFrame) -> pd.DataFrame:
+    """Every listed video that cannot be used (``video``, ``reason``): missing, or its frames failed
+    to extract. Saved before the data-quality check, so that a prepare it stops still names them."""
+    failed = extracted_frames[extracted_frames["error"].notna()]
+    return pd.DataFrame(
+        {
+            "video": [*missing_videos["video"], *failed["video"]],
+            "reason": [*missing_videos["reason"], *("extraction failed: " + failed["error"].astype(str))],
+        },
+        dtype="str",
+    )
+
+
+def check_data_quality(
+    split_lists: pd.DataFrame, missing_videos: pd.DataFrame, unusable_videos: pd.DataFrame, extracted_frames: pd.DataFrame,
+    dataset: dict[str, Any], dataset_key: str, prepare: PrepareParams,
+) -> pd.DataFrame:
+    """The frame index (``extracted_frames``), once the unusable videos (``unusable_videos``, already
+    saved) are within ``prepare``'s limits, :meth:`~PrepareParams.too_many`; Kinetics' missing clips
+    are held to the dataset's ``max_missing_fraction`` instead. Else the run stops here, before
+    anything of the prepared set is written, so the previous set stays whole."""
     spec = dataset_format(dataset)
+    listed = len(set(split_lists["video"]) | set(missing_videos["video"]))
+    n_missing, n_failed = len(missing_videos), len(unusable_videos) - len(missing_videos)
+    counted = n_failed + (n_missing if spec.MISSING_IS_FAILURE else 0)
+    limits = f"prepare.max_failed_fraction = {prepare.max_failed_fraction:.1%} and prepare.max_failed_videos = {prepare.max_failed_videos}"
+    problems = []
+    if not spec.MISSING_IS_FAILURE and prepare.too_many(n_missing, listed, spec.max_missing_fraction):
+        problems.append(
+            f"{n_missing} of {listed} listed clips are missing ({n_missing / listed:.1%}; more than datasets.{dataset_key}."
+            f"max_missing_fraction = {spec.max_missing_fraction:.1%} in {CONF_FILE} and prepare.max_failed_videos = "
+            f"{prepare.max_failed_videos}): 08_reporting/missing_videos.csv lists them"
+        )
+    if prepare.too_many(counted, listed):
+        problems.append(
+            f"{counted} of {listed} listed videos are unusable ({counted / listed:.1%}; more than {limits} in "
+            f"{PREPARE_CONF_FILE}): 08_reporting/unusable_videos.csv names each with its reason"
+        )
+    if problems:
+        raise DataQualityError(
+            f"{'; '.join(problems)}. Fix: repair, fetch or remove those videos, or raise the limit in the YAML "
+            "(e.g. `max_failed_videos: 20` under prepare)"
+        )
+    return extracted_frames
+
+
+def split_tables(split_lists: pd.DataFrame, frame_index: pd.DataFrame, split: int) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Train and test index tables of one split (usable videos only) and the excluded ones."""
+    tables = build_split_index(split_lists, frame_index[["video", "frame_store", "n_frames", "error"]], split)
+    return tables["train"], tables["test"], tables["excluded"]
+
+
+def _tables_by_split(tables: dict[str, pd.DataFrame]) -> dict[int, dict[str, pd.DataFrame]]:
+    """``{"split_1.train_index": ..., "split_1.excluded": ...}`` (catalog names) as ``{1: {"train": ..., "excluded": ...}}``."""
+    by_split: dict[int, dict[str, pd.DataFrame]] = {}
+    for name, table in tables.items():
+        namespace, _, table_name = name.partition(".")
+        by_split.setdefault(int(namespace.removeprefix("split_")), {})[table_name.removesuffix("_index")] = table
+    return dict(sorted(by_split.items()))
+
+
+def describe_prepared_set(
+    split_lists: pd.DataFrame, missing_videos: pd.DataFrame, unlisted_videos: pd.DataFrame, frame_index: pd.DataFrame,
+    dataset: dict[str, Any], prepare: PrepareParams, **tables: pd.DataFrame,
+) -> dict[str, Any]:
+    """Once the split ``tables`` (by catalog name) are made: ``dataset_spec``, the dataset as models
+    see it (name, class names in label order, frame storage; part of every experiment trained on
+    it); ``data_quality``, failures with reasons, the lists' sizes (and the expected counts they
+    were checked against), what the tables hold per split, frame statistics; ``split_summary``,
+    listed and usable videos per class, split and subset. Every usable count is the tables'."""
+    spec = dataset_format(dataset)
+    by_split = _tables_by_split(tables)
+    usable = pd.concat(
+        [t[["video", "subset"]].assign(split=split) for split, ts in by_split.items() for subset, t in ts.items() if subset in SUBSETS],
+        ignore_index=True,
+    )
     failed = frame_index[frame_index["error"].notna()]
     missing = [{"video": v, "reason": r} for v, r in zip(missing_videos["video"], missing_videos["reason"])]
     failures = [{"video": v, "reason": e} for v, e in zip(failed["video"], failed["error"])]
     listed = len(set(split_lists["video"]) | set(missing_videos["video"]))
-    # Kinetics' missing clips were checked against their own limit when the lists were read.
+    # Kinetics' missing clips are held to their own limit, not counted here.
     unusable = len(failures) + (len(missing) if spec.MISSING_IS_FAILURE else 0)
     ok = frame_index[frame_index["error"].isna()]["n_frames"]
     report = {
         "dataset": spec.name,
         "format": spec.format,
         "listed_videos": int(listed),
-        "usable_videos": int(listed - len(failures) - len(missing)),
+        "usable_videos": int(usable["video"].nunique()),
         "missing_videos": len(missing),
         "unusable_videos": unusable,
         "failed_fraction": unusable / listed if listed else 0.0,
@@ -147,6 +222,8 @@ def data_quality_report(
             # read_dataset stopped the run had they differed ("official": the dataset's published counts).
             "checked_against": spec.model_dump().get("expected_counts"),
         },
+        # What the split tables hold: the listed videos less the excluded ones.
+        "tables": {str(split): {name: len(table) for name, table in ts.items()} for split, ts in by_split.items()},
         "failures": missing + failures,
         "unlisted_files": unlisted_videos[["path", "reason"]].astype(str).to_dict("records") if len(unlisted_videos) else [],
         "frames": {
@@ -157,23 +234,18 @@ def data_quality_report(
             f"shorter_than_{CLIP_LEN}": int((ok < CLIP_LEN).sum()),
         },
     }
-    return report, split_summary(split_lists)
+    description = DatasetSpec(name=spec.name, class_names=tuple(class_names(split_lists)), frames=prepare.frames)
+    return {
+        "dataset_spec": description.model_dump(mode="json"),
+        "data_quality": report,
+        "split_summary": split_summary(split_lists, usable),
+    }
 
 
-def check_data_quality(data_quality: dict[str, Any], frame_index: pd.DataFrame, prepare: PrepareParams) -> pd.DataFrame:
-    """``frame_index``, once the report (already saved) shows at most ``prepare.max_failed_fraction``
-    of the listed videos unusable; else the run stops here, before the split tables."""
-    limit = prepare.max_failed_fraction
-    if data_quality["failed_fraction"] > limit:
-        raise DataQualityError(
-            f"{data_quality['unusable_videos']} of {data_quality['listed_videos']} listed videos are unusable "
-            f"({data_quality['failed_fraction']:.1%} > prepare.max_failed_fraction = {limit:.1%}); the data_quality "
-            "report (08_reporting/data_quality.json) names each video and reason"
-        )
-    return frame_index
-
-
-def split_tables(split_lists: pd.DataFrame, frame_index: pd.DataFrame, split: int) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """Train and test index tables of one split (usable videos only) and the excluded ones."""
-    tables = build_split_index(split_lists, frame_index[["video", "frame_store", "n_frames", "error"]], split)
-    return tables["train"], tables["test"], tables["excluded"]
+def publish_prepared_set(frames_dir: str, **members: pd.DataFrame | dict[str, Any]) -> dict[str, Any]:
+    """The manifest of the prepared set, its ``members`` as saved (by catalog name): what training
+    and evaluation check their inputs against. Frame stores of videos no longer in the frame index
+    are removed only now, so that a prepare that stopped earlier leaves the previous set whole."""
+    stale = remove_stale_stores(frames_dir, list(members["frame_index"]["frame_store"]))
+    log.info("%d frame stores of videos no longer in the dataset removed", len(stale))
+    return fingerprint(members)

@@ -5,49 +5,65 @@ from kedro.pipeline import Pipeline, node
 from ..experiments import configured_splits, dataset_parameters
 from .nodes import (
     check_data_quality,
-    data_quality_report,
-    describe_dataset,
+    describe_prepared_set,
     extract_video_frames,
+    list_unusable_videos,
     locate_dataset,
+    publish_prepared_set,
     read_dataset,
     split_tables,
 )
+
+SPLIT_TABLES = ("train_index", "test_index", "excluded")
 
 
 def split_pipeline(split: int) -> Pipeline:
     """The per-split index tables, under namespace ``split_<n>``."""
     tables = update_wrapper(partial(split_tables, split=split), split_tables)
     return Pipeline(
-        [node(tables, inputs=["split_lists", "checked_frame_index"], outputs=["train_index", "test_index", "excluded"], name="split_tables")],
+        [node(tables, inputs=["split_lists", "frame_index"], outputs=list(SPLIT_TABLES), name="split_tables")],
         namespace=f"split_{split}",
-        inputs={"split_lists", "checked_frame_index"},
+        inputs={"split_lists", "frame_index"},
     )
 
 
 def create_pipeline(**kwargs) -> Pipeline:
+    """The prepared set (dataset_spec, frame_index, the split tables, data_quality, split_summary) is
+    written only after check_data_quality passes, and prepared (its manifest) last."""
     dataset = dataset_parameters()  # the session's datasets.<name> block
+    tables = {name: name for name in (f"split_{s}.{t}" for s in configured_splits() for t in SPLIT_TABLES)}
+    reports = ["dataset_spec", "data_quality", "split_summary"]
     return Pipeline(
         [
-            node(locate_dataset, inputs=["archives", dataset, "raw_dir"], outputs="dataset_folders", name="locate_dataset"),
+            node(locate_dataset, inputs=["archives", dataset, "raw_dir", "params:dataset"], outputs="dataset_folders", name="locate_dataset"),
             node(
                 read_dataset,
                 inputs=["dataset_folders", dataset, "raw_dir"],
                 outputs={"split_lists": "split_lists", "video_files": "video_files", "missing_videos": "missing_videos", "unlisted_videos": "unlisted_videos"},
                 name="read_dataset",
             ),
-            node(describe_dataset, inputs=["split_lists", dataset, "params:prepare"], outputs="dataset_spec", name="describe_dataset"),
-            node(extract_video_frames, inputs=["video_files", "params:prepare", "frames_dir"], outputs="frame_index", name="extract_video_frames"),
-            node(
-                data_quality_report,
-                inputs=["split_lists", "missing_videos", "unlisted_videos", "frame_index", dataset],
-                outputs=["data_quality", "split_summary"],
-                name="data_quality_report",
-            ),
+            node(extract_video_frames, inputs=["video_files", "params:prepare", "frames_dir"], outputs="extracted_frames", name="extract_video_frames"),
+            node(list_unusable_videos, inputs=["missing_videos", "extracted_frames"], outputs="unusable_videos", name="list_unusable_videos"),
             node(
                 check_data_quality,
-                inputs=["data_quality", "frame_index", "params:prepare"],
-                outputs="checked_frame_index",
+                inputs=["split_lists", "missing_videos", "unusable_videos", "extracted_frames", dataset, "params:dataset", "params:prepare"],
+                outputs="frame_index",
                 name="check_data_quality",
+            ),
+            node(
+                describe_prepared_set,
+                inputs={
+                    "split_lists": "split_lists", "missing_videos": "missing_videos", "unlisted_videos": "unlisted_videos",
+                    "frame_index": "frame_index", "dataset": dataset, "prepare": "params:prepare", **tables,
+                },
+                outputs={name: name for name in reports},
+                name="describe_prepared_set",
+            ),
+            node(
+                publish_prepared_set,
+                inputs={"frames_dir": "frames_dir", "frame_index": "frame_index", **{name: name for name in reports}, **tables},
+                outputs="prepared",
+                name="publish_prepared_set",
             ),
         ]
     ) + sum((split_pipeline(s) for s in configured_splits()), Pipeline([]))

@@ -13,7 +13,7 @@ def training(split: int, experiment: str) -> Pipeline:
             node(
                 train,
                 inputs=[
-                    "train_index", "test_index", "dataset_spec", "frames_dir", "run_dir", "training_log_dir",
+                    "train_index", "test_index", "dataset_spec", "prepared", "frames_dir", "run_dir", "training_log_dir",
                     "params:experiment", "params:training",
                 ],
                 outputs="train_summary",
@@ -27,6 +27,6 @@ def create_pipeline(**kwargs) -> Pipeline:
     return per_split_and_experiment(
         training,
         split_inputs=["train_index", "test_index"],
-        shared_inputs=["dataset_spec", "frames_dir"],
+        shared_inputs=["dataset_spec", "prepared", "frames_dir"],
         parameters=["params:training"],
     )
