@@ -230,7 +230,8 @@ def read_checkpoint(path: str | os.PathLike, *, arch: str | None = None, version
 
 def describe_source(path: str | os.PathLike) -> dict[str, Any]:
     """What a fine-tuning run starts from (``model.init_from``), for its summary and the report: the
-    checkpoint's path and SHA-256, and the experiment, dataset, class count and split it holds."""
+    checkpoint's path and SHA-256, and the experiment, dataset, class count, split and epochs (its
+    pretraining budget) it holds."""
     source = read_checkpoint(path)
     experiment = source.experiment
     return {
@@ -241,6 +242,7 @@ def describe_source(path: str | os.PathLike) -> dict[str, Any]:
         "dataset": experiment.dataset.name,
         "classes": experiment.num_classes,
         "split": experiment.split,
+        "epochs": experiment.recipe.epochs_to_run,
     }
 
 

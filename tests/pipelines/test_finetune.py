@@ -76,7 +76,7 @@ def test_fine_tuning_a_demo_checkpoint_to_other_classes_trains_evaluates_and_nam
     summary = json.loads((data / f"06_models/split_1/{EXPERIMENT}/summary.json").read_text())
     assert summary["init_from"] == {
         "path": SOURCE, "sha256": file_digest(repo.path / SOURCE), "experiment": "mict_resnet18", "arch": "mict_resnet18",
-        "dataset": source.dataset.name, "classes": 3, "split": 1,
+        "dataset": source.dataset.name, "classes": 3, "split": 1, "epochs": source.recipe.epochs_to_run,
     }
     results = (data / "08_reporting/results.md").read_text()
     assert results.startswith("Dataset: synthetic motion (HMDB-51 format); split 1.\n")
