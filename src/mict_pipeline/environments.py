@@ -21,8 +21,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from mict_pipeline.config import ParameterError
 from mict_pipeline.errors import UserError
 from mict_pipeline.io.archives import archive_format, extract_archive
@@ -261,12 +259,12 @@ def parameter_files(
 
 
 def render(comment: str, content: dict[str, Any]) -> str:
-    """A parameter file as ``dvc exp run -S`` writes it back (block lists at the key's indent, null
-    as an empty value), under its comment."""
-    text = yaml.safe_dump(content, sort_keys=False, default_flow_style=False, allow_unicode=True)
-    text = re.sub(r"^(\s*(?:- )?[^\s:#][^:]*):\s+null$", r"\1:", text, flags=re.MULTILINE)
+    """A parameter file as ``dvc exp run -S`` writes it back (DVC's own YAML writer: block lists at
+    the key's indent, null as an empty value, long values folded), under its comment."""
+    from dvc.utils.serialize import dumps_yaml
+
     header = "".join(f"# {line}\n" if line else "#\n" for line in comment.splitlines())
-    return header + text
+    return header + dumps_yaml(content)
 
 
 def write_environment(
@@ -298,10 +296,16 @@ def write_environment(
     with atomic_path(folder, directory=True) as tmp:
         for file_name, (comment, content) in files.items():
             (tmp / file_name).write_text(render(comment, content))
+        parameters = configuration(project, tmp.name)["parameters"]
+        # An experiment conf/base does not define has only the recipe written here: no arch.
+        defined = [name for name, block in parameters["experiments"].items() if "arch" in block]
+        unknown = [name for name in experiments if name not in defined]
+        if unknown:
+            raise EnvironmentSetupError(f"--experiment {', '.join(unknown)}: no such experiment in conf/base; valid: {', '.join(defined)}")
         try:
             from mict_pipeline.parameters.project import ProjectParameters
 
-            ProjectParameters.model_validate(configuration(project, tmp.name)["parameters"], where="")
+            ProjectParameters.model_validate(parameters, where="")
         except ParameterError as error:
             raise EnvironmentSetupError(f"conf/{name}: {error}") from None
     return Written(folder, tuple(files), found, f"data/{name}")
