@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import statistics
@@ -17,6 +18,7 @@ from mict_pipeline.evaluation import (
     architecture_name,
     budget_gap,
     comparison_conclusion,
+    comparison_markdown,
     comparison_table,
     cross_split_metrics,
     mcnemar_exact_p,
@@ -304,6 +306,22 @@ def test_budget_gap_says_what_differs():
     assert budget_gap(equal, {1: _run([False]), 2: _run([False])}) is None
     assert budget_gap(equal, {1: _run([True], epochs=3), 2: _run([True], epochs=3)}) == "14 vs 3 epochs per split"
     assert budget_gap(equal, {1: _run([True], clip_steps=2900), 2: _run([True])}) == "5,824 vs 5,812 clip steps"
+
+
+def test_a_fine_tuned_experiment_is_never_compared_at_equal_budget():
+    """Its pretraining is budget neither count holds: the conclusion names it, with its epochs."""
+    source = {"path": "data/demo/06_models/split_1/mict_resnet18/best.pt", "sha256": "ab" * 32, "experiment": "mict_resnet18",
+              "arch": "mict_resnet18", "dataset": "UCF-101", "classes": 101, "split": 1, "epochs": 5}
+    scratch = {1: _run(_hits(3, 8))}
+    finetuned = {1: dataclasses.replace(_run(_hits(7, 8)), source=source)}
+    assert budget_gap(finetuned, scratch, ("tuned", "scratch")) == "plus tuned's pretraining: mict_resnet18 on UCF-101, 5 epochs"
+    markdown = comparison_markdown(finetuned, scratch, "tuned", "scratch")
+    assert "at equal budget" not in markdown.replace("Not at equal budget", "")
+    assert "Not at equal budget (plus tuned's pretraining: mict_resnet18 on UCF-101, 5 epochs)" in markdown
+    older = {1: dataclasses.replace(finetuned[1], source={k: v for k, v in source.items() if k != "epochs"})}
+    assert budget_gap(scratch, older, ("scratch", "tuned")) == (
+        "plus tuned's pretraining: mict_resnet18 on UCF-101, epochs not recorded (fine-tuned before they were)"
+    )
 
 
 def test_conclusion_claims_only_what_the_tests_support():

@@ -334,14 +334,33 @@ def paired_outcomes(first: Mapping[int, Run], second: Mapping[int, Run], level: 
     return outcomes
 
 
-def budget_gap(first: Mapping[int, Run], second: Mapping[int, Run]) -> str | None:
+def pretraining(runs: Mapping[int, Run]) -> str | None:
+    """What a fine-tuned experiment's runs were trained on before, from their source checkpoints
+    (:attr:`Run.source`): ``"mict_resnet18 on UCF-101, 5 epochs"``; None for runs from scratch."""
+    sources = {source["sha256"]: source for run in runs.values() if (source := run.source)}
+    if not sources:
+        return None
+    return "; ".join(
+        f"{source['experiment']} on {source['dataset']}, "
+        + (f"{source['epochs']} epochs" if source.get("epochs") else "epochs not recorded (fine-tuned before they were)")
+        for source in sources.values()
+    )
+
+
+def budget_gap(first: Mapping[int, Run], second: Mapping[int, Run], names: tuple[str, str] = ("first", "second")) -> str | None:
     """How two experiments' training budgets differ on the splits both have (epochs, else clip
-    steps), ``"14 vs 3 epochs per split"``; None when they are equal."""
+    steps), ``"14 vs 3 epochs per split"``, and the pretraining of a fine-tuned one (named by
+    ``names``), which neither count includes; None when they are equal."""
     splits = sorted(set(first) & set(second))
+    gaps = []
     if any(first[s].epochs != second[s].epochs for s in splits):
-        return f"{_epochs(first)} vs {_epochs(second)} epochs per split"
-    steps = [sum(runs[s].clip_steps for s in splits) for runs in (first, second)]
-    return None if steps[0] == steps[1] else f"{steps[0]:,} vs {steps[1]:,} clip steps"
+        gaps.append(f"{_epochs(first)} vs {_epochs(second)} epochs per split")
+    else:
+        steps = [sum(runs[s].clip_steps for s in splits) for runs in (first, second)]
+        if steps[0] != steps[1]:
+            gaps.append(f"{steps[0]:,} vs {steps[1]:,} clip steps")
+    gaps += [f"plus {name}'s pretraining: {before}" for name, runs in zip(names, (first, second)) if (before := pretraining(runs))]
+    return "; ".join(gaps) or None
 
 
 def comparison_table(outcomes: Mapping[str, Mapping[str, PairedOutcome]], first_name: str, second_name: str) -> pd.DataFrame:
@@ -373,7 +392,8 @@ def comparison_conclusion(outcomes: Mapping[str, PairedOutcome], first_name: str
     """One sentence from the statistics alone: the pooled McNemar test of ``outcomes``
     (:func:`paired_outcomes` at one level) decides between "more accurate" and "no significant
     difference" at :data:`ALPHA`, the splits' tests are counted, and a budget ``gap``
-    (:func:`budget_gap`) is said, since then the comparison is not of the architectures alone."""
+    (:func:`budget_gap`, a fine-tuned experiment's pretraining included) is said, since then the
+    comparison is not of the architectures alone."""
     pooled_outcome = outcomes["pooled"]
     splits = [o for split, o in outcomes.items() if split != "pooled"]
     p = pooled_outcome.p_value
@@ -416,7 +436,7 @@ def comparison_markdown(first: Mapping[int, Run], second: Mapping[int, Run], fir
         + results_markdown(comparison_table(outcomes, first_name, second_name), caption)
         + f"\nTraining clips/s (clip steps / training time, all splits): {first_name} {speeds[0]:.1f}, {second_name} "
         f"{speeds[1]:.1f}; ratio {speeds[0] / speeds[1]:.2f}.\n\n"
-        + comparison_conclusion(outcomes["clip_top1"], first_name, second_name, budget_gap(first, second))
+        + comparison_conclusion(outcomes["clip_top1"], first_name, second_name, budget_gap(first, second, (first_name, second_name)))
         + " These tests take each split's trained models as given: every split was trained once, so how much another "
         "seed or another CPU's kernels would move a split's accuracy is not in them.\n"
     )
