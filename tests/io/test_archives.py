@@ -251,6 +251,7 @@ def _tar(compress: bool) -> bytes:
         (b"video,label\nclip.mp4,run\n", "text starting 'video,label\\nclip.mp4,run\\n'"),
         (bytes(range(255, 0, -1)), "unknown bytes 0xfffefdfcfbfaf9f8"),
     ],
+    ids=["empty", "html", "7z", "tar", "gzip", "text", "binary"],
 )
 def test_file_that_is_no_archive_is_one_line_naming_it_and_what_it_holds(
     tmp_path: Path, content: bytes, described: str
@@ -263,7 +264,7 @@ def test_file_that_is_no_archive_is_one_line_naming_it_and_what_it_holds(
 
     message = str(caught.value)
     assert message.startswith(f"{archive} is {described}")
-    assert "not a ZIP or RAR archive" in message and "`urls:` in conf/<env>/parameters_download.yml" in message
+    assert "not a ZIP or RAR archive. Fix: set `urls:` of the archive in conf/<env>/parameters_download.yml" in message
     assert "\n" not in message and "Error code" not in message
     assert_nothing_written(tmp_path, archive)
 

@@ -55,7 +55,6 @@ _SIGNATURES: tuple[tuple[int, bytes, str, ArchiveFormat | None], ...] = (
     (257, b"ustar", "a tar archive", None),
     (0, b"%PDF-", "a PDF document", None),
 )
-_FIX = "Fix: set the archive's `urls:` in conf/<env>/parameters_download.yml to a ZIP or RAR file (repack others as ZIP)"
 
 
 class ArchiveError(UserError, RuntimeError):
@@ -81,6 +80,18 @@ def archive_format(archive: str | os.PathLike) -> ArchiveFormat | None:
         return known[1]
     # A ZIP may start with other bytes (a self-extractor's stub): its directory is at the end.
     return "zip" if zipfile.is_zipfile(archive) else None
+
+
+def require_archive(archive: str | os.PathLike, key: str = "the archive") -> ArchiveFormat:
+    """:func:`archive_format` of ``archive``; :class:`ArchiveError` when it is no RAR or ZIP
+    archive, saying what it is and the fix in ``download.archives`` (``key``: which archive)."""
+    reader = archive_format(archive)
+    if reader is None:
+        raise ArchiveError(
+            f"{archive} is {describe_content(archive)}, not a ZIP or RAR archive. Fix: set `urls:` of {key} "
+            "in conf/<env>/parameters_download.yml to a ZIP or RAR file (repack others as ZIP)"
+        )
+    return reader
 
 
 def describe_content(path: str | os.PathLike) -> str:
@@ -135,9 +146,7 @@ def extract_archive(archive: str | os.PathLike, dest: str | os.PathLike, *, prog
     archive, dest = Path(archive), Path(dest)
     if not archive.is_file():
         raise FileNotFoundError(f"Archive not found: {archive}")
-    reader = archive_format(archive)
-    if reader is None:
-        raise ArchiveError(f"{archive} is {describe_content(archive)}, not a ZIP or RAR archive. {_FIX}")
+    reader = require_archive(archive)
     named = archive.suffix.lower().lstrip(".")
     if named in _READERS and named != reader:
         log.warning("%s is a %s archive despite its name; extracting it as one", archive, reader.upper())

@@ -9,7 +9,7 @@ A download without a pinned digest (a user's own archive has none) is stamped wi
 its source it holds, in ``.<name>.source.json`` beside it: a ``file:`` source's size, modification
 time and sha256, an http(s) source's ``ETag`` and ``Last-Modified``. A rerun fetches it again when
 the source changed (a ``file:`` source is compared by size and time, its digest only when those
-differ; an http source is asked with a conditional request, 304 keeping the copy), and keeps the
+differ, so a file rewritten with its old size and time is taken as unchanged; an http source is asked with a conditional request, 304 keeping the copy), and keeps the
 old copy until the new one is complete.
 """
 
@@ -27,7 +27,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -221,7 +221,8 @@ def _file_unchanged(dest: Path, stamp: _SourceStamp) -> bool:
     if (status.st_size, status.st_mtime_ns) == (stamp.size, stamp.mtime_ns):
         return True
     if status.st_size == stamp.size and file_digest(source) == stamp.sha256:
-        replace(stamp, mtime_ns=status.st_mtime_ns).write(dest)  # the next run compares cheaply again
+        # Not restamped: the copy's folder is a DVC output, which a rerun must leave as it was.
+        log.info("%s was touched but holds the bytes fetched; keeping %s", source, dest)
         return True
     log.info("%s changed since %s was fetched from it; fetching it again", source, dest)
     return False
