@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import collections
 import io
+import os
 import re
 from pathlib import Path
 
@@ -63,6 +64,40 @@ def test_same_content_same_bytes_also_from_a_loaded_state(tmp_path, model):
     assert again.read_bytes() == first.read_bytes()
 
 
+def test_a_damaged_copy_is_refused_in_one_line(tmp_path, model):
+    """4 KiB overwritten in the middle of a copy of best.pt: torch still reads the file (its zip
+    does not check the tensors' bytes), the digest written with it does not match."""
+    data = bytearray(save_checkpoint(tmp_path / "best.pt", model, EXPERIMENT, code={"sha256": "0" * 64, "files": {}}).read_bytes())
+    assert read_checkpoint(tmp_path / "best.pt").code == {"sha256": "0" * 64, "files": {}}
+    middle = len(data) // 2
+    data[middle : middle + 4096] = bytes(4096)
+    copy = tmp_path / "copy" / "best.pt"
+    copy.parent.mkdir()
+    copy.write_bytes(data)
+    torch.load(copy, weights_only=True)
+    with pytest.raises(CheckpointError) as caught:
+        load_checkpoint(copy)
+    assert str(caught.value) == (
+        f"{copy}: damaged, its content does not match the digest written with it; restore it (`dvc checkout {copy}` "
+        "if DVC tracks it, or copy it again) or retrain the run"
+    )
+
+
+def test_non_finite_weights_are_refused_also_in_a_version_1_file(tmp_path, model):
+    with torch.no_grad():
+        model.fc.bias[1] = float("nan")
+    written = save_checkpoint(tmp_path / "best.pt", model, EXPERIMENT)
+    version_1 = _payload(model=model.state_dict())  # as written before the digest: still read
+    torch.save(version_1, tmp_path / "v1.pt")
+    for path in (written, tmp_path / "v1.pt"):
+        with pytest.raises(CheckpointError, match=rf"^{re.escape(str(path))}: 1 weight tensor\(s\) hold NaN or infinite values \(first: fc.bias\), so the training that wrote it diverged; retrain"):
+            read_checkpoint(path)
+    with torch.no_grad():
+        model.fc.bias[1] = 0.0
+    torch.save(_payload(model=model.state_dict()), tmp_path / "v1.pt")
+    assert read_checkpoint(tmp_path / "v1.pt").code is None
+
+
 def _payload(**changes) -> dict:
     return {"format": FORMAT, "format_version": 1, "experiment": EXPERIMENT.describe(), "model": {}, **changes}  # no digest to write
 
@@ -111,14 +146,24 @@ class _WritesAFile:
         return exec, (f"open({str(self.marker)!r}, 'w').write('pwned')",)
 
 
+class _RunsACommand:
+    """Unpickling this object runs a shell command (torch names its module as blocked)."""
+
+    def __reduce__(self):
+        return os.system, ("true",)
+
+
 def test_a_checkpoint_that_would_run_code_is_refused_and_runs_nothing(tmp_path, model):
     marker = tmp_path / "pwned.txt"
     path = tmp_path / "best.pt"
     torch.save({**_payload(), "model": model.state_dict(), "extra": _WritesAFile(marker)}, path)
 
-    with pytest.raises(CheckpointError, match=r"best.pt: refused, loading it would run code \(exec\)"):
+    with pytest.raises(CheckpointError, match=r"best.pt: refused, loading it would run code \(exec\): it holds Python objects, and only weights"):
         load_checkpoint(path)
     assert not marker.exists()
+    torch.save({**_payload(), "extra": _RunsACommand()}, tmp_path / "command.pt")
+    with pytest.raises(CheckpointError, match=rf"command.pt: refused, loading it would run code \({os.system.__module__}.system\)"):
+        load_checkpoint(tmp_path / "command.pt")
 
     # The payload is real: a plain torch.load(weights_only=False) would have run it.
     buffer = io.BytesIO(path.read_bytes())

@@ -88,6 +88,19 @@ def test_a_training_stage_lists_every_project_module_its_nodes_load():
     assert "src/mict_pipeline/pipelines/train/nodes.py" in deps
 
 
+def test_a_training_stage_depends_on_the_sources_its_checkpoints_record_and_not_on_the_downloader():
+    """The train node records in its checkpoints the code of its module's sources (to resume only
+    with that code), the very files its stage depends on; checkpoint.py reads file digests from
+    io/digest.py, so a change to the downloader reruns no train or evaluate stage."""
+    from mict_pipeline.pipelines.train.nodes import train_experiment
+
+    stages = yaml.safe_load((ROOT / "conf/demo/dvc.yaml").read_text())["stages"]
+    runs = [stage for name, stage in stages.items() if name.startswith(("train-", "evaluate-"))]
+    assert len(runs) == 12 and not any("src/mict_pipeline/io/download.py" in stage["deps"] for stage in runs)
+    recorded = sources.module_code([train_experiment.__module__])["files"]
+    assert {f"src/{name}" for name in recorded} == {dep for dep in stages["train-split_1-mict_resnet18"]["deps"] if dep.startswith("src/")}
+
+
 def test_a_folder_outside_the_project_is_left_to_its_disk(monkeypatch):
     """Frame stores on a scratch disk (the catalog's frames_dir at an absolute path): DVC tracks only
     what is inside the repository, so no stage writes or reads that folder, and the index tables

@@ -222,3 +222,20 @@ def test_predict_runs_the_fast_path_on_the_cpu_with_the_same_scores(videos, tmp_
     by_fast, by_plain = (json.loads(line)["top"] for line in capsys.readouterr().out.splitlines())
     assert [row["class"] for row in by_fast] == [row["class"] for row in by_plain]
     assert np.allclose([row["probability"] for row in by_fast], [row["probability"] for row in by_plain], rtol=0, atol=1e-5)
+
+
+def test_scores_that_overflow_are_one_line_and_never_printed(videos, tmp_path, capsys):
+    """Finite weights so large the logits overflow: softmax gives NaN, which neither the text nor
+    the JSON output ever shows (strict JSON has no NaN); one line names the checkpoint instead."""
+    torch.manual_seed(0)
+    model = TINY.build_model()
+    with torch.no_grad():
+        model.fc.weight.fill_(3e38)
+    checkpoint = save_checkpoint(tmp_path / "best.pt", model, TINY)
+    for output in ([], ["--json"]):
+        assert main([str(videos["avi"]), "--checkpoint", str(checkpoint), "--device", "cpu", *output]) == 2
+        out, err = capsys.readouterr()
+        assert out == "" and err.splitlines() == [
+            f"error: {checkpoint}: the model gives non-finite scores (NaN or infinite) for 1 of 1 items, its weights overflow "
+            "on them; retrain it with a lower `lr:` in its experiment's `recipe:` in conf/<env>/parameters.yml"
+        ], err

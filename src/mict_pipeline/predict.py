@@ -49,7 +49,7 @@ from mict_pipeline.io.frame_store import VIDEO_SUFFIXES, VideoDecodeError, extra
 from mict_pipeline.models import ARCHITECTURES
 from mict_pipeline.models.inference import inference_model
 from mict_pipeline.project import active_env, catalog_folder, configuration, find_project
-from mict_pipeline.training import predict_scores
+from mict_pipeline.training import NonFiniteScoresError, predict_scores
 
 DEVICE_FIX = "pass `--device cpu`, or leave --device out (auto: CUDA when there is one, else the CPU)"
 
@@ -211,7 +211,8 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Print the top classes of each video; stdout carries only results. Exit status 2 when an
-    input cannot be used (one line on stderr each), 0 otherwise."""
+    input cannot be used (one line on stderr each) or the model's scores are not finite (one line,
+    nothing printed for that video), 0 otherwise."""
     args = _parser().parse_args(argv)
     inputs = expand_inputs(args.videos)
     if all(isinstance(item, Prediction) for item in inputs):  # nothing to score: no model to load
@@ -226,17 +227,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     failed = False
     predictions = classifier.predict_inputs(inputs, args.top)
-    for prediction in tqdm(predictions, total=len(inputs), desc="videos", unit="video", file=sys.stderr, disable=None, leave=False):
-        video = prediction.video
-        if prediction.error:
-            tqdm.write(f"error: {prediction.error}", file=sys.stderr)
-            failed = True
-            continue
-        if args.json:
-            record = {"video": str(video), "checkpoint": str(checkpoint), "top": [s.to_json() for s in prediction.top]}
-            print(json.dumps(record), flush=True)
-        else:
-            print(f"{video} ({checkpoint}):")
-            for score in prediction.top:
-                print(f"  {score.probability:7.2%}  {score.class_name}", flush=True)
+    try:
+        for prediction in tqdm(predictions, total=len(inputs), desc="videos", unit="video", file=sys.stderr, disable=None, leave=False):
+            video = prediction.video
+            if prediction.error:
+                tqdm.write(f"error: {prediction.error}", file=sys.stderr)
+                failed = True
+                continue
+            if args.json:
+                record = {"video": str(video), "checkpoint": str(checkpoint), "top": [s.to_json() for s in prediction.top]}
+                print(json.dumps(record, allow_nan=False), flush=True)  # strict JSON: never NaN
+            else:
+                print(f"{video} ({checkpoint}):")
+                for score in prediction.top:
+                    print(f"  {score.probability:7.2%}  {score.class_name}", flush=True)
+    except NonFiniteScoresError as error:  # the model's fault, not the video's: the others would fail alike
+        print(f"error: {checkpoint}: {error}", file=sys.stderr)
+        return 2
     return 2 if failed else 0

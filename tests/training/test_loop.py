@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 
 import numpy as np
@@ -16,11 +17,15 @@ from mict_pipeline.clips.transforms import normalize_clips
 from mict_pipeline.clips.device import EncodedClipDataset
 from mict_pipeline.config import ParameterError
 from mict_pipeline.experiment import ModelOptions, Recipe
+from mict_pipeline.sources import code_record, module_code
 from mict_pipeline.training import (
     EpochSampler, ResumeError, batch_to_device, distributed_context, predict_scores, topk_hits, train, train_epoch, train_loader,
 )
 
 from conftest import CLIPS, index_table, moving_bar_frames, moving_bar_jpegs, tiny_experiment
+from demo_project import ROOT
+
+SRC = ROOT / "src"
 
 EXPERIMENT = tiny_experiment()
 RECIPE = EXPERIMENT.recipe
@@ -246,6 +251,47 @@ def test_resume_refuses_a_checkpoint_trained_on_another_training_list(tiny_datas
     # The same list read from another folder is the same data: the run resumes.
     moved = ClipDataset(index_table(8), "train", CLIPS, seed=0, loader=moving_bar_frames, root="elsewhere")
     assert moved.fingerprint == train_set.fingerprint
+
+
+def _training_sources(folder) -> list:
+    """Copies in ``folder`` of the sources the training loop records, named as in the package."""
+    copies = []
+    for name in module_code([train.__module__])["files"]:
+        copy = folder / name
+        copy.parent.mkdir(parents=True, exist_ok=True)
+        copies.append(shutil.copyfile(SRC / name, copy))
+    return copies
+
+
+def test_a_changed_training_source_does_not_resume_the_old_model(tiny_datasets, tmp_path, caplog):
+    """A finished run's last.pt records its sources: after a comment is added to one of them
+    (clips/transforms.py), the run is refused naming that file, or (restart, as `dvc repro` runs
+    it) trained afresh to what a run started in an empty folder with that code writes; a format-1
+    last.pt records no code, so it is taken for other code."""
+    train_set, test_set = tiny_datasets()
+    short = tiny_experiment(epochs=1)
+    copies = _training_sources(tmp_path / "src")
+    old_code = code_record(copies, tmp_path / "src")
+    train(build(short), train_set, test_set, short, tmp_path / "run", progress=False, code=old_code)
+    with (tmp_path / "src/mict_pipeline/clips/transforms.py").open("a") as source:
+        source.write("# a comment\n")
+    new_code = code_record(copies, tmp_path / "src")
+
+    with pytest.raises(ResumeError, match=r"last.pt was written by another experiment .*\(code changed: mict_pipeline/clips/transforms.py\)"):
+        train(build(short), train_set, test_set, short, tmp_path / "run", progress=False, code=new_code)
+    train(build(short), train_set, test_set, short, tmp_path / "run", progress=False, code=new_code, on_other_experiment="restart")
+    assert "(code changed: mict_pipeline/clips/transforms.py): training afresh" in caplog.text and "resuming" not in caplog.text
+    train(build(short), train_set, test_set, short, tmp_path / "fresh", progress=False, code=new_code)
+    for name in ("best.pt", "last.pt"):
+        assert read_checkpoint(tmp_path / "run" / name).code == new_code
+        assert (tmp_path / "run" / name).read_bytes() == (tmp_path / "fresh" / name).read_bytes(), name
+
+    version_1 = torch.load(tmp_path / "run/last.pt", weights_only=True)
+    version_1.update(format_version=1, code=None)
+    del version_1["content_sha256"]
+    torch.save(version_1, tmp_path / "run/last.pt")
+    with pytest.raises(ResumeError, match=r"\(its code is unknown \(a checkpoint of format version 1 records none\)\)"):
+        train(build(short), train_set, test_set, short, tmp_path / "run", progress=False, code=new_code)
 
 
 def test_restart_trains_afresh_over_a_checkpoint_of_another_experiment(tiny_datasets, tmp_path, caplog):

@@ -3,6 +3,7 @@
 from .distributed import distributed_context
 from .loop import (
     EpochSampler,
+    NonFiniteScoresError,
     ResumeError,
     batch_to_device,
     predict_scores,
@@ -16,6 +17,6 @@ from .loop import (
 )
 
 __all__ = [
-    "EpochSampler", "ResumeError", "batch_to_device", "distributed_context", "predict_scores", "topk_hits", "train", "train_epoch", "train_loader",
+    "EpochSampler", "NonFiniteScoresError", "ResumeError", "batch_to_device", "distributed_context", "predict_scores", "topk_hits", "train", "train_epoch", "train_loader",
     "train_step", "training_dataset", "validate",
 ]

@@ -49,6 +49,10 @@ class ResumeError(UserError, RuntimeError):
     """A run's ``last.pt`` belongs to another experiment or code; the message says what differs and how to start afresh."""
 
 
+class NonFiniteScoresError(UserError, ValueError):
+    """A model scores some items NaN or infinite: its weights overflow (the training diverged)."""
+
+
 def topk_hits(logits: torch.Tensor, labels: torch.Tensor, ks: tuple[int, ...] = (1, 5)) -> torch.Tensor:
     """Number of samples whose label is among the top-k logits, for each k: an int64 tensor on the
     logits' device (reading it is the caller's choice, so the training step never waits for it)."""
@@ -356,7 +360,8 @@ def predict_scores(model: nn.Module, dataset: Dataset, recipe: Recipe, device: t
 
     Items are ``(uint8 clip (T, H, W, 3), label)`` or, for video-level scoring,
     ``(uint8 clips (K, T, H, W, 3), label)``: the K clips' softmax scores are averaged.
-    Clips of consecutive items are batched together up to ``recipe.eval_batch_size``.
+    Clips of consecutive items are batched together up to ``recipe.eval_batch_size``. Raises
+    :class:`NonFiniteScoresError` when a score is NaN or infinite: no caller reports one as a probability.
     """
     device = device or recipe.resolve_device()
     amp_dtype = recipe.autocast_dtype(device)
@@ -392,4 +397,11 @@ def predict_scores(model: nn.Module, dataset: Dataset, recipe: Recipe, device: t
     if pending:
         flush()
     model.train(was_training)
-    return (sums / counts[:, None]).numpy()
+    scores = (sums / counts[:, None]).numpy()
+    if not np.isfinite(scores).all():
+        bad = int((~np.isfinite(scores)).any(axis=1).sum())
+        raise NonFiniteScoresError(
+            f"the model gives non-finite scores (NaN or infinite) for {bad} of {len(scores)} items, its weights overflow on "
+            "them; retrain it with a lower `lr:` in its experiment's `recipe:` in conf/<env>/parameters.yml"
+        )
+    return scores
