@@ -9,7 +9,8 @@ archives), ``download``, ``prepare``, ``benchmark``, ``train-split_<n>-<experime
 from the code:
 
 * deps: the project's source files its nodes' modules import (transitively; the wiring of
-  ``pipeline.py`` is the stage definition itself), the catalog files it reads, the folders it reads (``*_dir`` datasets another pipeline writes: frame stores, checkpoints),
+  ``pipeline.py`` is the stage definition itself; :mod:`mict_pipeline.sources`, whose digest of the
+  train node's files a checkpoint records), the catalog files it reads, the folders it reads (``*_dir`` datasets another pipeline writes: frame stores, checkpoints),
   and archives it downloads from ``file:`` URLs inside the project;
 * params: exactly the keys its nodes read (``params:`` inputs), in each parameter file of ``conf/base``
   and ``conf/<env>`` that defines them, plus ``run_experiments`` where the stage gathers experiments;
