@@ -16,6 +16,7 @@ from mict_pipeline.datasets.prepared import fingerprint
 from mict_pipeline.experiment import DatasetSpec, Experiment, ExperimentConfig, TrainingParams
 from mict_pipeline.io.frame_store import extract_frames
 from mict_pipeline.pipelines.train.nodes import train_experiment
+from mict_pipeline.sources import module_code
 from mict_pipeline.training import training_dataset
 
 DATASET = {"name": "two motions", "class_names": ["MoveUp", "ZoomIn"], "frames": {"width": 32, "height": 24, "quality": 90}}
@@ -44,6 +45,7 @@ def test_reruns_of_an_experiment_give_identical_weights(tmp_path, decode):
         summary = train_experiment(index, index, DATASET, prepared, str(tmp_path), str(run_dir), str(tmp_path / "logs" / run), experiment, training, name="mict", split=1)
         assert Experiment.from_description(summary["experiment"]).recipe.decode == decode
         weights.append(read_checkpoint(run_dir / "last.pt").state_dict)
+        assert read_checkpoint(run_dir / "best.pt").code == module_code([train_experiment.__module__])  # its stage's source deps
         files.append([(run_dir / name).read_bytes() for name in ("best.pt", "last.pt")])
     for key, value in weights[0].items():
         assert torch.equal(value, weights[1][key]), key

@@ -11,6 +11,7 @@ from mict_pipeline.checkpoint import describe_source
 from mict_pipeline.clips.dataset import ClipDataset
 from mict_pipeline.datasets.prepared import check_same_prepare
 from mict_pipeline.experiment import DatasetSpec, Experiment, ExperimentConfig, TrainingParams
+from mict_pipeline.sources import module_code
 from mict_pipeline.training import distributed_context, train, training_dataset
 
 
@@ -45,6 +46,7 @@ def train_experiment(
             run_dir,
             log_dir=training_log_dir,
             on_other_experiment=training.on_other_experiment,
+            code=module_code([__name__]),  # this module's sources: the train stage's DVC deps
         )
     source = {} if run.model.init_from is None else {"init_from": describe_source(run.model.init_from)}
     return {"experiment": run.describe(), **source, **summary}
