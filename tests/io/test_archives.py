@@ -189,6 +189,19 @@ def test_corrupt_rar_entry_fails_and_leaves_no_half_tree(tmp_path: Path, flavour
     assert_nothing_written(tmp_path, archive)
 
 
+@pytest.mark.parametrize("flavour", sorted(RAR_BUILDERS))
+def test_damaged_rar_header_is_an_error_not_an_empty_archive(tmp_path: Path, flavour: str) -> None:
+    data = bytearray(RAR_BUILDERS[flavour]([("first.txt", b"first")]))
+    data[9] ^= 0xFF  # the CRC of the main header, right after the signature
+    archive = tmp_path / "broken.rar"
+    archive.write_bytes(bytes(data))
+
+    with pytest.raises(ArchiveError, match=r"broken\.rar is a damaged RAR archive \(UnRAR error 12 reading its entries\)"):
+        extract_archive(archive, tmp_path / "out", progress=False)
+
+    assert_nothing_written(tmp_path, archive)
+
+
 @pytest.mark.parametrize(("name", "magic"), [("junk.rar", b"Rar!\x1a\x07\x01\xff"), ("junk.zip", b"PK\x03\x04")])
 def test_unreadable_archive_raises_archive_error(tmp_path: Path, name: str, magic: bytes) -> None:
     archive = tmp_path / name

@@ -21,13 +21,21 @@ import os
 import stat
 import zipfile
 import zlib
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Literal
 
 from tqdm import tqdm
-from unrar.cffi.unrarlib import FLAGS_RHDF_DIRECTORY, BadRarFile, RarArchive
+from unrar.cffi.unrarlib import (
+    FLAGS_RHDF_DIRECTORY,
+    FLAGS_SUCCESS,
+    BadRarFile,
+    RarArchive,
+    RarHeader,
+    RARHeaderDataEx,
+    RARReadHeaderEx,
+)
 
 from mict_pipeline.errors import UserError
 from mict_pipeline.io.atomic import atomic_path
@@ -186,13 +194,28 @@ def _safe_parts(name: str, archive: Path, *, empty_ok: bool) -> tuple[str, ...]:
 
 # --- RAR ---------------------------------------------------------------------------------
 
+_RAR_END_OF_ARCHIVE = 10  # ERAR_END_ARCHIVE of UnRAR's API (dll.hpp): the headers ended where the archive does
+
+
+def _rar_headers(rar: RarArchive, archive: Path) -> Iterator[RarHeader]:
+    """``rar``'s headers in order, like ``RarArchive.iterate_headers``, which stops quietly at a
+    damaged header too: here that is an :class:`ArchiveError`, not an archive that ends early."""
+    while True:
+        data = RARHeaderDataEx()
+        result = RARReadHeaderEx(rar.handle, data)
+        if result == _RAR_END_OF_ARCHIVE:
+            return
+        if result != FLAGS_SUCCESS:
+            raise ArchiveError(f"{archive} is a damaged RAR archive (UnRAR error {result} reading its entries). Fix: delete it and download it again")
+        yield RarHeader(rar, data)
+
 
 def _list_rar(archive: Path) -> list[_Entry]:
     entries = []
     try:
         # Listing mode reads headers only: it does not decompress solid archives.
         with RarArchive.open_for_metadata(str(archive)) as rar:
-            for header in rar.iterate_headers():
+            for header in _rar_headers(rar, archive):
                 if header.headerDataEx.RedirType:  # symlink, junction, hard link or file copy
                     kind: EntryKind = "link"
                 elif header.Flags & FLAGS_RHDF_DIRECTORY:
@@ -212,7 +235,7 @@ def _extract_rar(archive: Path, root: Path, layout: Layout, bar: tqdm) -> None:
     name = "(archive header)"
     try:
         with RarArchive.open_for_processing(str(archive)) as rar:
-            for header in rar.iterate_headers():
+            for header in _rar_headers(rar, archive):
                 name = header.FileNameW
                 if name not in layout:
                     raise ArchiveError(f"{archive} changed during extraction: {name!r} was not listed")
@@ -234,7 +257,7 @@ def _extract_rar(archive: Path, root: Path, layout: Layout, bar: tqdm) -> None:
                     raise ArchiveError(f"{archive}: {name!r} decoded to {sink.written} bytes, expected {expected}")
     except BadRarFile as exc:
         raise ArchiveError(f"{archive}: cannot decode {name!r}: {exc}") from exc
-    # UnRAR ends the header loop quietly on a damaged header as well as at the end.
+    # The archive was replaced since it was listed.
     if seen != layout.keys():
         raise ArchiveError(f"{archive}: extraction stopped early; {len(layout) - len(seen)} listed entries missing")
 
