@@ -8,9 +8,10 @@ from mict_pipeline.config import Params
 
 
 class ArchiveSpec(Params):
-    """One archive to download: URLs tried in order, and what to verify (unpinned: recorded)."""
+    """One archive to download: URLs tried in order, and what to verify (unpinned: recorded, and
+    fetched again when the source changes)."""
 
-    filename: str
+    filename: str  # the name it is saved as; a ZIP or RAR archive is told by its content, not this name
     urls: tuple[str, ...] = Field(min_length=1)
     sha256: str | None = None
     md5: str | None = None
