@@ -283,5 +283,5 @@ def test_file_that_is_no_archive_is_one_line_naming_it_and_what_it_holds(
 
 
 def test_missing_archive(tmp_path: Path) -> None:
-    with pytest.raises(FileNotFoundError, match=r"nothing\.zip"):
+    with pytest.raises(ArchiveError, match=r"nothing\.zip\. Fix: download it again: kedro run --env <env> --pipelines=download"):
         extract_archive(tmp_path / "nothing.zip", tmp_path / "out")

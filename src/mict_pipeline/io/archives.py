@@ -147,13 +147,13 @@ def extract_archive(archive: str | os.PathLike, dest: str | os.PathLike, *, prog
     after extraction succeeded. The format is read from the content: a ZIP named ``.rar`` (or
     the reverse) is extracted as what it is, with a warning. Raises :class:`UnsafeArchiveError`
     (before writing anything) for entries that would land outside ``dest``, :class:`ArchiveError`
-    for unreadable or corrupt archives and for a file that is no RAR or ZIP archive (saying what
-    it is), and :class:`~mict_pipeline.io.disk.InsufficientSpaceError` when the uncompressed
-    content does not fit.
+    for a missing file, a file that is no RAR or ZIP archive (saying what it is) and unreadable or
+    corrupt archives, and :class:`~mict_pipeline.io.disk.InsufficientSpaceError` when the
+    uncompressed content does not fit.
     """
     archive, dest = Path(archive), Path(dest)
     if not archive.is_file():
-        raise FileNotFoundError(f"Archive not found: {archive}")
+        raise ArchiveError(f"Archive not found: {archive}. Fix: download it again: kedro run --env <env> --pipelines=download")
     reader = require_archive(archive)
     named = archive.suffix.lower().lstrip(".")
     if named in _READERS and named != reader:
