@@ -6,6 +6,7 @@ from __future__ import annotations
 import collections
 import io
 import os
+import pickle
 import re
 from pathlib import Path
 
@@ -158,12 +159,15 @@ def test_a_checkpoint_that_would_run_code_is_refused_and_runs_nothing(tmp_path, 
     path = tmp_path / "best.pt"
     torch.save({**_payload(), "model": model.state_dict(), "extra": _WritesAFile(marker)}, path)
 
-    with pytest.raises(CheckpointError, match=r"best.pt: refused, loading it would run code \(exec\): it holds Python objects, and only weights"):
+    with pytest.raises(CheckpointError, match=r"best.pt: refused, loading it would run code \(builtins.exec\): it holds Python objects, and only weights"):
         load_checkpoint(path)
     assert not marker.exists()
+    # Named whatever torch's message says: torch.save's zip, or a bare pickle of any protocol.
     torch.save({**_payload(), "extra": _RunsACommand()}, tmp_path / "command.pt")
-    with pytest.raises(CheckpointError, match=rf"command.pt: refused, loading it would run code \({os.system.__module__}.system\)"):
-        load_checkpoint(tmp_path / "command.pt")
+    (tmp_path / "bare.pt").write_bytes(pickle.dumps({"extra": _RunsACommand()}, protocol=0))
+    for name in ("command.pt", "bare.pt"):
+        with pytest.raises(CheckpointError, match=rf"{name}: refused, loading it would run code \({os.system.__module__}.system\)"):
+            load_checkpoint(tmp_path / name)
 
     # The payload is real: a plain torch.load(weights_only=False) would have run it.
     buffer = io.BytesIO(path.read_bytes())

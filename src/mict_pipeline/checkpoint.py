@@ -28,12 +28,14 @@ so its classes are UCF-101's in classInd order and its preprocessing the origina
 
 from __future__ import annotations
 
+import _compat_pickle  # Python 2's module names in old pickle protocols, as pickle maps them
 import functools
 import hashlib
 import os
 import pickle
-import re
+import pickletools
 import sys
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -158,6 +160,34 @@ def _check_finite(path: Path, state_dict: dict[str, torch.Tensor]) -> None:
         )
 
 
+def _code_it_would_run(path: Path) -> str | None:
+    """The first callable outside torch and collections that the pickle of ``path`` (torch's zip or a
+    bare pickle) names, read with :mod:`pickletools` (which runs nothing); None when it names none or
+    is not readable pickle data. torch's own refusal messages differ by case and version."""
+    try:
+        if zipfile.is_zipfile(path):
+            with zipfile.ZipFile(path) as archive:
+                data = archive.read(next(name for name in archive.namelist() if name.endswith("data.pkl")))
+        else:
+            data = path.read_bytes()
+        strings: list[str] = []
+        for opcode, arg, _ in pickletools.genops(data):
+            if opcode.name in ("GLOBAL", "INST"):  # "module name", in Python 2's names below protocol 3
+                module, _, attribute = arg.partition(" ")
+                name = f"{_compat_pickle.IMPORT_MAPPING.get(module, module)}.{attribute}"
+            elif opcode.name == "STACK_GLOBAL":  # module and name pushed as the last two strings
+                name = ".".join(strings[-2:])
+            else:
+                if isinstance(arg, str):
+                    strings.append(arg)
+                continue
+            if not name.startswith(("torch.", "collections.")):
+                return name
+    except Exception:  # noqa: BLE001 - damaged data: not a pickle to describe
+        return None
+    return None
+
+
 def _load_safely(path: Path) -> Any:
     """``torch.load(weights_only=True)`` with a one-line :class:`CheckpointError` for every way it fails."""
     if not path.exists():
@@ -168,12 +198,11 @@ def _load_safely(path: Path) -> Any:
         raise CheckpointError(f"{path}: empty file (0 bytes), not a checkpoint")
     try:
         return torch.load(path, map_location="cpu", weights_only=True)
-    except pickle.UnpicklingError as error:
-        # weights_only refuses any global but tensors and plain data: this file wants to run code.
-        found = re.search(r"(?:Unsupported global: GLOBAL|unsupported GLOBAL) (\S+)", str(error))
-        if found:
+    except pickle.UnpicklingError:
+        code = _code_it_would_run(path)
+        if code:
             raise CheckpointError(
-                f"{path}: refused, loading it would run code ({found.group(1)}): it holds Python objects, and only weights and "
+                f"{path}: refused, loading it would run code ({code}): it holds Python objects, and only weights and "
                 "plain data are read from checkpoints; use a best.pt or last.pt this project wrote, or, if you trust its "
                 "source, save its weights alone there (torch.save of the model's state_dict)"
             ) from None
