@@ -62,9 +62,8 @@ def test_corrupt_video_is_reported_not_fatal(tmp_path):
                        r"prepare.max_failed_videos = 1 in conf/<env>/parameters_prepare.yml\): 08_reporting/unusable_videos.csv names each"):
         check_data_quality(split_lists, no_videos, unusable, frame_index, dataset, "test", strict.model_copy(update={"max_failed_videos": 1}))
 
-    train, test, excluded = split_tables(split_lists, frame_index, 1)
-    report = describe_prepared_set(split_lists, no_videos, stray, frame_index, dataset, prepare,
-                                   **{"split_1.train_index": train, "split_1.test_index": test, "split_1.excluded": excluded})["data_quality"]
+    tables = split_tables(split_lists, frame_index, (1,))
+    report = describe_prepared_set(split_lists, no_videos, stray, frame_index, dataset, prepare, **tables)["data_quality"]
     assert {f["video"] for f in report["failures"]} == {"MoveUp/v_MoveUp_g99_c01", "MoveUp/v_MoveUp_g98_c01"}
     assert report["unlisted_files"] == [{"path": "UCF-101/MoveUp/notes.txt", "reason": "not a video (.txt): ignored"}]
     assert report["usable_videos"] == 3

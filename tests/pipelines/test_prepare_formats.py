@@ -36,10 +36,7 @@ def prepare(tmp_path: Path, dataset: dict, archives: dict | None = None, splits=
     except nodes.DataQualityError as error:
         error.outputs = outputs
         raise
-    tables = {}
-    for split in splits:
-        tables.update(zip((f"split_{split}.train_index", f"split_{split}.test_index", f"split_{split}.excluded"),
-                          nodes.split_tables(read["split_lists"], frame_index, split)))
+    tables = nodes.split_tables(read["split_lists"], frame_index, splits)
     described = nodes.describe_prepared_set(read["split_lists"], read["missing_videos"], read["unlisted_videos"], frame_index, dataset, settings, **tables)
     outputs.update(frame_index=frame_index, **described)
     outputs["prepared"] = nodes.publish_prepared_set(str(frames), frame_index=frame_index, **described, **tables)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -170,10 +170,15 @@ def check_data_quality(
     return extracted_frames
 
 
-def split_tables(split_lists: pd.DataFrame, frame_index: pd.DataFrame, split: int) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """Train and test index tables of one split (usable videos only) and the excluded ones."""
-    tables = build_split_index(split_lists, frame_index[["video", "frame_store", "n_frames", "error"]], split)
-    return tables["train"], tables["test"], tables["excluded"]
+def split_tables(split_lists: pd.DataFrame, frame_index: pd.DataFrame, splits: Sequence[int]) -> dict[str, pd.DataFrame]:
+    """Per split of ``splits``, the train and test index tables (usable videos only) and the excluded
+    videos, by catalog name (``split_<n>.train_index``, ``split_<n>.test_index``, ``split_<n>.excluded``)."""
+    frames = frame_index[["video", "frame_store", "n_frames", "error"]]
+    tables = {}
+    for split in splits:
+        built = build_split_index(split_lists, frames, split)
+        tables.update({f"split_{split}.train_index": built["train"], f"split_{split}.test_index": built["test"], f"split_{split}.excluded": built["excluded"]})
+    return tables
 
 
 def _tables_by_split(tables: dict[str, pd.DataFrame]) -> dict[int, dict[str, pd.DataFrame]]:

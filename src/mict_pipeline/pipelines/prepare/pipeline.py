@@ -17,21 +17,13 @@ from .nodes import (
 SPLIT_TABLES = ("train_index", "test_index", "excluded")
 
 
-def split_pipeline(split: int) -> Pipeline:
-    """The per-split index tables, under namespace ``split_<n>``."""
-    tables = update_wrapper(partial(split_tables, split=split), split_tables)
-    return Pipeline(
-        [node(tables, inputs=["split_lists", "frame_index"], outputs=list(SPLIT_TABLES), name="split_tables")],
-        namespace=f"split_{split}",
-        inputs={"split_lists", "frame_index"},
-    )
-
-
 def create_pipeline(**kwargs) -> Pipeline:
     """The prepared set (dataset_spec, frame_index, the split tables, data_quality, split_summary) is
-    written only after check_data_quality passes, and prepared (its manifest) last."""
-    dataset = dataset_parameters()  # the session's datasets.<name> block
-    tables = {name: name for name in (f"split_{s}.{t}" for s in configured_splits() for t in SPLIT_TABLES)}
+    written only after check_data_quality passes, and prepared (its manifest) last. The split tables
+    are made outside the split_<n> namespaces, which read the set's description made from them."""
+    dataset, splits = dataset_parameters(), configured_splits()  # the session's datasets.<name> block and its splits
+    tables = {name: name for name in (f"split_{s}.{t}" for s in splits for t in SPLIT_TABLES)}
+    index_splits = update_wrapper(partial(split_tables, splits=splits), split_tables)
     reports = ["dataset_spec", "data_quality", "split_summary"]
     return Pipeline(
         [
@@ -50,6 +42,7 @@ def create_pipeline(**kwargs) -> Pipeline:
                 outputs="frame_index",
                 name="check_data_quality",
             ),
+            node(index_splits, inputs=["split_lists", "frame_index"], outputs=tables, name="split_tables"),
             node(
                 describe_prepared_set,
                 inputs={
@@ -66,4 +59,4 @@ def create_pipeline(**kwargs) -> Pipeline:
                 name="publish_prepared_set",
             ),
         ]
-    ) + sum((split_pipeline(s) for s in configured_splits()), Pipeline([]))
+    )
