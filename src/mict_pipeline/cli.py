@@ -51,13 +51,13 @@ def check_environment(conf: Path, env: str | None) -> None:
     )
 
 
-def check_pipelines(requested: list[str] | tuple[str, ...] | None) -> None:
+def check_pipelines(requested: list[str], env: str | None) -> None:
     valid = pipeline_names()
-    unknown = [name for name in requested or () if name not in (*valid, DEFAULT_PIPELINE)]
+    unknown = [name for name in requested if name not in (*valid, DEFAULT_PIPELINE)]
     if unknown:
         raise RunError(
-            f"--pipelines: no pipeline {', '.join(map(repr, unknown))}; valid: {', '.join(valid)} "
-            "(without --pipelines: every one but synthetic)"
+            f"--pipelines: no pipeline {', '.join(map(repr, unknown))} (environment {active_env(env)}); valid: "
+            f"{', '.join(valid)} (without --pipelines: every one but synthetic)"
         )
 
 
@@ -65,7 +65,7 @@ def _run(**options: Any) -> Any:
     project = find_project()
     conf = Path(options.get("conf_source") or project / "conf").absolute()
     check_environment(conf, options.get("env"))
-    check_pipelines([*(options.get("pipelines") or ()), *([options["pipeline"]] if options.get("pipeline") else [])])
+    check_pipelines([*(options.get("pipelines") or ()), *([options["pipeline"]] if options.get("pipeline") else [])], options.get("env"))
     if options.get("conf_source"):
         options["conf_source"] = str(conf)  # given relative to where the command was typed
     with contextlib.chdir(project):

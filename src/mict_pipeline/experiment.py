@@ -26,7 +26,7 @@ from mict_pipeline.config import Params
 from mict_pipeline.datasets.spec import DatasetSpec
 from mict_pipeline.errors import UserError
 from mict_pipeline.models import ARCHITECTURES, build_model, model_options
-from mict_pipeline.models.weights import transfer_backbone
+from mict_pipeline.models.weights import IMAGENET_WIDTH, transfer_backbone
 
 
 class DeviceError(UserError, ValueError):
@@ -149,6 +149,15 @@ class ModelOptions(Params):
 
     #: Options that are not the builder's: how the weights start, not what the network is.
     STARTS: ClassVar[tuple[str, ...]] = ("init_from",)
+
+    @model_validator(mode="after")
+    def _imagenet_weights_fit_the_width(self) -> ModelOptions:
+        if self.pretrained is not False and self.width != IMAGENET_WIDTH:
+            raise ValueError(
+                f"pretrained ImageNet weights need width: {IMAGENET_WIDTH}, not {self.width}: "
+                f"write `width: {IMAGENET_WIDTH}` or `pretrained: false`"
+            )
+        return self
 
     def for_arch(self, arch: str, *, initialise: bool = True) -> dict[str, Any]:
         """The builder keyword arguments of ``arch``; without ``initialise``, no ImageNet weights
