@@ -399,7 +399,7 @@ def find_videos(root: str | os.PathLike[str], splits: pd.DataFrame) -> dict[str,
             continue
         key = path.relative_to(root).with_suffix("").as_posix().casefold()
         if key in on_disk:
-            raise ValueError(
+            raise SplitListError(
                 f"{on_disk[key]} and {path} differ only in case, so a list entry would match both. "
                 "Fix: keep one of them."
             )
