@@ -15,7 +15,7 @@ from mict_pipeline import __main__ as cli_module
 
 ROOT = Path(__file__).resolve().parents[1]
 ENTRY_POINT = Path(sys.executable).parent / "mict-pipeline"  # pyproject.toml's [project.scripts]
-COMMANDS = ["run", "predict", "dvc-stages"]
+COMMANDS = ["run", "predict", "dvc-stages", "new-env"]
 
 
 def mict_pipeline(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
@@ -62,11 +62,29 @@ def test_run_options_without_a_command_are_run():
     assert mict_pipeline("--env", "demo", "--help").stdout == shown.stdout
 
 
-def test_run_runs_a_kedro_session_of_the_environment():
-    """Kedro's run itself: the environment asked for is the configuration the session loads."""
+def test_run_is_the_projects_own_run_command_for_kedro_and_mict_pipeline():
+    """Kedro takes the project's run from mict_pipeline.cli, as mict-pipeline does: an environment
+    without a folder is refused by it, in one line (tests/test_user_errors.py has the others)."""
+    from kedro.framework.cli.utils import find_run_command
+
+    from mict_pipeline import cli
+
+    assert find_run_command("mict_pipeline") is cli.run
     done = mict_pipeline("--env", "no_such_env")
-    assert done.returncode == 1
-    assert "conf/no_such_env" in re.sub(r"\s+", "", done.stdout + done.stderr)
+    assert done.returncode == 2 and done.stderr.startswith("Error: --env no_such_env: no environment 'no_such_env'")
+
+
+def test_run_runs_in_the_project_root_from_any_folder_of_it(monkeypatch):
+    """The catalog's relative folders are the project's whatever the current folder; it is restored after."""
+    from kedro.framework import project
+    from kedro.framework.cli.project import run as kedro_run
+
+    ran_in = []
+    monkeypatch.setattr(project, "configure_project", lambda name: None)
+    monkeypatch.setattr(kedro_run, "callback", lambda **options: ran_in.append(Path.cwd()))
+    monkeypatch.chdir(ROOT / "data")
+    cli_module.main(["--env", "demo", "--pipelines=report"], standalone_mode=False)
+    assert ran_in == [ROOT] and Path.cwd() == ROOT / "data"
 
 
 def test_run_configures_the_project_and_passes_kedros_options(monkeypatch):
