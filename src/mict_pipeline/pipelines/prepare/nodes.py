@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -150,23 +151,22 @@ def check_data_quality(
     n_missing, n_failed = len(missing_videos), len(unusable_videos) - len(missing_videos)
     counted = n_failed + (n_missing if spec.MISSING_IS_FAILURE else 0)
     limits = f"prepare.max_failed_fraction = {prepare.max_failed_fraction:.1%} and prepare.max_failed_videos = {prepare.max_failed_videos}"
-    problems = []
+    problems, fixes = [], []
     if not spec.MISSING_IS_FAILURE and prepare.too_many(n_missing, listed, spec.max_missing_fraction):
         problems.append(
             f"{n_missing} of {listed} listed clips are missing ({n_missing / listed:.1%}; more than datasets.{dataset_key}."
             f"max_missing_fraction = {spec.max_missing_fraction:.1%} in {CONF_FILE} and prepare.max_failed_videos = "
             f"{prepare.max_failed_videos}): 08_reporting/missing_videos.csv lists them"
         )
+        fixes.append(f"fetch the missing clips, or allow them with `max_missing_fraction: {math.ceil(100 * n_missing / listed) / 100}` under datasets.{dataset_key}")
     if prepare.too_many(counted, listed):
         problems.append(
             f"{counted} of {listed} listed videos are unusable ({counted / listed:.1%}; more than {limits} in "
             f"{PREPARE_CONF_FILE}): 08_reporting/unusable_videos.csv names each with its reason"
         )
+        fixes.append(f"repair or remove those videos, or allow them with `max_failed_videos: {counted}` under prepare")
     if problems:
-        raise DataQualityError(
-            f"{'; '.join(problems)}. Fix: repair, fetch or remove those videos, or raise the limit in the YAML "
-            "(e.g. `max_failed_videos: 20` under prepare)"
-        )
+        raise DataQualityError(f"{'; '.join(problems)}. Fix: {'; '.join(fixes)}")
     return extracted_frames
 
 
