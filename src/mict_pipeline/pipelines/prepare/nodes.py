@@ -3,7 +3,10 @@
 Thin adapters over ``mict_pipeline.io`` and ``mict_pipeline.datasets``; the dataset is the
 ``datasets`` block that ``dataset`` names, in any format of :mod:`mict_pipeline.datasets.formats`.
 Every output is written atomically, and reruns skip finished work (extracted archives are stamped
-with their digest, complete frame stores are kept).
+with their digest, complete frame stores are kept). The prepared set (the dataset's description, the
+frame index, the split tables and their reports) is made only once the data-quality check has
+passed, and its manifest (:mod:`mict_pipeline.datasets.prepared`) last; the lists of missing and
+unusable videos come before the check, so a prepare it stops still names them.
 """
 
 from __future__ import annotations
