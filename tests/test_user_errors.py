@@ -131,3 +131,16 @@ def test_a_users_mistake_is_one_line_naming_the_key_the_environment_and_the_fix(
     assert "Traceback" not in done.output
     for part in named:
         assert part.replace("{tmp}", str(tmp_path)) in lines[0], lines[0]
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has CUDA")
+def test_predict_on_a_cuda_device_without_cuda_is_one_line(shared_demo, tmp_path, capsys):
+    from mict_pipeline.predict import main as predict
+
+    (tmp_path / "clip.avi").write_bytes(b"")  # never read: the device is refused first
+    assert predict([str(tmp_path / "clip.avi"), "--checkpoint", str(shared_demo.model("mict_resnet18")), "--device", "cuda"]) == 2
+    shown = capsys.readouterr()
+    assert shown.out == "" and shown.err == (
+        "error: --device: 'cuda', but this machine has no CUDA device. Fix: pass `--device cpu`, or leave --device out "
+        "(auto: CUDA when there is one, else the CPU)\n"
+    )
