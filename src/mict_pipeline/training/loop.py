@@ -160,8 +160,8 @@ def _resume_from(
         return None
     raise ResumeError(
         f"{last_path} was written by another experiment than the one asked for ({what}), so training does "
-        f"not resume from it. To start afresh, delete or move away {last_path.parent} (or set "
-        "training.on_other_experiment: restart); to continue that run, restore the settings and code it was trained with."
+        f"not resume from it. To start afresh, delete or move away {last_path.parent} (or set `on_other_experiment: restart` "
+        "under `training:` in conf/<env>/parameters_train.yml); to continue that run, restore the settings and code it was trained with."
     )
 
 
