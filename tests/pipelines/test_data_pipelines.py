@@ -12,7 +12,7 @@ from mict_pipeline.io.archives import extract_archive
 from mict_pipeline.parameters.prepare import PrepareParams
 from mict_pipeline.parameters.synthetic import SyntheticParams
 from mict_pipeline.pipelines.prepare.nodes import (
-    DataQualityError, check_data_quality, describe_prepared_set, extract_video_frames, list_unusable_videos, split_tables,
+    DataQualityError, check_data_quality, data_quality_report, extract_video_frames, list_unusable_videos, split_tables,
 )
 from mict_pipeline.pipelines.synthetic.nodes import generate_synthetic_archives
 from mict_pipeline.project import configuration
@@ -55,15 +55,16 @@ def test_corrupt_video_is_reported_not_fatal(tmp_path):
     assert unusable["video"].tolist() == ["MoveUp/v_MoveUp_g99_c01", "MoveUp/v_MoveUp_g98_c01"]
     assert unusable["reason"].str.startswith("extraction failed: ").all()
     # 40% unusable, up to 50% allowed; with 10%, only up to max_failed_videos (2 are not more than 5, 1 is).
-    assert check_data_quality(split_lists, no_videos, unusable, frame_index, dataset, "test", prepare) is frame_index
+    checked = check_data_quality(split_lists, no_videos, unusable, frame_index, dataset, "test", prepare)
+    assert checked["frame_index"] is frame_index and checked["dataset_spec"]["class_names"] == ["MoveUp"]
     strict = prepare.model_copy(update={"max_failed_fraction": 0.1})
-    assert check_data_quality(split_lists, no_videos, unusable, frame_index, dataset, "test", strict) is frame_index
+    assert check_data_quality(split_lists, no_videos, unusable, frame_index, dataset, "test", strict)["frame_index"] is frame_index
     with pytest.raises(DataQualityError, match=r"2 of 5 listed videos are unusable \(40.0%; more than prepare.max_failed_fraction = 10.0% and "
                        r"prepare.max_failed_videos = 1 in conf/<env>/parameters_prepare.yml\): 08_reporting/unusable_videos.csv names each"):
         check_data_quality(split_lists, no_videos, unusable, frame_index, dataset, "test", strict.model_copy(update={"max_failed_videos": 1}))
 
     tables = split_tables(split_lists, frame_index, (1,))
-    report = describe_prepared_set(split_lists, no_videos, stray, frame_index, dataset, prepare, **tables)["data_quality"]
+    report, _ = data_quality_report(split_lists, no_videos, stray, frame_index, dataset, **tables)
     assert {f["video"] for f in report["failures"]} == {"MoveUp/v_MoveUp_g99_c01", "MoveUp/v_MoveUp_g98_c01"}
     assert report["unlisted_files"] == [{"path": "UCF-101/MoveUp/notes.txt", "reason": "not a video (.txt): ignored"}]
     assert report["usable_videos"] == 3

@@ -32,14 +32,15 @@ def prepare(tmp_path: Path, dataset: dict, archives: dict | None = None, splits=
     unusable = nodes.list_unusable_videos(read["missing_videos"], extracted)
     outputs = {**read, "dataset_folders": folders, "extracted_frames": extracted, "unusable_videos": unusable}
     try:
-        frame_index = nodes.check_data_quality(read["split_lists"], read["missing_videos"], unusable, extracted, dataset, "test", settings)
+        checked = nodes.check_data_quality(read["split_lists"], read["missing_videos"], unusable, extracted, dataset, "test", settings)
     except nodes.DataQualityError as error:
         error.outputs = outputs
         raise
+    frame_index = checked["frame_index"]
     tables = nodes.split_tables(read["split_lists"], frame_index, splits)
-    described = nodes.describe_prepared_set(read["split_lists"], read["missing_videos"], read["unlisted_videos"], frame_index, dataset, settings, **tables)
-    outputs.update(frame_index=frame_index, **described)
-    outputs["prepared"] = nodes.publish_prepared_set(str(frames), frame_index=frame_index, **described, **tables)
+    report, summary = nodes.data_quality_report(read["split_lists"], read["missing_videos"], read["unlisted_videos"], frame_index, dataset, **tables)
+    outputs.update(checked, data_quality=report, split_summary=summary)
+    outputs["prepared"] = nodes.publish_prepared_set(str(frames), **checked, data_quality=report, split_summary=summary, **tables)
     for name, table in tables.items():
         split, _, kind = name.partition(".")
         outputs[f"{split.removeprefix('split_')}.{kind.removesuffix('_index')}"] = table

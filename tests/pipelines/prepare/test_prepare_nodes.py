@@ -29,13 +29,12 @@ def test_a_small_folder_dataset_with_one_bad_video_prepares_with_the_defaults(tm
     read = nodes.read_dataset(nodes.locate_dataset({}, dataset, str(tmp_path / "raw"), "mine"), dataset, str(tmp_path / "raw"))
     extracted = nodes.extract_video_frames(read["video_files"], settings, str(tmp_path / "frames"))
     unusable = nodes.list_unusable_videos(read["missing_videos"], extracted)
-    frame_index = nodes.check_data_quality(read["split_lists"], read["missing_videos"], unusable, extracted, dataset, "mine", settings)
+    frame_index = nodes.check_data_quality(read["split_lists"], read["missing_videos"], unusable, extracted, dataset, "mine", settings)["frame_index"]
     tables = nodes.split_tables(read["split_lists"], frame_index, (1,))
     train, test = tables["split_1.train_index"], tables["split_1.test_index"]
-    described = nodes.describe_prepared_set(read["split_lists"], read["missing_videos"], read["unlisted_videos"], frame_index, dataset, settings, **tables)
+    report, summary = nodes.data_quality_report(read["split_lists"], read["missing_videos"], read["unlisted_videos"], frame_index, dataset, **tables)
 
     assert unusable["video"].tolist() == [f"{bad.parent.name}/{bad.stem}"]
-    report, summary = described["data_quality"], described["split_summary"]
     assert (report["listed_videos"], report["unusable_videos"], report["usable_videos"]) == (33, 1, 32)
     assert report["tables"] == {"1": {"train": len(train), "test": len(test), "excluded": 1}} and len(train) + len(test) == 32
     # split_summary counts what the tables hold, beside what the lists name.

@@ -144,11 +144,13 @@ def list_unusable_videos(missing_videos: pd.DataFrame, extracted_frames: pd.Data
 def check_data_quality(
     split_lists: pd.DataFrame, missing_videos: pd.DataFrame, unusable_videos: pd.DataFrame, extracted_frames: pd.DataFrame,
     dataset: dict[str, Any], dataset_key: str, prepare: PrepareParams,
-) -> pd.DataFrame:
-    """The frame index (``extracted_frames``), once the unusable videos (``unusable_videos``, already
-    saved) are within ``prepare``'s limits, :meth:`~PrepareParams.too_many`; Kinetics' missing clips
-    are held to the dataset's ``max_missing_fraction`` instead. Else the run stops here, before
-    anything of the prepared set is written, so the previous set stays whole."""
+) -> dict[str, Any]:
+    """Once the unusable videos (``unusable_videos``, already saved) are within ``prepare``'s limits,
+    :meth:`~PrepareParams.too_many` (Kinetics' missing clips: the dataset's ``max_missing_fraction``),
+    the first of the prepared set: ``frame_index`` (``extracted_frames``) and ``dataset_spec``, the
+    dataset as models see it (name, class names in label order, frame storage; part of every
+    experiment trained on it). Else the run stops here, before anything of the set is written, so
+    the previous set stays whole."""
     spec = dataset_format(dataset)
     listed = len(set(split_lists["video"]) | set(missing_videos["video"]))
     n_missing, n_failed = len(missing_videos), len(unusable_videos) - len(missing_videos)
@@ -170,7 +172,8 @@ def check_data_quality(
         fixes.append(f"repair or remove those videos, or allow them with `max_failed_videos: {counted}` under prepare")
     if problems:
         raise DataQualityError(f"{'; '.join(problems)}. Fix: {'; '.join(fixes)}")
-    return extracted_frames
+    description = DatasetSpec(name=spec.name, class_names=tuple(class_names(split_lists)), frames=prepare.frames)
+    return {"frame_index": extracted_frames, "dataset_spec": description.model_dump(mode="json")}
 
 
 def split_tables(split_lists: pd.DataFrame, frame_index: pd.DataFrame, splits: Sequence[int]) -> dict[str, pd.DataFrame]:
@@ -193,15 +196,14 @@ def _tables_by_split(tables: dict[str, pd.DataFrame]) -> dict[int, dict[str, pd.
     return dict(sorted(by_split.items()))
 
 
-def describe_prepared_set(
+def data_quality_report(
     split_lists: pd.DataFrame, missing_videos: pd.DataFrame, unlisted_videos: pd.DataFrame, frame_index: pd.DataFrame,
-    dataset: dict[str, Any], prepare: PrepareParams, **tables: pd.DataFrame,
-) -> dict[str, Any]:
-    """Once the split ``tables`` (by catalog name) are made: ``dataset_spec``, the dataset as models
-    see it (name, class names in label order, frame storage; part of every experiment trained on
-    it); ``data_quality``, failures with reasons, the lists' sizes (and the expected counts they
-    were checked against), what the tables hold per split, frame statistics; ``split_summary``,
-    listed and usable videos per class, split and subset. Every usable count is the tables'."""
+    dataset: dict[str, Any], **tables: pd.DataFrame,
+) -> tuple[dict[str, Any], pd.DataFrame]:
+    """Once the split ``tables`` (by catalog name) are made: the data-quality report (failures with
+    reasons, the lists' sizes and the expected counts they were checked against, what the tables
+    hold per split, frame statistics) and the split summary (listed and usable videos per class,
+    split and subset). Every usable count is the tables'."""
     spec = dataset_format(dataset)
     by_split = _tables_by_split(tables)
     usable = pd.concat(
@@ -242,12 +244,7 @@ def describe_prepared_set(
             f"shorter_than_{CLIP_LEN}": int((ok < CLIP_LEN).sum()),
         },
     }
-    description = DatasetSpec(name=spec.name, class_names=tuple(class_names(split_lists)), frames=prepare.frames)
-    return {
-        "dataset_spec": description.model_dump(mode="json"),
-        "data_quality": report,
-        "split_summary": split_summary(split_lists, usable),
-    }
+    return report, split_summary(split_lists, usable)
 
 
 def publish_prepared_set(frames_dir: str, **members: pd.DataFrame | dict[str, Any]) -> dict[str, Any]:
