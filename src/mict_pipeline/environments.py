@@ -25,6 +25,7 @@ from mict_pipeline.config import ParameterError
 from mict_pipeline.errors import UserError
 from mict_pipeline.io.archives import archive_format, extract_archive
 from mict_pipeline.io.atomic import atomic_path
+from mict_pipeline.io.workers import available_cores
 from mict_pipeline.project import BASE_ENV, DEFAULT_RUN_ENV, configuration
 
 FORMATS = ("ucf101", "hmdb51", "kinetics", "folder")
@@ -49,7 +50,7 @@ class Machine:
     def here(cls) -> Machine:
         import torch
 
-        return cls(gpu=torch.cuda.is_available(), cores=len(os.sched_getaffinity(0)))
+        return cls(gpu=torch.cuda.is_available(), cores=available_cores())
 
 
 @dataclass(frozen=True)
@@ -102,7 +103,6 @@ def _unpacked_lists(path: Path, marker: str, scratch: Path) -> tuple[Path, str |
     small), and where inside the archive that folder is (the first one holding ``marker``)."""
     if not _is_archive(path):
         return path, None
-
     extract_archive(path, scratch, progress=False)
     holder = next((found.parent for found in sorted(scratch.rglob(marker))), None)
     if holder is None:
@@ -164,13 +164,12 @@ def dataset_block(
         # UCF-101's own archive keeps its videos in UCF-101/; HMDB-51's holds an archive per class.
         block["videos"] = sources.source(videos, "videos", "UCF-101" if dataset_format == "ucf101" else None)
         block["lists"] = sources.source(list_paths[0], "splits", inner)
+        block["expected_counts"] = _split_list_counts(dataset_format, table)
+        found = f"{table['class_name'].nunique()} classes, {table['video'].nunique()} videos in the lists"
         if "archive" not in block["videos"]:
             if dataset_format == "hmdb51":
                 hmdb51.check_class_folders(videos, table)
-            ucf101.find_videos(videos, table)
-        block["splits"] = list(splits)
-        block["expected_counts"] = _split_list_counts(dataset_format, table)
-        found = f"{table['class_name'].nunique()} classes, {table['video'].nunique()} videos in the lists"
+            found += f", {len(ucf101.find_videos(videos, table)['found'])} of them in {videos}"
     elif dataset_format == "kinetics":
         if not list_paths:
             raise EnvironmentSetupError("--lists: kinetics needs the annotation CSV(s). Fix: --lists train.csv [--lists validate.csv]")
@@ -188,6 +187,8 @@ def dataset_block(
         block["test_fraction"] = 0.3
         block["seed"] = 0
         found = f"{table['class_name'].nunique()} classes, {len(table)} videos"
+    if splits or dataset_format in ("ucf101", "hmdb51"):
+        block["splits"] = list(splits)  # empty: every split of the format
     formats.dataset_format(block, where=f"datasets.{name}")
     return block, sources.archives, found
 
