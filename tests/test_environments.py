@@ -48,7 +48,7 @@ def _hmdb51(data: Path) -> list[str]:
 def _kinetics(data: Path) -> list[str]:
     """A Kinetics-style CSV with two of its clips not downloaded."""
     generate_kinetics(data, classes=CLASSES, clips={"train": 4, "val": 2, "test": 0}, missing=2, **TINY_VIDEOS)
-    return ["--videos", str(data / "clips"), "--lists", str(data / "annotations.csv")]
+    return ["--videos", str(data / "clips"), "--lists", str(data / "annotations.csv"), "--dataset-name", "my clips"]
 
 
 def _folder(data: Path) -> list[str]:
@@ -104,8 +104,9 @@ def test_a_new_environment_runs_prepare_train_evaluate_and_predict(dataset_forma
     video = pd.read_csv(data / "02_intermediate/video_files.csv")["path"].iloc[0]
     assert predict_main([video if arg == "VIDEO" else arg for arg in command[2:]] + ["--json"]) == 0
     top = json.loads(capsys.readouterr().out)["top"]
-    classes = json.loads((data / "05_model_input/dataset.json").read_text())["class_names"]
-    assert sorted(score["class"] for score in top) == sorted(classes)
+    spec = json.loads((data / "05_model_input/dataset.json").read_text())
+    assert sorted(score["class"] for score in top) == sorted(spec["class_names"])
+    assert spec["name"] == ("my clips" if dataset_format == "kinetics" else "mine")
 
 
 def test_the_recipe_fits_the_machine_and_imagenet_weights_are_asked_for(tmp_path):

@@ -145,6 +145,7 @@ def dvc_stages(ctx: click.Context, envs: tuple[str, ...]) -> None:
 @click.option("--lists", multiple=True, type=click.Path(),
               help="ucf101 / hmdb51: the split files' archive or folder; kinetics: each annotation CSV; folder: "
               "a train then a test list file (none: a stratified split).")
+@click.option("--dataset-name", help="What checkpoints and reports call the dataset (default: NAME).")
 @click.option("--split", "splits", multiple=True, type=int, help="ucf101 / hmdb51: a split to run (repeat; default: all three).")
 @click.option("--experiment", "experiments", multiple=True, help="An experiment of conf/base to run (repeat; default: mict_resnet18).")
 @click.option("--pretrained", is_flag=True, help="Start from torchvision's ImageNet weights (downloaded once; width 64).")

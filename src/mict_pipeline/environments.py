@@ -35,6 +35,20 @@ _NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
 _CROP_FRACTIONS = (2 / 3, 3 / 4, 5 / 6, 11 / 12, 1.0)
 
 
+# What the format's own keys mean, for the dataset file's comment.
+_DATASET_KEYS = {
+    "ucf101": "splits: empty = all three, or e.g. `- 1`. expected_counts: the sizes found in the lists when\n"
+              "this was written, checked by prepare (official: UCF-101's; empty: no check).",
+    "folder": "lists: empty = a stratified split per class (test_fraction, seed) that prepare writes to\n"
+              "data/{name}/01_raw/unpacked/split_lists/ as list files, to edit and give back as\n"
+              "`lists: {{train: {{path: ...}}, test: {{path: ...}}}}`.",
+    "kinetics": "Clips the CSVs list but the folder lacks are listed in data/{name}/08_reporting/missing_videos.csv;\n"
+                "prepare stops when they are more than max_missing_fraction of the listed clips and more than\n"
+                "prepare.max_failed_videos.",
+}
+_DATASET_KEYS["hmdb51"] = _DATASET_KEYS["ucf101"].replace("UCF-101's", "HMDB-51's")
+
+
 class EnvironmentSetupError(UserError, ValueError):
     """A new environment cannot be written as asked; the message names the option or file and the fix."""
 
@@ -133,9 +147,10 @@ def _split_list_counts(dataset_format: str, table: Any) -> Any:
 
 def dataset_block(
     dataset_format: str, name: str, videos: str | os.PathLike, lists: Sequence[str | os.PathLike], splits: Sequence[int],
-    project: Path,
+    project: Path, dataset_name: str | None = None,
 ) -> tuple[dict[str, Any], dict[str, dict[str, Any]], str]:
-    """The ``datasets.<name>`` block for the dataset at ``videos`` and ``lists``, the archives it is
+    """The ``datasets.<name>`` block (called ``dataset_name``, default ``name``, in checkpoints and
+    reports) for the dataset at ``videos`` and ``lists``, the archives it is
     read from, and a line saying what was found; the lists (and local videos) are read by the
     format's own reader, so a layout it would refuse is refused here."""
     from mict_pipeline.datasets import formats, hmdb51, kinetics, ucf101
@@ -150,7 +165,7 @@ def dataset_block(
         if archive is not None:
             raise EnvironmentSetupError(f"{archive}: an archive; a {dataset_format} dataset is read where it lies. Fix: extract it, and give its folder and list files")
     sources = _Sources(project)
-    block: dict[str, Any] = {"format": dataset_format, "name": name}
+    block: dict[str, Any] = {"format": dataset_format, "name": dataset_name or name}
     if dataset_format in ("ucf101", "hmdb51"):
         if len(list_paths) != 1:
             raise EnvironmentSetupError(f"--lists: {dataset_format} needs one (the split files' archive or folder), got {len(list_paths)}")
@@ -218,7 +233,8 @@ def parameter_files(
     files = {
         "globals.yml": (f"The data of environment {name}, apart from every other environment's.", {"data_root": f"data/{name}"}),
         "parameters_datasets.yml": (
-            "The dataset this environment prepares, trains on and evaluates (docs/data.md, \"Datasets\").",
+            "The dataset this environment prepares, trains on and evaluates (docs/data.md, \"Datasets\");\n"
+            f"name: what checkpoints and reports call it.\n{_DATASET_KEYS[block['format']].format(name=name)}",
             {"dataset": name, "datasets": {name: block}},
         ),
         "parameters.yml": (
@@ -272,7 +288,8 @@ def write_environment(
     project: str | os.PathLike, name: str, dataset_format: str, videos: str | os.PathLike,
     lists: Sequence[str | os.PathLike] = (), *, splits: Sequence[int] = (), pretrained: bool = False,
     experiments: Sequence[str] = DEFAULT_EXPERIMENTS, width: int | None = None, epochs: int | None = None,
-    frame_size: tuple[int, int] | None = None, force: bool = False, machine: Machine | None = None,
+    frame_size: tuple[int, int] | None = None, dataset_name: str | None = None, force: bool = False,
+    machine: Machine | None = None,
 ) -> Written:
     """Write ``conf/<name>/`` for the dataset at ``videos`` (and ``lists``) in ``dataset_format``.
 
@@ -289,7 +306,7 @@ def write_environment(
     folder = project / "conf" / name
     if folder.exists() and not force:
         raise EnvironmentSetupError(f"conf/{name} exists. Fix: choose another name, or pass --force to replace it")
-    block, archives, found = dataset_block(dataset_format, name, videos, lists, splits, project)
+    block, archives, found = dataset_block(dataset_format, name, videos, lists, splits, project, dataset_name)
     files = parameter_files(
         name, block, archives, machine or Machine.here(), pretrained=pretrained, experiments=experiments,
         width=width, epochs=epochs, frame_size=frame_size,
