@@ -40,9 +40,9 @@ def pipeline_names() -> list[str]:
 
 def check_environment(conf: Path, env: str | None) -> None:
     """An environment named on the command line or in ``KEDRO_ENV`` must have its folder in ``conf``
-    (Kedro's default, ``local``, may lack one)."""
+    (Kedro's default, ``local``, may lack one; a packed ``--conf-source`` is Kedro's to read)."""
     name = active_env(env)
-    if name == DEFAULT_RUN_ENV or (conf / name).is_dir():
+    if name == DEFAULT_RUN_ENV or not conf.is_dir() or (conf / name).is_dir():
         return
     raise RunError(
         f"--env {name}: no environment {name!r} (no folder {conf.name}/{name}); environments: "
@@ -63,11 +63,11 @@ def check_pipelines(requested: list[str], env: str | None) -> None:
 
 def _run(**options: Any) -> Any:
     project = find_project()
-    conf = Path(options.get("conf_source") or project / "conf").absolute()
-    check_environment(conf, options.get("env"))
+    source = options.get("conf_source")
+    if source and Path(source).exists():
+        options["conf_source"] = source = str(Path(source).absolute())  # given relative to where the command was typed
+    check_environment(Path(source) if source else project / "conf", options.get("env"))
     check_pipelines([*(options.get("pipelines") or ()), *([options["pipeline"]] if options.get("pipeline") else [])], options.get("env"))
-    if options.get("conf_source"):
-        options["conf_source"] = str(conf)  # given relative to where the command was typed
     with contextlib.chdir(project):
         return kedro_run.callback(**options)
 
