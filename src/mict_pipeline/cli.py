@@ -62,7 +62,10 @@ def check_pipelines(requested: list[str], env: str | None) -> None:
 
 
 def _run(**options: Any) -> Any:
-    project = find_project()
+    try:
+        project = find_project()
+    except FileNotFoundError as error:
+        raise RunError(f"{error}: run it in the project or one of its folders") from None
     source = options.get("conf_source")
     if source and Path(source).exists():
         options["conf_source"] = source = str(Path(source).absolute())  # given relative to where the command was typed
