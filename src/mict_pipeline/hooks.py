@@ -35,8 +35,9 @@ from mict_pipeline.io.disk import InsufficientSpaceError, ensure_free_space, fre
 
 #: Free space a run needs before it starts; the large writes (archives, frame stores) check their own sizes.
 MIN_FREE_BYTES = 64 * 2**20
-#: Where the run locks are: outside the data root, which git and DVC list.
-LOCK_FOLDER = Path(tempfile.gettempdir()) / "mict-pipeline-locks"
+#: Where the run locks are: outside the data root, which git and DVC list; one folder per user,
+#: whose files other users could not open.
+LOCK_FOLDER = Path(tempfile.gettempdir()) / f"mict-pipeline-locks-{os.getuid()}"
 
 
 class RunError(click.ClickException):
