@@ -231,7 +231,7 @@ def test_resume_refuses_a_checkpoint_of_another_experiment(tiny_datasets, tmp_pa
         (short.model_copy(update={"clips": CLIPS.model_copy(update={"output_size": 24})}), r"clips.output_size: 16 -> 24"),
         (short.model_copy(update={"dataset": short.dataset.model_copy(update={"name": "other"})}), r"dataset.name: 'moving bars' -> 'other'"),
     ]:
-        with pytest.raises(ResumeError, match=rf"last.pt was written by another experiment .*\({change}\).*To start afresh, delete or move away"):
+        with pytest.raises(ResumeError, match=rf"last.pt was written by another experiment .*\({change}\).*To start afresh, move .* aside"):
             train(build(other), train_set, test_set, other, tmp_path, progress=False)
     assert (tmp_path / "last.pt").read_bytes() == before  # refused before anything was written
     # How the run executes is not part of the experiment: another worker count or device resumes.

@@ -160,8 +160,9 @@ def _resume_from(
         return None
     raise ResumeError(
         f"{last_path} was written by another experiment than the one asked for ({what}), so training does "
-        f"not resume from it. To start afresh, delete or move away {last_path.parent} (or set `on_other_experiment: restart` "
-        "under `training:` in conf/<env>/parameters_train.yml); to continue that run, restore the settings and code it was trained with."
+        f"not resume from it. To start afresh, move {last_path.parent} aside (it holds a model of those settings), or set "
+        "`on_other_experiment: restart` under `training:` in conf/<env>/parameters_train.yml, which replaces it; to continue "
+        "that run, restore the settings and code it was trained with."
     )
 
 
