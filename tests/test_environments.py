@@ -21,7 +21,9 @@ import yaml
 from demo_project import BIN, copy_project, project_env
 from mict_pipeline.__main__ import main
 from mict_pipeline.datasets.synthetic import generate_hmdb51, generate_kinetics
+from mict_pipeline.dvc_stages import StageWriter
 from mict_pipeline.environments import EnvironmentSetupError, Machine, write_environment
+from mict_pipeline.pipelines import experiments
 from mict_pipeline.predict import main as predict_main
 from test_dvc_stages import _leaves
 
@@ -107,6 +109,14 @@ def test_a_new_environment_runs_prepare_train_evaluate_and_predict(dataset_forma
     spec = json.loads((data / "05_model_input/dataset.json").read_text())
     assert sorted(score["class"] for score in top) == sorted(spec["class_names"])
     assert spec["name"] == ("my clips" if dataset_format == "kinetics" else "mine")
+
+    # `make repro KEDRO_ENV=mine`'s stages depend on the user's files outside the project, so a changed one reruns them.
+    monkeypatch.setattr(experiments, "_session_plan", None)
+    # (The stages' other deps are the installed package's files, outside this copy: only these are asked for.)
+    writer = StageWriter(project, "mine")
+    outside = {name: set(writer._read_sources(name)) for name in ("download", "prepare")}
+    given = {arg for arg in args if arg.startswith(str(tmp_path))}
+    assert outside == ({"download": given, "prepare": set()} if dataset_format == "hmdb51" else {"download": set(), "prepare": given})
 
 
 def test_the_recipe_fits_the_machine_and_imagenet_weights_are_asked_for(tmp_path):

@@ -11,7 +11,9 @@ from the code:
 * deps: the project's source files its nodes' modules import (transitively; the wiring of
   ``pipeline.py`` is the stage definition itself; :mod:`mict_pipeline.sources`, whose digest of the
   train node's files a checkpoint records), the catalog files it reads, the folders it reads (``*_dir`` datasets another pipeline writes: frame stores, checkpoints),
-  and archives it downloads from ``file:`` URLs inside the project;
+  and what it reads from outside the pipeline's outputs: the archives the download fetches from
+  ``file:`` URLs and the local folders and list files prepare reads (a user's own, anywhere), so a
+  changed source reruns the stage;
 * params: exactly the keys its nodes read (``params:`` inputs), in each parameter file of ``conf/base``
   and ``conf/<env>`` that defines them, plus ``run_experiments`` where the stage gathers experiments;
 * outs: the catalog files it writes (committed to git, ``cache: false``, unless marked
@@ -147,7 +149,7 @@ class StageWriter:
             if any(path.startswith(f"{folder}/") for folder in outs):
                 continue  # written inside a folder this stage writes
             (metrics if metadata.get("dvc") == "metrics" else outs)[path] = {"cache": bool(metadata.get("cache", False))}
-        deps += self._download_sources(pipeline_name) + self._source_checkpoint(pipeline_name, namespace)
+        deps += self._read_sources(pipeline_name) + self._source_checkpoint(pipeline_name, namespace)
         folders = [dep for dep in deps if not Path(dep).suffix]
         deps = [dep for dep in deps if not any(dep.startswith(f"{folder}/") for folder in folders)]  # inside a folder dep
         stage: dict[str, Any] = {"cmd": cmd, **({"wdir": self.to_root} if self.to_root != "." else {})}
@@ -168,14 +170,18 @@ class StageWriter:
                 listed.append({file: defined})
         return listed
 
-    def _download_sources(self, pipeline_name: str) -> list[str]:
-        """Archives the download reads from ``file:`` URLs inside the project (the demo's synthetic ones)."""
-        if pipeline_name != "download":
-            return []
-        archives = self.project_parameters.download.archives
-        urls = [url for name in sorted(self.project_parameters.run_dataset.archives()) for url in archives[name].urls]
-        paths = [url.removeprefix("file:").removeprefix("//") for url in urls if url.startswith("file:")]
-        return [p for p in paths if not os.path.isabs(p)]
+    def _read_sources(self, pipeline_name: str) -> list[str]:
+        """What the stage reads from outside DVC's outputs, so that a changed source reruns it: the
+        download's ``file:`` archives (the demo's synthetic ones, a user's own anywhere), prepare's
+        local folders and list files (a dataset read without archives)."""
+        dataset = self.project_parameters.run_dataset
+        if pipeline_name == "download":
+            archives = self.project_parameters.download.archives
+            urls = [url for name in sorted(dataset.archives()) for url in archives[name].urls]
+            return [url.removeprefix("file:").removeprefix("//") for url in urls if url.startswith("file:")]
+        if pipeline_name == "prepare":
+            return sorted({Path(source.path).as_posix() for source in dataset.sources().values() if source.archive is None})
+        return []
 
     def _source_checkpoint(self, pipeline_name: str, namespace: str | None) -> list[str]:
         """The checkpoint a fine-tuning experiment starts from (``model.init_from``), inside the

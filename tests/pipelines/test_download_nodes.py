@@ -57,3 +57,11 @@ def test_download_that_is_no_archive_is_one_line_naming_its_key(tmp_path: Path) 
         "or RAR archive. Fix: set `urls:` of download.archives.videos in conf/<env>/parameters_download.yml to a ZIP "
         "or RAR file (repack others as ZIP)"
     )
+
+
+def test_a_dataset_read_from_local_folders_downloads_nothing_and_still_makes_the_archives_folder(tmp_path: Path) -> None:
+    """The folder is the download stage's DVC output: `dvc repro` of a new environment for local
+    videos fails if it is not made."""
+    local = {"format": "folder", "name": "mine", "videos": {"path": str(tmp_path / "clips")}}
+    assert download_archives(DownloadParams.model_validate({"archives": {}}), local, str(tmp_path / "archives")) == {}
+    assert (tmp_path / "archives").is_dir()

@@ -21,7 +21,10 @@ def download_archives(download: DownloadParams, dataset: dict[str, Any], archive
     An archive already present and valid is not fetched again, unless its unpinned source changed
     since. Each must be a ZIP or RAR archive by content (a web page saved in its place stops here,
     naming its key). Returns a manifest of paths, sizes and SHA-256 digests (measured when unpinned).
+    ``archives_dir`` is made also when the dataset reads no archive (local folders): it is the
+    download stage's DVC output.
     """
+    Path(archives_dir).mkdir(parents=True, exist_ok=True)
     manifest = {}
     for name in sorted(dataset_format(dataset).archives()):
         spec = download.archives[name]
