@@ -16,7 +16,6 @@ ROOT = Path(__file__).resolve().parents[1]
 PROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
 # Declared, but no module of the library imports them: each is used another way.
 NOT_IMPORTED = {
-    "dvc": "`dvc repro` runs the stages that mict_pipeline.dvc_stages writes",
     "kedro-viz": "`kedro viz`: the README's picture of the pipelines",
     "kedro-datasets": "the catalogs' dataset types (pandas.CSVDataset, json.JSONDataset, ...), which Kedro imports",
 }

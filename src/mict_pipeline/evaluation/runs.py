@@ -20,8 +20,14 @@ from typing import Any
 
 import pandas as pd
 
+from mict_pipeline.errors import UserError
+
 #: The per-video correctness columns of :attr:`Run.correct`: top-1 at clip and at video level.
 CORRECTNESS = ("clip_top1", "video_top1")
+
+
+class TrainingLogError(UserError, FileNotFoundError):
+    """A run's training logs lack a metric the report reads; the message says how to get it."""
 
 
 def read_training_log(folder: str | Path, metrics: Sequence[str]) -> pd.DataFrame:
@@ -31,7 +37,7 @@ def read_training_log(folder: str | Path, metrics: Sequence[str]) -> pd.DataFram
     column per metric, NaN where a metric was not logged (validation every few epochs). A step logged
     twice keeps its last row: a run killed after logging an epoch but before its checkpoint trains
     that epoch again on resuming, and the second row is the epoch its checkpoint holds. Raises
-    FileNotFoundError naming a metric file that is missing (logs written before the training loop
+    :class:`TrainingLogError` naming a metric file that is missing (logs written before the training loop
     logged that metric: train the run again beside the old one), ValueError for a file of another layout.
     """
     base = Path(folder) / "plots" / "metrics"
@@ -39,7 +45,7 @@ def read_training_log(folder: str | Path, metrics: Sequence[str]) -> pd.DataFram
     for metric in metrics:
         path = base / f"{metric}.tsv"
         if not path.is_file():
-            raise FileNotFoundError(
+            raise TrainingLogError(
                 f"{path} is missing: these training logs have no {metric!r} (written before the training loop logged it, "
                 "or not a DVCLive folder). Fix: rerun the run's training stage; if its logs still lack it, train the run again "
                 "beside the old one (`--params=run_root=<another folder>`), which leaves the trained checkpoints as they are"
