@@ -36,7 +36,7 @@ import struct
 import zlib
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import FIRST_COMPLETED, wait
+from concurrent.futures import FIRST_COMPLETED, Executor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
@@ -46,6 +46,7 @@ import cv2
 import numpy as np
 import simplejpeg
 from pydantic import Field, PositiveInt
+from tqdm import tqdm
 
 from mict_pipeline.config import Params
 from mict_pipeline.errors import UserError
@@ -406,8 +407,54 @@ JOBS_PER_WORKER = 4
 
 
 def _worker_failed(pair: tuple[Path, Path], error: Exception) -> ExtractResult:
-    """A worker that dies (say, a codec segfault) breaks the pool: its videos are reported, not raised."""
+    """A worker that dies (say, a codec segfault) breaks the pool, or on a cluster kills a video's
+    every retry: its videos are reported, not raised."""
     return ExtractResult(*pair, "failed", error=f"{pair[0]}: worker failed: {type(error).__name__}: {error}")
+
+
+def _extract_in_parallel(
+    pairs: Sequence[tuple[Path, Path]], todo: Sequence[int], options: _Options, workers: int, cluster: str | None,
+    record: Callable[[int, ExtractResult], None], results: Sequence[ExtractResult | None],
+) -> None:
+    """Extract the pairs at indices ``todo`` on :func:`_executor`'s executor, ``record``-ing each
+    result as it comes; a full disk stops the batch, its error counting the ``results`` so far."""
+    with _executor(workers, cluster) as (pool, slots):
+        # A few jobs per worker in flight, not every video at once: memory stays flat however
+        # many videos there are (13,320 queued jobs cost about 130 MB).
+        queue, futures = deque(todo), {}
+        while queue or futures:
+            while queue and len(futures) < JOBS_PER_WORKER * slots:
+                i = queue.popleft()
+                try:
+                    futures[pool.submit(_extract_result, *pairs[i], options)] = i
+                except BrokenProcessPool as e:
+                    record(i, _worker_failed(pairs[i], e))
+            finished, _ = wait(futures, return_when=FIRST_COMPLETED)
+            for future in finished:
+                i = futures.pop(future)
+                try:
+                    result = future.result()
+                except Exception as e:
+                    if _disk_full(e):
+                        for queued in futures:
+                            queued.cancel()
+                        raise _out_of_space(pairs[i][1], results) from e
+                    result = _worker_failed(pairs[i], e)
+                record(i, result)
+
+
+@contextlib.contextmanager
+def _executor(workers: int, cluster: str | None) -> Iterator[tuple[Executor, int]]:
+    """The executor of the extraction jobs, and how many it runs at once: the Dask cluster that
+    ``cluster`` names (:mod:`mict_pipeline.io.cluster`), else a pool of ``workers`` local processes."""
+    if cluster is None:
+        with opencv_pool(workers) as pool:
+            yield pool, workers
+    else:
+        from mict_pipeline.io.cluster import cluster_executor  # imports Dask: only where a cluster is named
+
+        with cluster_executor(cluster) as (executor, threads):
+            yield executor, threads
 
 
 def extract_many(
@@ -416,6 +463,7 @@ def extract_many(
     height: int = 192,
     *,
     workers: int | None = None,
+    cluster: str | None = None,
     skip_existing: bool = True,
     image_format: ImageFormat = "jpeg",
     quality: int = 90,
@@ -428,8 +476,10 @@ def extract_many(
     ``skip_existing`` a store that is already complete and was written with the same size, format
     and quality is not redone (status ``"skipped"``), so an interrupted run resumes where it
     stopped. ``workers`` defaults to every available core; 1 runs in this process. Workers are
-    spawned, so a calling script needs the ``if __name__ == "__main__":`` guard. ``progress`` is
-    called in this process with each result as it completes.
+    spawned, so a calling script needs the ``if __name__ == "__main__":`` guard. ``cluster``, a Dask
+    scheduler's address (``tcp://<host>:<port>``) or ``local:<N>``, runs the same jobs on that
+    cluster instead (:mod:`mict_pipeline.io.cluster`; ``workers`` does not apply). ``progress`` is
+    called in this process with each result as it completes; a terminal also shows a progress bar.
     """
     options = _Options(width, height, image_format, quality, interpolation)  # validates before any work
     if workers is not None and workers < 1:
@@ -437,49 +487,31 @@ def extract_many(
     pairs = [(Path(v), Path(o)) for v, o in videos]
     results: list[ExtractResult | None] = [None] * len(pairs)
 
-    def record(i: int, result: ExtractResult) -> None:
-        results[i] = result
-        if progress:
-            progress(result)
+    with tqdm(total=len(pairs), desc="frame stores", unit="video", disable=None, leave=False) as bar:
 
-    todo: list[int] = []
-    for i, (video, out) in enumerate(pairs):
-        info = _existing_info(out) if skip_existing else None
-        if info is not None and options.matches(info):
-            record(i, ExtractResult(video, out, "skipped", frames=info.n_frames))
+        def record(i: int, result: ExtractResult) -> None:
+            results[i] = result
+            bar.update()
+            if progress:
+                progress(result)
+
+        todo: list[int] = []
+        for i, (video, out) in enumerate(pairs):
+            info = _existing_info(out) if skip_existing else None
+            if info is not None and options.matches(info):
+                record(i, ExtractResult(video, out, "skipped", frames=info.n_frames))
+            else:
+                todo.append(i)
+
+        workers = min(workers or available_cores(), len(todo))
+        if todo and (workers > 1 or cluster is not None):
+            _extract_in_parallel(pairs, todo, options, workers, cluster, record, results)
         else:
-            todo.append(i)
-
-    workers = min(workers or available_cores(), len(todo))
-    if workers <= 1:
-        for i in todo:
-            try:
-                record(i, _extract_result(*pairs[i], options))
-            except OSError as e:  # only a full disk gets here
-                raise _out_of_space(pairs[i][1], results) from e
-    else:
-        with opencv_pool(workers) as pool:
-            # A few jobs per worker in flight, not every video at once: memory stays flat however
-            # many videos there are (13,320 queued jobs cost about 130 MB).
-            queue, futures = deque(todo), {}
-            while queue or futures:
-                while queue and len(futures) < JOBS_PER_WORKER * workers:
-                    i = queue.popleft()
-                    try:
-                        futures[pool.submit(_extract_result, *pairs[i], options)] = i
-                    except BrokenProcessPool as e:
-                        record(i, _worker_failed(pairs[i], e))
-                finished, _ = wait(futures, return_when=FIRST_COMPLETED)
-                for future in finished:
-                    i = futures.pop(future)
-                    try:
-                        result = future.result()
-                    except Exception as e:
-                        if _disk_full(e):
-                            pool.shutdown(cancel_futures=True)
-                            raise _out_of_space(pairs[i][1], results) from e
-                        result = _worker_failed(pairs[i], e)
-                    record(i, result)
+            for i in todo:
+                try:
+                    record(i, _extract_result(*pairs[i], options))
+                except OSError as e:  # only a full disk gets here
+                    raise _out_of_space(pairs[i][1], results) from e
 
     done = [r for r in results if r is not None]
     counts = {s: sum(r.status == s for r in done) for s in ("extracted", "skipped", "failed")}

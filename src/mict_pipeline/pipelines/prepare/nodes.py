@@ -116,7 +116,7 @@ def extract_video_frames(video_files: pd.DataFrame, prepare: PrepareParams, fram
     stores = [f"{video}.frames" for video in video_files["video"]]
     pairs = [(Path(path), Path(frames_dir) / store) for path, store in zip(video_files["path"], stores)]
     spec = prepare.frames
-    results = extract_many(pairs, spec.width, spec.height, workers=prepare.workers, quality=spec.quality)
+    results = extract_many(pairs, spec.width, spec.height, workers=prepare.workers, cluster=prepare.cluster, quality=spec.quality)
     log.info("frame extraction: %s", pd.Series([r.status for r in results]).value_counts().to_dict())
     return pd.DataFrame(
         {

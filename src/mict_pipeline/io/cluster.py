@@ -1,0 +1,94 @@
+"""Frame extraction on a Dask distributed cluster, the one that ``prepare.cluster`` names.
+
+``tcp://<host>:<port>`` is a running scheduler (``dask scheduler``) whose workers (``dask worker
+tcp://<host>:<port>`` on each machine) have this project installed and see the videos and the data
+root at the same paths, on a shared filesystem. ``local:<N>`` is a cluster of N worker processes on
+this machine that the run starts and closes (Dask's ``LocalCluster``). Either way the jobs are the
+local pool's: :func:`mict_pipeline.io.frame_store.extract_many` submits the same per-video function
+through Dask's ``concurrent.futures`` executor, so the stores and results do not depend on what ran them.
+
+A worker that dies loses only the videos it was running: the scheduler runs them again on another
+worker, and a video is reported as failed (``KilledWorker``) only once it has taken
+``distributed.scheduler.allowed-failures`` workers (3) down with it. Stores are written under a
+temporary name and renamed (:mod:`mict_pipeline.io.atomic`), so a store cut off with its worker never
+passes as complete, and the next extraction of that video removes its temporary file.
+
+Dask is imported only by :func:`cluster_executor`: a run without a cluster never loads it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import re
+from collections.abc import Iterator
+from concurrent.futures import Executor
+
+from mict_pipeline.errors import UserError
+# The local pool's initializer: the cluster's workers run OpenCV as the pool's processes do.
+from mict_pipeline.io.workers import _single_threaded_opencv
+
+logger = logging.getLogger(__name__)
+
+LOCAL = "local:"
+# A scheduler's address as `dask worker` takes it: <protocol>://<host>:<port>.
+_SCHEDULER = re.compile(r"(tcp|tls|ws|wss|ucx)://[^:/\s]+:[0-9]+")
+CONF_FILE = "conf/<env>/parameters_prepare.yml"
+
+
+class ClusterError(UserError, ConnectionError):
+    """The Dask cluster that ``prepare.cluster`` names cannot be reached."""
+
+
+def check_address(address: str) -> str:
+    """``address`` if it names a cluster (``local:<N>``, N >= 1, or ``<protocol>://<host>:<port>``),
+    else ValueError saying which do."""
+    if _SCHEDULER.fullmatch(address) or re.fullmatch(rf"{LOCAL}[1-9][0-9]*", address):
+        return address
+    raise ValueError(
+        f"{address!r} names no Dask cluster (in {CONF_FILE}). Fix: `cluster: tcp://<scheduler host>:8786` (a running "
+        f"`dask scheduler`), `cluster: local:<N>` (N worker processes on this machine) or `cluster: null` (this "
+        f"machine's process pool)"
+    )
+
+
+@contextlib.contextmanager
+def cluster_executor(address: str) -> Iterator[tuple[Executor, int]]:
+    """A ``concurrent.futures`` executor whose jobs run on the cluster ``address`` names (started
+    here and closed afterwards for ``local:<N>``), and the number of jobs its workers run at once.
+
+    Its workers run OpenCV single-threaded, as the local pool's do: each worker thread runs a job.
+    A scheduler that does not answer is a :class:`ClusterError` naming ``prepare.cluster``.
+    """
+    from dask.distributed import Client, LocalCluster, WorkerPlugin
+
+    class SingleThreadedOpenCV(WorkerPlugin):
+        # Set up on every worker, those that join or are restarted later too.
+        def setup(self, worker) -> None:
+            _single_threaded_opencv()
+
+    with contextlib.ExitStack() as stack:
+        if check_address(address).startswith(LOCAL):
+            workers = int(address.removeprefix(LOCAL))
+            cluster = stack.enter_context(LocalCluster(n_workers=workers, processes=True, threads_per_worker=1))
+            client = stack.enter_context(Client(cluster))
+        else:
+            try:
+                client = stack.enter_context(Client(address))
+            except OSError as e:
+                raise ClusterError(
+                    f"prepare.cluster: no Dask scheduler answers at {address} ({e}). Fix: start it (`dask scheduler` "
+                    f"on that machine, `dask worker {address}` on each worker machine), or extract on this machine "
+                    f"with `cluster: null` under prepare in {CONF_FILE}"
+                ) from None
+        client.register_plugin(SingleThreadedOpenCV(), name="mict-pipeline-single-threaded-opencv")
+        threads = sum(client.nthreads().values())
+        logger.info(
+            "frame extraction on the Dask cluster at %s (workers: %d, threads: %d); its dashboard: %s",
+            client.scheduler.address, len(client.nthreads()), threads, client.dashboard_link,
+        )
+        if not threads:
+            logger.warning("the Dask cluster at %s has no worker yet: the videos wait for one", address)
+        # pure=False: extraction writes files, so Dask must run every job it is given. Closing the
+        # client releases the jobs left (a stopped batch's), so the executor needs no shutdown.
+        yield client.get_executor(pure=False), max(threads, 1)
