@@ -22,6 +22,7 @@ from kedro.framework.context import KedroContext
 from kedro.framework.project import pipelines
 
 from mict_pipeline.config import ParameterError
+from mict_pipeline.errors import for_environment
 from mict_pipeline.parameters.project import ProjectParameters
 from mict_pipeline.pipelines.experiments import use_session_parameters
 
@@ -62,7 +63,7 @@ class ProjectContext(KedroContext):
         try:
             parameters = ProjectParameters.model_validate(values, where="")
         except ParameterError as error:
-            raise ConfigurationError(f"invalid parameters (environment {self.env!r}): {error}") from None
+            raise ConfigurationError(f"invalid parameters (environment {self.env!r}): {for_environment(str(error), self.env)}") from None
         if use_session_parameters(parameters):
             # Build them again, still only the pipelines the run asked for (Kedro imports no others).
             requested = pipelines._requested_pipelines
