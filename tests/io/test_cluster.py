@@ -54,7 +54,9 @@ def test_a_local_dask_cluster_writes_the_stores_and_results_of_the_local_pool(vi
     assert [r.status for r in again] == ["skipped"] * 6 and [r.frames for r in again] == [r.frames for r in local[:6]]
 
 
-def test_a_worker_that_dies_mid_run_loses_only_its_video_to_a_retry(videos, local, tmp_path: Path) -> None:
+def test_a_worker_that_dies_mid_run_loses_only_its_video_to_a_retry(videos, local, tmp_path: Path, monkeypatch) -> None:
+    """Also: the workers, started elsewhere (as a cluster's on other machines), work in the run's
+    folder, so the stores' relative paths mean what they mean here."""
     from dask.distributed import Client, LocalCluster, WorkerPlugin
 
     died = tmp_path / "died"
@@ -70,12 +72,15 @@ def test_a_worker_that_dies_mid_run_loses_only_its_video_to_a_retry(videos, loca
                     return
                 os._exit(1)
 
-    stores = tmp_path / "stores"
-    pairs = [(v, stores / f"{v.stem}.frames") for v in videos]
+    (tmp_path / "elsewhere").mkdir()
+    monkeypatch.chdir(tmp_path / "elsewhere")
+    pairs = [(v, Path("stores") / f"{v.stem}.frames") for v in videos]
     with LocalCluster(n_workers=2, processes=True, threads_per_worker=1, dashboard_address=None) as cluster, Client(cluster) as client:
         client.register_plugin(DieOnFirstVideo())
+        monkeypatch.chdir(tmp_path)
         results = extract_many(pairs, *SIZE, cluster=cluster.scheduler_address)
     assert died.is_file()  # a worker died with a video in flight
+    assert not any((tmp_path / "elsewhere").iterdir())
     _same_as_local(results, local)
     assert all(store_info(r.out).n_frames == r.frames for r in results[:6])
 

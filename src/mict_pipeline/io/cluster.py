@@ -1,9 +1,10 @@
 """Frame extraction on a Dask distributed cluster, the one that ``prepare.cluster`` names.
 
 ``tcp://<host>:<port>`` is a running scheduler (``dask scheduler``) whose workers (``dask worker
-tcp://<host>:<port>`` on each machine) have this project installed and see the videos and the data
-root at the same paths, on a shared filesystem. ``local:<N>`` is a cluster of N worker processes on
-this machine that the run starts and closes (Dask's ``LocalCluster``). Either way the jobs are the
+tcp://<host>:<port>`` on each machine) have this project installed and see the project folder, the
+videos and the data root at the same paths, on a shared filesystem; they work in the run's working
+folder, so the project's relative paths mean there what they mean here. ``local:<N>`` is a cluster
+of N worker processes on this machine that the run starts and closes (Dask's ``LocalCluster``). Either way the jobs are the
 local pool's: :func:`mict_pipeline.io.frame_store.extract_many` submits the same per-video function
 through Dask's ``concurrent.futures`` executor, so the stores and results do not depend on what ran them.
 
@@ -20,6 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import re
 from collections.abc import Iterator
 from concurrent.futures import Executor
@@ -57,15 +59,21 @@ def cluster_executor(address: str) -> Iterator[tuple[Executor, int]]:
     """A ``concurrent.futures`` executor whose jobs run on the cluster ``address`` names (started
     here and closed afterwards for ``local:<N>``), and the number of jobs its workers run at once.
 
-    Its workers run OpenCV single-threaded, as the local pool's do: each worker thread runs a job.
-    A scheduler that does not answer is a :class:`ClusterError` naming ``prepare.cluster``.
+    A scheduler that does not answer, or workers that cannot import this project or see its folder,
+    are a :class:`ClusterError` naming ``prepare.cluster``.
     """
     from dask.distributed import Client, LocalCluster, WorkerPlugin
 
-    class SingleThreadedOpenCV(WorkerPlugin):
-        # Set up on every worker, those that join or are restarted later too.
+    class ProjectWorker(WorkerPlugin):
+        """Set up on every worker, those that join or restart later too: OpenCV single-threaded, as
+        in the local pool's processes (each worker thread runs a job), and the run's working folder."""
+
+        def __init__(self, folder: str) -> None:
+            self.folder = folder
+
         def setup(self, worker) -> None:
             _single_threaded_opencv()
+            os.chdir(self.folder)
 
     with contextlib.ExitStack() as stack:
         if check_address(address).startswith(LOCAL):
@@ -81,7 +89,15 @@ def cluster_executor(address: str) -> Iterator[tuple[Executor, int]]:
                     f"on that machine, `dask worker {address}` on each worker machine), or extract on this machine "
                     f"with `cluster: null` under prepare in {CONF_FILE}"
                 ) from None
-        client.register_plugin(SingleThreadedOpenCV(), name="mict-pipeline-single-threaded-opencv")
+        try:
+            client.register_plugin(ProjectWorker(os.getcwd()), name="mict-pipeline-project-worker")
+        except (ImportError, OSError) as e:
+            raise ClusterError(
+                f"prepare.cluster: the Dask workers at {address} cannot run this project ({type(e).__name__}: {e}). "
+                f"Fix: install the project in the workers' environment and put its folder ({os.getcwd()}) on the "
+                f"filesystem they share, at the same path; or extract on this machine with `cluster: null` under "
+                f"prepare in {CONF_FILE}"
+            ) from None
         threads = sum(client.nthreads().values())
         logger.info(
             "frame extraction on the Dask cluster at %s (workers: %d, threads: %d); its dashboard: %s",
