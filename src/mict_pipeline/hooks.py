@@ -136,9 +136,10 @@ class RunLock:
 
 
 def _lock_holder() -> bool:
-    """Whether this process locks its run: under torchrun, only each machine's first process (its
-    other processes are ranks of the same run)."""
-    return os.environ.get("LOCAL_RANK", "0") == "0"
+    """Whether this process locks its run: under torchrun, only rank 0 (the other ranks, on this machine
+    or others, are processes of the same run; two machines' torchrun on one host would otherwise
+    refuse each other)."""
+    return os.environ.get("RANK", "0") == "0"
 
 
 class ProjectHooks:

@@ -36,6 +36,7 @@ from mict_pipeline.checkpoint import BEST, LAST, Checkpoint, read_checkpoint, sa
 from mict_pipeline.clips.dataset import ClipDataset
 from mict_pipeline.clips.device import EncodedClipDataset
 from mict_pipeline.clips.transforms import normalize_clips
+from mict_pipeline.training.distributed import check_same_start, from_rank_0, per_process_batch
 from mict_pipeline.errors import UserError
 from mict_pipeline.experiment import Experiment, Recipe
 from mict_pipeline.models.layout import to_channels_last
@@ -187,9 +188,10 @@ def train(
     Resumes from ``out_dir/last.pt`` when it exists and belongs to the same experiment and code; a
     ``last.pt`` of another raises :class:`ResumeError`, or with
     ``on_other_experiment="restart"`` is removed with ``best.pt`` and training starts afresh.
-    Under ``torchrun`` (WORLD_SIZE > 1) it trains with DistributedDataParallel, the batch split
-    across processes. Returns a summary with the
-    per-epoch history.
+    Under ``torchrun`` (WORLD_SIZE > 1, on one machine or several) it trains with
+    DistributedDataParallel, the recipe's batch split evenly across the processes; every process
+    resumes from the same ``last.pt`` (:func:`~mict_pipeline.training.distributed.check_same_start`).
+    Returns a summary with the per-epoch history.
     """
     out_dir = Path(out_dir)
     recipe = experiment.recipe
@@ -219,12 +221,15 @@ def train(
         scaler.load_state_dict(state["scaler"])
         start_epoch, best_top1, best_epoch, history = state["epoch"], state["best_top1"], state["best_epoch"], state["history"]
         log.info("resuming %s from epoch %d of %d", out_dir, start_epoch, recipe.epochs_to_run)
+    if distributed:
+        check_same_start(last_path, start_epoch)
     metrics = _Metrics(Path(log_dir) if log_dir else None, resume=start_epoch > 0)
 
     net = nn.parallel.DistributedDataParallel(model) if distributed else model
     net = torch.compile(net) if recipe.compile else net
     sampler = EpochSampler(len(train_set), recipe.seed, distributed)
-    loader = train_loader(train_set, recipe, max(1, recipe.batch_size // world), sampler, device)
+    batch_size = per_process_batch(recipe.batch_size, world, f"experiments.{experiment.name}.recipe.batch_size")
+    loader = train_loader(train_set, recipe, batch_size, sampler, device)
     to_device = batch_to_device(train_set)
 
     if distributed and recipe.freeze_backbone_epochs:
@@ -270,8 +275,7 @@ def train(
             dist.barrier()
     metrics.close()
     if distributed:  # only rank 0 kept the history: every rank reports what it wrote
-        state = read_checkpoint(last_path).training
-        best_top1, best_epoch, history = state["best_top1"], state["best_epoch"], state["history"]
+        best_top1, best_epoch, history = from_rank_0(best_top1, best_epoch, history)
     return {"epochs": recipe.epochs_to_run, "best_epoch": best_epoch, "best_val_top1": best_top1, "history": history,
             "best_checkpoint": str(out_dir / BEST), "last_checkpoint": str(last_path)}
 
