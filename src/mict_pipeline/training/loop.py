@@ -141,8 +141,8 @@ def _resume_from(
     last_path: Path, experiment: Experiment, data: str | None, code: dict[str, Any], on_other_experiment: str
 ) -> Checkpoint | None:
     """``last_path`` if it was written by a run of ``experiment`` on the training data of fingerprint
-    ``data`` with the sources of record ``code``; else None after removing the run's checkpoints
-    (``on_other_experiment="restart"``) or :class:`ResumeError`."""
+    ``data`` with the sources of record ``code``; else None (``on_other_experiment="restart"``: the
+    caller removes the run's checkpoints) or :class:`ResumeError`."""
     checkpoint = read_checkpoint(last_path)
     differences = checkpoint.experiment.differences(experiment)
     if checkpoint.training is None:
@@ -156,8 +156,6 @@ def _resume_from(
     what = "; ".join(differences)
     if on_other_experiment == "restart":
         log.warning("%s was written by another experiment (%s): training afresh", last_path, what)
-        for name in (LAST, BEST):
-            (last_path.parent / name).unlink(missing_ok=True)
         return None
     raise ResumeError(
         f"{last_path} was written by another experiment than the one asked for ({what}), so training does "
@@ -198,6 +196,7 @@ def train(
     device = recipe.resolve_device()
     distributed = dist.is_initialized() and dist.get_world_size() > 1
     world = dist.get_world_size() if distributed else 1
+    batch_size = per_process_batch(recipe.batch_size, world, f"experiments.{experiment.name}.recipe.batch_size")
     amp_dtype = recipe.autocast_dtype(device)
     channels_last = recipe.channels_last and device.type == "cuda"
 
@@ -223,12 +222,14 @@ def train(
         log.info("resuming %s from epoch %d of %d", out_dir, start_epoch, recipe.epochs_to_run)
     if distributed:
         check_same_start(last_path, start_epoch)
+    if checkpoint is None and last_path.is_file() and _is_main():  # another experiment's, to restart; every rank has read it
+        for name in (LAST, BEST):
+            (out_dir / name).unlink(missing_ok=True)
     metrics = _Metrics(Path(log_dir) if log_dir else None, resume=start_epoch > 0)
 
     net = nn.parallel.DistributedDataParallel(model) if distributed else model
     net = torch.compile(net) if recipe.compile else net
     sampler = EpochSampler(len(train_set), recipe.seed, distributed)
-    batch_size = per_process_batch(recipe.batch_size, world, f"experiments.{experiment.name}.recipe.batch_size")
     loader = train_loader(train_set, recipe, batch_size, sampler, device)
     to_device = batch_to_device(train_set)
 
