@@ -19,6 +19,7 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 import torch
 import torch.distributed as dist
 import torch.multiprocessing as mp
@@ -32,24 +33,26 @@ from conftest import CLIPS, index_table, moving_bar_frames, tiny_experiment
 
 ROOT = Path(__file__).resolve().parents[2]
 TORCHRUN = Path(sys.executable).with_name("torchrun")
-# Read by the ranks at the first clip of epoch 2, when epoch 1's last.pt is written: SNAPSHOT, where
-# rank 0 copies it; STALL, a file where the rank writes its pid, then waits for the test to kill it.
+# Read by the ranks in epoch 2 (epoch 1's last.pt written): SNAPSHOT, where rank 0 copies last.pt at
+# the epoch's first clip; STALL, a file where the rank writes its pid after the epoch's first step
+# (at its third clip: two a step), then waits for the test to kill it.
 SNAPSHOT, STALL = "MICT_TEST_SNAPSHOT", "MICT_TEST_STALL"
 
 
 class EpochTwoClips(ClipDataset):
-    """Training clips that act at the start of epoch 2 as :data:`SNAPSHOT` and :data:`STALL` ask."""
+    """Training clips that act in epoch 2 as :data:`SNAPSHOT` and :data:`STALL` ask."""
 
     def __init__(self, *args, out: str, **kwargs):
         super().__init__(*args, **kwargs)
-        self.out = out
+        self.out, self.epoch_2_clips = out, 0
 
     def __getitem__(self, key):
         if key[0] == 1:
+            self.epoch_2_clips += 1
             snapshot = os.environ.get(SNAPSHOT)
-            if snapshot and dist.get_rank() == 0 and not os.path.exists(snapshot):
+            if snapshot and dist.get_rank() == 0 and self.epoch_2_clips == 1:
                 shutil.copyfile(os.path.join(self.out, "last.pt"), snapshot)
-            if STALL in os.environ:
+            if STALL in os.environ and self.epoch_2_clips == 3:
                 Path(os.environ[STALL]).write_text(str(os.getpid()))
                 time.sleep(300)
         return super().__getitem__(key)
@@ -78,8 +81,27 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+STARTED: list[subprocess.Popen] = []
+
+
+@pytest.fixture
+def no_node_left():
+    """A failed test leaves no torchrun waiting at its rendezvous: SIGTERM (torchrun stops its ranks), then SIGKILL."""
+    yield
+    for node in STARTED:
+        if node.poll() is None:
+            os.kill(node.pid, signal.SIGTERM)
+            try:
+                node.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                os.killpg(node.pid, signal.SIGKILL)
+                node.wait()
+    STARTED.clear()
+
+
 def _torchrun(out: Path, log: Path, port: int, *, max_restarts: int = 0, stall: Path | None = None) -> subprocess.Popen:
-    """One node's ``torchrun`` of :func:`run_rank` (one process; two nodes), in its own process group."""
+    """One node's ``torchrun`` of :func:`run_rank` (one process; two nodes), in its own process group;
+    in :data:`STARTED` until the test ends."""
     # TORCH_DISABLE_SHARE_RDZV_TCP_STORE as in deploy/: without it, a node started again waits forever
     # for the address of a surviving rank 0's store (torch 2.14 publishes it once per node, not per round).
     env = {**os.environ, "OMP_NUM_THREADS": "1", "TORCH_DISABLE_SHARE_RDZV_TCP_STORE": "1"}
@@ -93,7 +115,9 @@ def _torchrun(out: Path, log: Path, port: int, *, max_restarts: int = 0, stall: 
         __file__, str(out),
     ]
     with open(log, "ab") as sink:
-        return subprocess.Popen(command, env=env, stdout=sink, stderr=subprocess.STDOUT, start_new_session=True)
+        node = subprocess.Popen(command, env=env, stdout=sink, stderr=subprocess.STDOUT, start_new_session=True)
+    STARTED.append(node)
+    return node
 
 
 def _wait_until(condition, what: str, timeout: float = 90.0) -> None:
@@ -113,8 +137,7 @@ def _finish(*nodes: subprocess.Popen, log: Path) -> None:
         try:
             rc = node.wait(timeout=90)
         except subprocess.TimeoutExpired:
-            os.killpg(node.pid, signal.SIGKILL)
-            rc = node.wait()
+            rc = "still running after 90 s"
         assert rc == 0, log.read_text()[-3000:]
 
 
@@ -129,7 +152,7 @@ def _assert_same_state(got_path: Path, expected_path: Path, epoch: int) -> None:
         assert torch.equal(value, got.state_dict[key]), (epoch, key)
 
 
-def test_two_nodes_train_as_one_node_with_two_processes_and_resume_after_losing_one(tmp_path):
+def test_two_nodes_train_as_one_node_with_two_processes_and_resume_after_losing_one(tmp_path, no_node_left):
     # The reference: one node's two processes as its torchrun would start them (forked from this
     # process, which has imported torch: seconds less than a torchrun of its own).
     one_node, one_node_epoch_1 = tmp_path / "one_node", tmp_path / "one_node_epoch_1.pt"
@@ -141,12 +164,11 @@ def test_two_nodes_train_as_one_node_with_two_processes_and_resume_after_losing_
     survivor = _torchrun(out, log, port, max_restarts=1)
     _wait_until(lambda: _listening(port), "the rendezvous")
     lost = _torchrun(out, log, port, stall=stall)
-    _wait_until(stall.exists, "epoch 2 on the second node")
-    _assert_same_state(out / "last.pt", one_node_epoch_1, epoch=1)  # two nodes trained epoch 1 as one node
-
+    _wait_until(lambda: stall.exists() and stall.read_text(), "the middle of epoch 2 on the second node")
     os.killpg(lost.pid, signal.SIGKILL)  # the node's torchrun, then its rank (in a session of its own): the machine is gone
     os.kill(int(stall.read_text()), signal.SIGKILL)
     lost.wait()
+    _assert_same_state(out / "last.pt", one_node_epoch_1, epoch=1)  # two nodes trained epoch 1 as one node
     # Started again (as a scheduler restarts a lost node), it rejoins; the survivor's torchrun restarts its rank.
     rejoined = _torchrun(out, log, port)
     _finish(survivor, rejoined, log=log)
