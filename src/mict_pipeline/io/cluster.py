@@ -62,6 +62,7 @@ def cluster_executor(address: str) -> Iterator[tuple[Executor, int]]:
     A scheduler that does not answer, or workers that cannot import this project or see its folder,
     are a :class:`ClusterError` naming ``prepare.cluster``.
     """
+    import dask
     from dask.distributed import Client, LocalCluster, WorkerPlugin
 
     class ProjectWorker(WorkerPlugin):
@@ -76,6 +77,12 @@ def cluster_executor(address: str) -> Iterator[tuple[Executor, int]]:
             os.chdir(self.folder)
 
     with contextlib.ExitStack() as stack:
+        # Dask's INFO lines (each worker's start, each connection) would bury the run's log; its
+        # warnings still show. The environment variable quiets a local cluster's worker processes.
+        dask_log = logging.getLogger("distributed")
+        stack.callback(dask_log.setLevel, dask_log.level)
+        dask_log.setLevel(logging.WARNING)
+        stack.enter_context(dask.config.set({"distributed.nanny.pre-spawn-environ.DASK_LOGGING__DISTRIBUTED": "warning"}))
         if check_address(address).startswith(LOCAL):
             workers = int(address.removeprefix(LOCAL))
             cluster = stack.enter_context(LocalCluster(n_workers=workers, processes=True, threads_per_worker=1))
