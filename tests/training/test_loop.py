@@ -352,6 +352,14 @@ def test_finished_run_is_not_trained_again(tiny_datasets, tmp_path):
     assert (tmp_path / "last.pt").stat().st_mtime_ns == mtime and len(summary["history"]) == 3
 
 
+def test_fewer_training_clips_than_a_batch_are_refused_before_training(tiny_datasets, tmp_path):
+    train_set, test_set = tiny_datasets(n_train=RECIPE.batch_size - 1)
+    with pytest.raises(ParameterError, match=r"^experiments\.tiny\.recipe\.batch_size: 3 training clips give no full batch of 4 .*"
+                       r"set `batch_size: 3` .* in conf/<env>/parameters\.yml"):
+        train(build(), train_set, test_set, EXPERIMENT, tmp_path, progress=False)
+    assert not list(tmp_path.iterdir())  # no model that learnt nothing
+
+
 def test_video_level_scores_average_clip_softmax(tmp_path):
     model = build().eval()
     index = index_table(3, n_frames=20)

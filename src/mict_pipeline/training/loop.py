@@ -36,6 +36,7 @@ from mict_pipeline.checkpoint import BEST, LAST, Checkpoint, read_checkpoint, sa
 from mict_pipeline.clips.dataset import ClipDataset
 from mict_pipeline.clips.device import EncodedClipDataset
 from mict_pipeline.clips.transforms import normalize_clips
+from mict_pipeline.config import ParameterError
 from mict_pipeline.training.distributed import check_same_start, from_rank_0, per_process_batch
 from mict_pipeline.errors import UserError
 from mict_pipeline.experiment import Experiment, Recipe
@@ -197,6 +198,13 @@ def train(
     distributed = dist.is_initialized() and dist.get_world_size() > 1
     world = dist.get_world_size() if distributed else 1
     batch_size = per_process_batch(recipe.batch_size, world, f"experiments.{experiment.name}.recipe.batch_size")
+    if len(train_set) // world < batch_size:  # the loader drops each epoch's last partial batch: no step at all
+        raise ParameterError(
+            f"experiments.{experiment.name}.recipe.batch_size: {len(train_set)} training clips give no full batch of "
+            f"{recipe.batch_size}{f' over {world} processes' if distributed else ''} (each epoch drops its last partial "
+            f"batch), so nothing would be learnt; set `batch_size: {max(1, len(train_set) // world * world)}` (at most the "
+            "training clips) in the experiment's `recipe:` in conf/<env>/parameters.yml, or add training videos"
+        )
     amp_dtype = recipe.autocast_dtype(device)
     channels_last = recipe.channels_last and device.type == "cuda"
 
