@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import dataclasses
 import errno
+import os
 import re
+import zlib
 from pathlib import Path
 
 import cv2
@@ -84,7 +86,7 @@ def test_frame_of_the_wrong_size_is_reported(tmp_path: Path) -> None:
     small = cv2.imencode(".jpg", np.zeros((24, 32, 3), np.uint8))[1].tobytes()
     large = cv2.imencode(".jpg", np.zeros((48, 32, 3), np.uint8))[1].tobytes()
     out = tmp_path / "mixed.frames"
-    frames_module._write_store(out, [small, large], options)
+    frames_module._write_store(out, [small, large], options, frames_module.VideoSource(0, bytes(32)))
     assert load_frames(out, [0]).shape == (1, 24, 32, 3)
     with pytest.raises(FrameStoreError, match=re.escape(str(out)) + ".*frame 1 does not decode to 32x24"):
         load_frames(out, [1])
@@ -273,3 +275,50 @@ def test_remove_stale_stores_keeps_the_dataset_and_other_files(tmp_path: Path) -
     removed = remove_stale_stores(tmp_path, ["A/v_A_g01_c01.frames"])
     assert removed == [tmp_path / "A/v_A_g25_c01.frames", tmp_path / "B/v_B_g25_c01.frames"]
     assert sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*")) == ["A", "A/v_A_g01_c01.frames", "notes.txt"]
+
+
+def test_a_store_is_reused_only_while_its_video_is_unchanged(tmp_path: Path) -> None:
+    video = _make_video(tmp_path / "v_Twist_g01_c01.avi", n_frames=8)
+    out = tmp_path / "frames" / "v_Twist_g01_c01.frames"
+    jobs = [(video, out)]
+    assert [r.status for r in extract_many(jobs, workers=1)] == ["extracted"]
+    os.utime(video, ns=(1, 1))  # touched, or unpacked again from the same archive: same bytes
+    assert [r.status for r in extract_many(jobs, workers=1)] == ["skipped"]
+
+    _make_video(video, n_frames=9, seed=3)  # another video copied over it
+    assert [(r.status, r.frames) for r in extract_many(jobs, workers=1)] == [("extracted", 9)]
+    assert out.read_bytes() == _store_of(video, tmp_path / "fresh.frames")
+
+    # Same size and modification time, other bytes: a member of an archive that changed can be that.
+    before, data = video.stat(), bytearray(video.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    video.write_bytes(data)
+    os.utime(video, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert [r.status for r in extract_many(jobs, workers=1)] == ["extracted"]
+    assert out.read_bytes() == _store_of(video, tmp_path / "fresh.frames")
+
+    video.write_bytes(b"junk")  # a video that no longer decodes leaves no store of what it was
+    assert [r.status for r in extract_many(jobs, workers=1)] == ["failed"]
+    assert not out.exists()
+
+
+def _store_of(video: Path, out: Path) -> bytes:
+    extract_frames(video, out)
+    return out.read_bytes()
+
+
+def test_a_version_1_store_is_read_and_extracted_again(video: Path, store: Path, tmp_path: Path) -> None:
+    """Version 1 had no record of the video: its frames still load, and extraction redoes it once."""
+    data, v1, v2 = store.read_bytes(), frames_module._HEADERS[1], frames_module._HEADERS[2]
+    magic, _, *fields = v2.unpack(data[: v2.size])[:7]
+    n = fields[2]
+    offsets = np.frombuffer(data, "<u8", n + 1, v2.size) - (v2.size - v1.size)
+    index = offsets.astype("<u8").tobytes() + data[v2.size + 8 * (n + 1) : v2.size + 12 * n + 8]
+    old = tmp_path / "old.frames"
+    crc = zlib.crc32(index, zlib.crc32(v1.pack(magic, 1, *fields, 0)))
+    old.write_bytes(v1.pack(magic, 1, *fields, crc) + index + data[v2.size + len(index) :])
+
+    assert store_info(old).source is None
+    np.testing.assert_array_equal(load_frames(old, range(N_FRAMES)), load_frames(store, range(N_FRAMES)))
+    assert [r.status for r in extract_many([(video, old)], workers=1)] == ["extracted"]
+    assert old.read_bytes() == data

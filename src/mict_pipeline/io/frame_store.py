@@ -6,8 +6,9 @@ file systems slow down on millions of small files. Every frame is a separately e
 
 File layout (little-endian)::
 
-    header   magic b"MICTFRM\\0", u32 version, 4-byte codec ("JPEG" or lossless "PNG "),
+    header   magic b"MICTFRM\\0", u32 version (2), 4-byte codec ("JPEG" or lossless "PNG "),
              u32 quality, u32 n_frames, u32 width, u32 height,
+             u64 size and 32-byte sha256 of the video it was extracted from,
              u32 crc32 of the header (this field zeroed) and the index
     index    u64 offsets[n_frames + 1] (absolute; offsets[n] is the file size),
              u32 crc32[n_frames] of each frame's bytes
@@ -22,8 +23,13 @@ uint8 ``.npy`` (memory-mapped) reads in 0.02 ms but takes 144 KiB per frame, 20-
 is about half JPEG's size but 1.3-1.9x slower to decode and 25x slower to encode.
 
 There is no timestamp or path in the file, so the same video and options give a bit-identical
-store. The index checksum and ``offsets[n] == file size`` catch truncated or overwritten stores
-without decoding anything; the per-frame checksums catch corrupted frame bytes when they are read.
+store. The video is recorded by size and sha256, not modification time (which would make stores
+differ by when a video was unpacked): a rerun reuses a store only while its video has the same
+bytes, so a replaced video is extracted again even at the same size and time, and one unpacked
+again unchanged keeps its store. Version 1 stores, which did not record their video, are still
+read; extraction redoes them once. The index checksum and ``offsets[n] == file size`` catch
+truncated or overwritten stores without decoding anything; the per-frame checksums catch
+corrupted frame bytes when they are read.
 """
 
 from __future__ import annotations
@@ -51,6 +57,7 @@ from tqdm import tqdm
 from mict_pipeline.config import Params
 from mict_pipeline.errors import UserError
 from mict_pipeline.io.atomic import atomic_path
+from mict_pipeline.io.digest import file_digest
 from mict_pipeline.io.disk import InsufficientSpaceError, format_bytes, free_space
 from mict_pipeline.io.workers import available_cores, opencv_pool
 
@@ -64,8 +71,10 @@ VIDEO_SUFFIXES = (".avi", ".mp4", ".mkv", ".mov", ".webm", ".mpg", ".mpeg", ".m4
 os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")
 
 MAGIC = b"MICTFRM\x00"
-VERSION = 1
-_HEADER = struct.Struct("<8sI4sIIIII")
+VERSION = 2
+_HEADERS = {1: struct.Struct("<8sI4sIIIII"), 2: struct.Struct("<8sI4sIIIIQ32sI")}
+_HEADER = _HEADERS[VERSION]
+_PREFIX = struct.Struct("<8sI")  # magic and version: which header follows
 
 ImageFormat = Literal["jpeg", "png"]
 _CODECS: dict[ImageFormat, bytes] = {"jpeg": b"JPEG", "png": b"PNG "}
@@ -90,14 +99,28 @@ class FrameSpec(Params):
 
 
 @dataclass(frozen=True)
+class VideoSource:
+    """What a frame store was extracted from: the video's size and the sha256 of its bytes."""
+
+    size: int
+    sha256: bytes
+
+    @classmethod
+    def of(cls, video: Path) -> VideoSource:
+        """The record of ``video`` as it is now; OSError when it cannot be read."""
+        return cls(video.stat().st_size, bytes.fromhex(file_digest(video)))
+
+
+@dataclass(frozen=True)
 class FrameStoreInfo:
-    """Header of a frame store."""
+    """Header of a frame store; ``source`` is None in a version 1 store, which did not record it."""
 
     n_frames: int
     width: int
     height: int
     image_format: ImageFormat
     quality: int
+    source: VideoSource | None = None
 
 
 @dataclass(frozen=True)
@@ -188,12 +211,13 @@ def video_frames(video: str | os.PathLike) -> Iterator[np.ndarray]:
         yield from _read_frames(capture, video)
 
 
-def _decode_video(video: Path, options: _Options) -> list[bytes]:
-    """Encoded frames of ``video``."""
+def _decode_video(video: Path, options: _Options) -> tuple[VideoSource, list[bytes]]:
+    """The record of ``video`` and its encoded frames."""
     ext, params = options.encoder()
     size = (options.width, options.height)
     payloads: list[bytes] = []
     with _open_video(video) as capture:
+        source = VideoSource.of(video)  # before decoding: a video replaced meanwhile is found changed next time
         for frame in _read_frames(capture, video):
             if frame.shape[1::-1] != size:
                 frame = cv2.resize(frame, size, interpolation=options.interpolation)
@@ -201,15 +225,18 @@ def _decode_video(video: Path, options: _Options) -> list[bytes]:
             if not ok:
                 raise RuntimeError(f"{video}: cv2.imencode failed on frame {len(payloads)}")
             payloads.append(encoded.tobytes())
-    return payloads
+    return source, payloads
 
 
-def _header(options: _Options, n_frames: int, index_crc: int) -> bytes:
+def _header(options: _Options, n_frames: int, source: VideoSource, index_crc: int) -> bytes:
     codec = _CODECS[options.image_format]
-    return _HEADER.pack(MAGIC, VERSION, codec, options.quality, n_frames, options.width, options.height, index_crc)
+    return _HEADER.pack(
+        MAGIC, VERSION, codec, options.quality, n_frames, options.width, options.height, source.size, source.sha256,
+        index_crc,
+    )
 
 
-def _write_store(out: Path, payloads: Sequence[bytes], options: _Options) -> None:
+def _write_store(out: Path, payloads: Sequence[bytes], options: _Options, source: VideoSource) -> None:
     n = len(payloads)
     start = _HEADER.size + 8 * (n + 1) + 4 * n
     offsets = np.zeros(n + 1, "<u8")
@@ -218,17 +245,17 @@ def _write_store(out: Path, payloads: Sequence[bytes], options: _Options) -> Non
     crcs = np.array([zlib.crc32(p) for p in payloads], "<u4")
     index = offsets.tobytes() + crcs.tobytes()
     # The checksum covers the header too (with its own field zeroed), so a damaged header is caught.
-    index_crc = zlib.crc32(index, zlib.crc32(_header(options, n, 0)))
+    index_crc = zlib.crc32(index, zlib.crc32(_header(options, n, source, 0)))
     with atomic_path(out) as tmp, tmp.open("wb") as f:
-        f.write(_header(options, n, index_crc))
+        f.write(_header(options, n, source, index_crc))
         f.write(index)
         for payload in payloads:
             f.write(payload)
 
 
 def _extract(video: Path, out: Path, options: _Options) -> int:
-    payloads = _decode_video(video, options)
-    _write_store(out, payloads, options)
+    source, payloads = _decode_video(video, options)
+    _write_store(out, payloads, options, source)
     return len(payloads)
 
 
@@ -255,28 +282,35 @@ def extract_frames(
 
 def _read_index(f: BinaryIO, path: Path) -> _Index:
     size = os.fstat(f.fileno()).st_size
-    header = f.read(_HEADER.size)
-    if len(header) < _HEADER.size:
-        raise FrameStoreError(f"{path}: truncated frame store ({size} bytes, no complete header)")
-    magic, version, codec, quality, n, width, height, index_crc = _HEADER.unpack(header)
-    if magic != MAGIC:
+    header = f.read(_PREFIX.size)
+    magic, version = _PREFIX.unpack(header) if len(header) == _PREFIX.size else (header, None)
+    if version is not None and magic != MAGIC:
         raise FrameStoreError(f"{path}: not a frame store (bad magic)")
-    if version != VERSION:
-        raise FrameStoreError(f"{path}: frame store version {version}, this code reads version {VERSION}")
+    layout = _HEADERS.get(version, _HEADER)
+    header += f.read(layout.size - len(header))
+    if len(header) < layout.size:
+        raise FrameStoreError(f"{path}: truncated frame store ({size} bytes, no complete header)")
+    if version not in _HEADERS:
+        raise FrameStoreError(f"{path}: frame store version {version}, this code reads versions up to {VERSION}")
+    *fields, index_crc = layout.unpack(header)
+    codec, quality, n, width, height = fields[2:7]
+    source = VideoSource(*fields[7:]) if version >= 2 else None
     if codec not in _FORMATS:
         raise FrameStoreError(f"{path}: unknown image codec {codec!r}")
     index_size = 8 * (n + 1) + 4 * n
-    if _HEADER.size + index_size > size:
+    if layout.size + index_size > size:
         raise FrameStoreError(f"{path}: truncated frame store ({size} bytes, index of {n} frames does not fit)")
     index = f.read(index_size)
-    unsealed = _HEADER.pack(magic, version, codec, quality, n, width, height, 0)
+    unsealed = layout.pack(*fields, 0)
     if zlib.crc32(index, zlib.crc32(unsealed)) != index_crc:
         raise FrameStoreError(f"{path}: corrupt frame store (index checksum mismatch)")
     offsets = np.frombuffer(index, "<u8", count=n + 1).astype(np.int64)
     crcs = np.frombuffer(index, "<u4", offset=8 * (n + 1))
     if offsets[-1] != size:
         raise FrameStoreError(f"{path}: truncated frame store ({size} bytes, index expects {offsets[-1]})")
-    info = FrameStoreInfo(n_frames=n, width=width, height=height, image_format=_FORMATS[codec], quality=quality)
+    info = FrameStoreInfo(
+        n_frames=n, width=width, height=height, image_format=_FORMATS[codec], quality=quality, source=source,
+    )
     return _Index(info, offsets, crcs)
 
 
@@ -374,6 +408,8 @@ def _extract_result(video: Path, out: Path, options: _Options) -> ExtractResult:
         if _disk_full(e):
             raise
         reason = str(e) if isinstance(e, VideoDecodeError) else f"{video}: {type(e).__name__}: {e}"
+        with contextlib.suppress(OSError):
+            out.unlink(missing_ok=True)  # a store of what the video was before is none of it now
         return ExtractResult(video, out, "failed", error=reason)
     return ExtractResult(video, out, "extracted", frames=frames)
 
@@ -383,6 +419,16 @@ def _existing_info(path: Path) -> FrameStoreInfo | None:
         return store_info(path)
     except FrameStoreError:
         return None
+
+
+def _made_from(info: FrameStoreInfo, video: Path) -> bool:
+    """Whether a store with header ``info`` was extracted from ``video`` as it is now: same size,
+    then same digest (a version 1 store recorded neither)."""
+    try:
+        same_size = info.source is not None and info.source.size == video.stat().st_size
+        return same_size and info.source == VideoSource.of(video)
+    except OSError:  # a missing video: its extraction says so
+        return False
 
 
 def _out_of_space(out: Path, results: Sequence[ExtractResult | None]) -> InsufficientSpaceError:
@@ -474,9 +520,11 @@ def extract_many(
 
     Never raises for a bad video: its result has status ``"failed"`` and the reason. With
     ``skip_existing`` a store that is already complete and was written with the same size, format
-    and quality is not redone (status ``"skipped"``), so an interrupted run resumes where it
-    stopped. ``workers`` defaults to every available core; 1 runs in this process. Workers are
-    spawned, so a calling script needs the ``if __name__ == "__main__":`` guard. ``cluster``, a Dask
+    and quality from the video as it is now (same size and sha256: each such video is read once
+    to check) is not redone (status ``"skipped"``), so an interrupted run resumes where it stopped
+    and a replaced video is extracted again; a video that fails loses its old store.
+    ``workers`` defaults to every available core; 1 runs in this process. Workers are spawned, so
+    a calling script needs the ``if __name__ == "__main__":`` guard. ``cluster``, a Dask
     scheduler's address (``tcp://<host>:<port>``) or ``local:<N>``, runs the same jobs on that
     cluster instead (:mod:`mict_pipeline.io.cluster`; ``workers`` does not apply). ``progress`` is
     called in this process with each result as it completes; a terminal also shows a progress bar.
@@ -496,12 +544,16 @@ def extract_many(
                 progress(result)
 
         todo: list[int] = []
+        changed = 0
         for i, (video, out) in enumerate(pairs):
             info = _existing_info(out) if skip_existing else None
-            if info is not None and options.matches(info):
+            if info is not None and options.matches(info) and _made_from(info, video):
                 record(i, ExtractResult(video, out, "skipped", frames=info.n_frames))
             else:
+                changed += info is not None and options.matches(info)
                 todo.append(i)
+        if changed:
+            logger.info("%d frame stores are of videos changed since (or record none): extracting them again", changed)
 
         workers = min(workers or available_cores(), len(todo))
         if todo and (workers > 1 or cluster is not None):
