@@ -43,20 +43,11 @@ def _same_as_local(results: list[ExtractResult], local: list[ExtractResult]) -> 
     assert sorted(p.name for p in folder.iterdir()) == [f"v{i}.frames" for i in range(6)]  # no temporary file left
 
 
-def test_a_local_dask_cluster_writes_the_stores_and_results_of_the_local_pool(videos, local, tmp_path: Path, caplog) -> None:
-    pairs = [(v, tmp_path / f"{v.stem}.frames") for v in videos]
-    with caplog.at_level(logging.INFO, logger="mict_pipeline.io.cluster"):
-        results = extract_many(pairs, *SIZE, cluster="local:2")
-    assert "frame extraction on the Dask cluster at tcp://127.0.0.1:" in caplog.text and " (workers: 2, threads: 2); its dashboard: http" in caplog.text
-    _same_as_local(results, local)
-    # Finished stores are skipped on the cluster path too (no cluster is started for none to do).
-    again = extract_many(pairs[:6], *SIZE, cluster="local:2")
-    assert [r.status for r in again] == ["skipped"] * 6 and [r.frames for r in again] == [r.frames for r in local[:6]]
-
-
-def test_a_worker_that_dies_mid_run_loses_only_its_video_to_a_retry(videos, local, tmp_path: Path, monkeypatch) -> None:
-    """Also: the workers, started elsewhere (as a cluster's on other machines), work in the run's
-    folder, so the stores' relative paths mean what they mean here."""
+def test_a_worker_that_dies_mid_run_loses_only_its_video_to_a_retry(videos, local, tmp_path: Path, monkeypatch, caplog) -> None:
+    """A cluster of 2 worker processes gives the local path's results and stores byte for byte, though
+    a worker dies. Also: the workers, started elsewhere (as a cluster's on other machines), work in
+    the run's folder, so the stores' relative paths mean what they mean here; a rerun skips the
+    finished stores. (tests/pipelines/test_prepare_formats.py compares whole prepare runs.)"""
     from dask.distributed import Client, LocalCluster, WorkerPlugin
 
     died = tmp_path / "died"
@@ -78,9 +69,13 @@ def test_a_worker_that_dies_mid_run_loses_only_its_video_to_a_retry(videos, loca
     with LocalCluster(n_workers=2, processes=True, threads_per_worker=1, dashboard_address=None) as cluster, Client(cluster) as client:
         client.register_plugin(DieOnFirstVideo())
         monkeypatch.chdir(tmp_path)
-        results = extract_many(pairs, *SIZE, cluster=cluster.scheduler_address)
+        with caplog.at_level(logging.INFO, logger="mict_pipeline.io.cluster"):
+            results = extract_many(pairs, *SIZE, cluster=cluster.scheduler_address)
+        again = extract_many(pairs, *SIZE, cluster=cluster.scheduler_address)
+    assert f"frame extraction on the Dask cluster at {cluster.scheduler_address} (workers: 2, threads: 2); its dashboard: " in caplog.text
     assert died.is_file()  # a worker died with a video in flight
     assert not any((tmp_path / "elsewhere").iterdir())
+    assert [r.status for r in again] == ["skipped"] * 6 + ["failed"] * 2 and [r.frames for r in again] == [r.frames for r in local]
     _same_as_local(results, local)
     assert all(store_info(r.out).n_frames == r.frames for r in results[:6])
 

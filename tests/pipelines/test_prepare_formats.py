@@ -27,7 +27,7 @@ def prepare(tmp_path: Path, dataset: dict, archives: dict | None = None, splits=
     A :class:`~mict_pipeline.pipelines.prepare.nodes.DataQualityError` carries the outputs saved before it (``.outputs``)."""
     raw, frames = tmp_path / "raw", tmp_path / "frames"
     folders = nodes.locate_dataset(archives or {}, dataset, str(raw), "test")
-    read = nodes.read_dataset(folders, dataset, str(raw))
+    read = nodes.read_dataset(folders, dataset, str(raw), "test")
     extracted = nodes.extract_video_frames(read["video_files"], settings, str(frames))
     unusable = nodes.list_unusable_videos(read["missing_videos"], extracted)
     outputs = {**read, "dataset_folders": folders, "extracted_frames": extracted, "unusable_videos": unusable}
@@ -65,7 +65,7 @@ def test_hmdb51_format_nested_archives_and_split_files_to_split_tables(tmp_path)
         assert out[f"{split}.excluded"].empty
     # The splits differ (each class's ids are drawn per split), and id-0 videos are in no table of that split.
     assert out["1.test"]["video"].tolist() != out["2.test"]["video"].tolist()
-    assert len(out["frame_index"]) == 15 and out["data_quality"]["failed_fraction"] == 0.0
+    assert len(out["frame_index"]) == 15 and out["data_quality"]["held_to_max_failed_fraction"] == {"videos": 0, "fraction": 0.0}
     assert out["data_quality"]["lists"]["checked_against"] == {"classes": 3, "per_class": {"train": 3, "test": 1}}
     # The nested archive was unpacked once: a rerun finds it stamped and keeps it.
     stamp = tmp_path / "raw/videos/.extracted-from.json"
@@ -79,7 +79,7 @@ def test_hmdb51_counts_other_than_expected_stop_prepare_naming_the_file(tmp_path
     archives = {"videos": _archive(tmp_path / "src/hmdb51_org.zip"), "splits": _archive(tmp_path / "src/test_train_splits.zip")}
     folders = nodes.locate_dataset(archives, {"format": "hmdb51"}, str(tmp_path / "raw"), "hmdb51")
     with pytest.raises(ValueError, match=r"testTrainMulti_7030_splits: the split files do not have the expected sizes: 2 classes \(expected 51\)"):
-        nodes.read_dataset(folders, {"format": "hmdb51"}, str(tmp_path / "raw"))
+        nodes.read_dataset(folders, {"format": "hmdb51"}, str(tmp_path / "raw"), "hmdb51")
 
 
 def test_kinetics_layout_with_missing_clips_to_split_tables(tmp_path):
@@ -88,9 +88,10 @@ def test_kinetics_layout_with_missing_clips_to_split_tables(tmp_path):
                "lists": [{"path": str(tmp_path / "k/annotations.csv")}], "max_missing_fraction": 0.2}
     out = prepare(tmp_path, dataset, splits=(1,))
     report = out["data_quality"]
-    # 12 train/val clips listed, 2 missing: reported with their reason, not fatal (up to 20%), and not
-    # counted against prepare.max_failed_fraction (0 here); the CSV's test rows are left out.
-    assert (report["listed_videos"], report["missing_videos"], report["usable_videos"], report["failed_fraction"]) == (12, 2, 10, 0.0)
+    # 12 train/val clips listed, 2 missing: reported with their reason, not fatal (up to 20%), unusable as
+    # unusable_videos.csv says, but not held to prepare.max_failed_fraction (0 here); the CSV's test rows are left out.
+    assert (report["listed_videos"], report["missing_videos"], report["unusable_videos"], report["usable_videos"]) == (12, 2, 2, 10)
+    assert report["held_to_max_failed_fraction"] == {"videos": 0, "fraction": 0.0} and len(out["unusable_videos"]) == 2
     assert {f["video"] for f in report["failures"]} == {Path(m).stem for m in manifest["missing"]}
     assert all("clip file not found" in f["reason"] for f in report["failures"])
     assert len(out["1.train"]) + len(out["1.test"]) == 10 and set(out["1.train"]["class_name"]) == {"move up", "twist"}
@@ -125,3 +126,25 @@ def test_a_folder_of_class_folders_gets_a_deterministic_stratified_split(tmp_pat
 def test_a_source_that_is_not_there_is_named_with_the_fix(tmp_path):
     with pytest.raises(UserError, match=r"nowhere not found \(datasets.mine.videos.path in conf/<env>/parameters_datasets.yml\). Fix: .*`path: "):
         nodes.locate_dataset({}, {"format": "folder", "name": "x", "videos": {"path": str(tmp_path / "nowhere")}}, str(tmp_path), "mine")
+
+
+def test_a_dask_cluster_prepares_what_this_machine_prepares_byte_for_byte(tmp_path):
+    """prepare.cluster: local:2, a real Dask cluster of two worker processes, on a Kinetics layout
+    with a missing clip and a broken one: the same tables, reports and manifest, the same stores."""
+    generate_kinetics(tmp_path / "k", classes=["MoveUp", "Twist"], clips={"train": 3, "val": 1, "test": 0}, missing=1, **TINY)
+    sorted((tmp_path / "k/clips").rglob("*.mp4"))[0].write_bytes(b"not a video")
+    dataset = {"format": "kinetics", "name": "tiny Kinetics layout", "videos": {"path": str(tmp_path / "k/clips")},
+               "lists": [{"path": str(tmp_path / "k/annotations.csv")}], "max_missing_fraction": 0.2}
+    settings = PREPARE.model_copy(update={"max_failed_videos": 1})
+    here = prepare(tmp_path / "here", dataset, splits=(1,), settings=settings)
+    cluster = prepare(tmp_path / "cluster", dataset, splits=(1,), settings=settings.model_copy(update={"cluster": "local:2"}))
+    assert [failure["reason"].split(": ")[-1] for failure in here["data_quality"]["failures"]] == [
+        f"clip file not found in {tmp_path / 'k/clips'}", "cannot be opened as a video (corrupt or unsupported format)"]
+    assert here.keys() == cluster.keys()
+    for name, output in here.items():
+        if isinstance(output, pd.DataFrame):
+            pd.testing.assert_frame_equal(output, cluster[name])
+        elif name != "dataset_folders":  # the folders of each run's own raw_dir
+            assert output == cluster[name], name
+    stores = {run: {p.relative_to(tmp_path / run / "frames"): p.read_bytes() for p in (tmp_path / run / "frames").rglob("*")} for run in ("here", "cluster")}
+    assert len(stores["here"]) == 6 and stores["here"] == stores["cluster"]
