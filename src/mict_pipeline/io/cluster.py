@@ -4,9 +4,10 @@
 tcp://<host>:<port>`` on each machine) have this project installed and see the project folder, the
 videos and the data root at the same paths, on a shared filesystem; they work in the run's working
 folder, so the project's relative paths mean there what they mean here. ``local:<N>`` is a cluster
-of N worker processes on this machine that the run starts and closes (Dask's ``LocalCluster``). Either way the jobs are the
-local pool's: :func:`mict_pipeline.io.frame_store.extract_many` submits the same per-video function
-through Dask's ``concurrent.futures`` executor, so the stores and results do not depend on what ran them.
+of N worker processes on this machine that the run starts and closes (Dask's ``LocalCluster``).
+Either way the jobs are the local pool's: :func:`mict_pipeline.io.frame_store.extract_many` submits
+the same per-video function through Dask's ``concurrent.futures`` executor, so the stores and
+results do not depend on what ran them.
 
 A worker that dies loses only the videos it was running: the scheduler runs them again on another
 worker, and a video is reported as failed (``KilledWorker``) only once it has taken
