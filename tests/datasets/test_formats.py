@@ -117,3 +117,13 @@ def test_a_folder_without_lists_gets_a_written_seeded_split_and_reads_back_from_
                              DatasetLocation(tmp_path / "videos", lists), tmp_path / "unused")
     pd.testing.assert_frame_equal(from_lists.split_lists, found.split_lists)
     assert not (tmp_path / "unused").exists()  # given lists are read, not rewritten
+
+
+def test_counts_other_than_expected_name_the_key_and_the_conf_file(tmp_path):
+    lists = tmp_path / "splits"
+    lists.mkdir()
+    for split in (1, 2, 3):
+        (lists / split_file_name("wave", split)).write_text("wave_1.avi 1\nwave_2.avi 2\n")
+    with pytest.raises(SplitListError, match=r"1 classes \(expected 51\).* Fix: use test_train_splits.rar unchanged, or give the dataset's own "
+                       r"counts under datasets.mine.expected_counts in conf/<env>/parameters_datasets.yml \(`expected_counts: null`"):
+        list_videos(dataset_format({"format": "hmdb51"}), DatasetLocation(tmp_path / "videos", lists), tmp_path / "written", "mine")

@@ -32,9 +32,12 @@ from pydantic import Field, PositiveInt, TypeAdapter, ValidationError, field_val
 from mict_pipeline.config import ParameterError, Params, describe_errors
 from mict_pipeline.datasets import folder, hmdb51, kinetics, ucf101
 from mict_pipeline.datasets.ucf101 import SPLIT_COLUMNS, SUBSETS
+from mict_pipeline.errors import ENV_PLACEHOLDER
 
 log = logging.getLogger(__name__)
 
+#: Where datasets are configured, for errors (the command that ends with one names the environment).
+CONF_FILE = f"conf/{ENV_PLACEHOLDER}/parameters_datasets.yml"
 MISSING_COLUMNS = ["video", "reason"]
 UNLISTED_COLUMNS = ["path", "reason"]
 
@@ -205,15 +208,17 @@ class VideoLists:
 
 
 def list_videos(dataset: UCF101Format | HMDB51Format | KineticsFormat | FolderFormat, where: DatasetLocation,
-                written_lists: str | os.PathLike[str]) -> VideoLists:
+                written_lists: str | os.PathLike[str], dataset_key: str = "<name>") -> VideoLists:
     """Read and check ``dataset``'s lists and find its videos; ``written_lists`` is the folder where
-    a folder dataset without lists gets the stratified split written as list files."""
+    a folder dataset without lists gets the stratified split written as list files; ``dataset_key``
+    (the block's name under ``datasets``) names it in errors."""
+    counts_key = f"datasets.{dataset_key}.expected_counts in {CONF_FILE}"
     if isinstance(dataset, UCF101Format):
         counts = ucf101.OFFICIAL_COUNTS if dataset.expected_counts == "official" else dataset.expected_counts
-        return _found(ucf101.load_split_lists(where.lists, expected_counts=counts), where.videos)
+        return _found(ucf101.load_split_lists(where.lists, expected_counts=counts, counts_key=counts_key), where.videos)
     if isinstance(dataset, HMDB51Format):
         counts = hmdb51.HMDB51_COUNTS if dataset.expected_counts == "official" else dataset.expected_counts
-        table = hmdb51.read_hmdb51_split_files(where.lists, expected_counts=counts)
+        table = hmdb51.read_hmdb51_split_files(where.lists, expected_counts=counts, counts_key=counts_key)
         hmdb51.check_class_folders(where.videos, table)
         return _found(table, where.videos)
     if isinstance(dataset, KineticsFormat):

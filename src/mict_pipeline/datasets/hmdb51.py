@@ -59,7 +59,8 @@ def split_file_name(class_name: str, split: int) -> str:
 
 
 def read_hmdb51_split_files(
-    folder: str | os.PathLike[str], *, expected_counts: HMDB51Counts | None = HMDB51_COUNTS
+    folder: str | os.PathLike[str], *, expected_counts: HMDB51Counts | None = HMDB51_COUNTS,
+    counts_key: str = "expected_counts",
 ) -> pd.DataFrame:
     """Read and validate the ``<class>_test_split<k>.txt`` files in ``folder``.
 
@@ -70,7 +71,8 @@ def read_hmdb51_split_files(
     ``table.attrs["unused"]`` (``{split: n}``), for the report. Raises :class:`SplitListError`
     naming the file, line and fix for malformed lines, ids other than 0/1/2, unexpected file
     names, missing splits, videos that differ between a class's splits, and (unless
-    ``expected_counts`` is ``None``) counts per class and split other than expected.
+    ``expected_counts`` is ``None``) counts per class and split other than expected (``counts_key``:
+    where a user gives them, for the error).
     """
     folder = Path(folder)
     files = _split_files(folder)
@@ -94,7 +96,7 @@ def read_hmdb51_split_files(
     table = sort_split_table(table, ["split", "subset", "label", "video"])
     table.attrs["unused"] = unused
     if expected_counts is not None:
-        check_hmdb51_counts(table, expected_counts, source=folder)
+        check_hmdb51_counts(table, expected_counts, source=folder, counts_key=counts_key)
     return table
 
 
@@ -171,7 +173,8 @@ def _check_same_videos(files: dict[int, Path], listed: dict[int, dict[str, int]]
 
 
 def check_hmdb51_counts(
-    table: pd.DataFrame, expected: HMDB51Counts, *, source: str | os.PathLike[str] = "split files"
+    table: pd.DataFrame, expected: HMDB51Counts, *, source: str | os.PathLike[str] = "split files",
+    counts_key: str = "expected_counts",
 ) -> None:
     """Raise :class:`SplitListError` unless ``table`` has ``expected.classes`` classes and, in each
     split, ``expected.per_class[subset]`` videos of every class in both subsets."""
@@ -190,7 +193,7 @@ def check_hmdb51_counts(
         shown = "; ".join(deviations[:10]) + (f"; and {len(deviations) - 10} more" if len(deviations) > 10 else "")
         raise SplitListError(
             f"{source}: the split files do not have the expected sizes: {shown}. Fix: use "
-            "test_train_splits.rar unchanged, or give the dataset's own counts under expected_counts (`expected_counts: null` skips the check)."
+            f"test_train_splits.rar unchanged, or give the dataset's own counts under {counts_key} (`expected_counts: null` skips the check)."
         )
 
 

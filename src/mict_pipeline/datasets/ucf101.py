@@ -169,6 +169,7 @@ def load_split_lists(
     split_dir: str | os.PathLike[str],
     *,
     expected_counts: ExpectedCounts | None = OFFICIAL_COUNTS,
+    counts_key: str = "expected_counts",
 ) -> pd.DataFrame:
     """Read and validate ``classInd.txt`` and the three train/test lists in ``split_dir``.
 
@@ -177,7 +178,8 @@ def load_split_lists(
     is ``train`` or ``test``. Rows are sorted (split, train before test, label, video), so the table
     does not depend on the order of lines in the files. Raises :class:`SplitListError` naming the
     file, line and fix for anything malformed or inconsistent, and when the sizes differ from
-    ``expected_counts`` (``None`` skips that check, e.g. for the synthetic dataset).
+    ``expected_counts`` (``None`` skips that check, e.g. for the synthetic dataset; ``counts_key``:
+    where a user gives them, for the error).
     """
     split_dir = Path(split_dir)
     _check_files_present(split_dir)
@@ -200,7 +202,7 @@ def load_split_lists(
     )
     table = sort_split_table(table, ["split", "subset", "label", "video"])
     if expected_counts is not None:
-        _check_counts(split_dir, table, len(classes.names), expected_counts)
+        _check_counts(split_dir, table, len(classes.names), expected_counts, counts_key)
     return table
 
 
@@ -352,7 +354,7 @@ def _check_disjoint(split: int, train: dict[str, _Entry], test: dict[str, _Entry
 
 
 def _check_counts(
-    split_dir: Path, table: pd.DataFrame, n_classes: int, expected: ExpectedCounts
+    split_dir: Path, table: pd.DataFrame, n_classes: int, expected: ExpectedCounts, counts_key: str
 ) -> None:
     found = {"classes": n_classes, "videos": table["video"].nunique()}
     wanted = {"classes": expected.classes, "videos": expected.videos}
@@ -368,7 +370,7 @@ def _check_counts(
         raise SplitListError(
             f"{split_dir}: the split lists do not have the expected sizes: "
             f"{'; '.join(deviations)}. Fix: use {_ZIP} unchanged, or give the dataset's "
-            "own counts under expected_counts (`expected_counts: null` skips the check)."
+            f"own counts under {counts_key} (`expected_counts: null` skips the check)."
         )
 
 
