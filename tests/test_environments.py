@@ -131,6 +131,9 @@ def test_the_recipe_fits_the_machine_and_imagenet_weights_are_asked_for(tmp_path
 
     assert params(cpu, "parameters_prepare.yml")["prepare"]["frames"]["width"] == 64
     assert params(cpu, "parameters.yml")["experiments"]["mict_resnet18"]["model"]["pretrained"] is False
+    # 2 of each class's 3 videos train: a batch of 8 would give no full batch, and train nothing.
+    assert params(cpu, "parameters.yml")["experiments"]["mict_resnet18"]["recipe"]["batch_size"] == 4
+    assert "batch_size: 4, the 4 training videos of split 1" in cpu.found
     assert params(cpu, "parameters_train.yml")["training"]["clips"]["output_size"] == 32
     model, recipe = params(gpu, "parameters.yml")["experiments"]["mict_resnet18"].values()
     assert model == {"pretrained": True, "zero_init_residual": False, "width": 64} and recipe["optimizer"] == "sgd"
@@ -158,6 +161,23 @@ def test_a_wrong_option_is_one_line_naming_it_and_nothing_is_written(args, messa
     assert stopped.value.code == 2 and len(err.strip().splitlines()) == 1 and "Traceback" not in err
     assert re.search(message, err), err
     assert not (project / "conf" / "mine").exists() and not list((project / "conf").glob(".mine.*"))
+
+
+def test_a_dataset_prepare_could_not_use_is_refused(tmp_path):
+    generate_kinetics(tmp_path / "k", classes=CLASSES, clips={"train": 2, "val": 1, "test": 0}, missing=0, **TINY_VIDEOS)
+    clips, annotations = tmp_path / "k/clips", (tmp_path / "k/annotations.csv").read_text().splitlines()
+    train_csv = tmp_path / "train.csv"
+    train_csv.write_text("\n".join(line for line in annotations if not line.endswith(",val")) + "\n")
+    with pytest.raises(EnvironmentSetupError, match=r"--lists: hmdb51 needs one .* got 0\. Fix: give it once, e.g. --lists test_train_splits.rar$"):
+        write_environment(tmp_path / "project", "mine", "hmdb51", clips, machine=CPU)
+    with pytest.raises(EnvironmentSetupError, match=r"train.csv: no val clips listed, so the test split would be empty.* Fix: give the "
+                       r"validation CSV with a second --lists, e.g. --lists validate.csv$"):
+        write_environment(tmp_path / "project", "mine", "kinetics", clips, [train_csv], machine=CPU)
+    # Videos in the project's data/ (here through a link, as to a larger disk): prepare would write among them.
+    (tmp_path / "project").mkdir()
+    (tmp_path / "project/data").symlink_to(tmp_path / "k")
+    with pytest.raises(EnvironmentSetupError, match=r"--videos .*k/clips: inside the project's data/.* Fix: move them out of data/"):
+        write_environment(tmp_path / "project", "mine", "folder", clips, machine=CPU)
 
 
 def test_an_existing_environment_is_replaced_only_when_forced(tmp_path):

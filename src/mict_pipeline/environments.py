@@ -88,11 +88,26 @@ def _in_project(path: Path, project: Path) -> str:
     return path.relative_to(project).as_posix() if path.is_relative_to(project) else str(path)
 
 
-def _existing(path: str | os.PathLike, option: str) -> Path:
+def _dataset_path(path: str | os.PathLike, option: str, project: Path, name: str) -> Path:
+    """``path`` given as ``option``, refused when missing or inside the project's ``data/`` (conf/base's
+    data root, holding every environment's): prepare would write its outputs among the dataset's files."""
     path = Path(path).expanduser()
     if not path.exists():
         raise EnvironmentSetupError(f"{option} {path}: no such file or folder. Fix: give the path of the dataset's {option.lstrip('-')}")
+    if path.resolve().is_relative_to((project / "data").resolve()):
+        raise EnvironmentSetupError(
+            f"{option} {path}: inside the project's data/, where environments write what they prepare and train (this one "
+            f"in data/{name}/), so prepare would write among the dataset's files. Fix: move them out of data/ (e.g. to "
+            f"~/datasets/{name}/) and give that path"
+        )
     return path
+
+
+def _smallest_training_list(table: Any, splits: Sequence[int]) -> tuple[int, int]:
+    """The split of ``splits`` (empty: all) with the fewest training videos in ``table``, and how many."""
+    per_split = table[table["subset"] == "train"].groupby("split").size()
+    per_split = per_split.reindex(list(splits) or sorted(table["split"].unique()) or [1], fill_value=0)
+    return int(per_split.idxmin()), int(per_split.min())
 
 
 class _Sources:
@@ -148,18 +163,19 @@ def _split_list_counts(dataset_format: str, table: Any) -> Any:
 def dataset_block(
     dataset_format: str, name: str, videos: str | os.PathLike, lists: Sequence[str | os.PathLike], splits: Sequence[int],
     project: Path, dataset_name: str | None = None,
-) -> tuple[dict[str, Any], dict[str, dict[str, Any]], str]:
+) -> tuple[dict[str, Any], dict[str, dict[str, Any]], str, tuple[int, int]]:
     """The ``datasets.<name>`` block (called ``dataset_name``, default ``name``, in checkpoints and
     reports) for the dataset at ``videos`` and ``lists``, the archives it is
-    read from, and a line saying what was found; the lists (and local videos) are read by the
+    read from, a line saying what was found, and the split with the fewest training videos found
+    (listed, in an archive) with their number; the lists (and local videos) are read by the
     format's own reader, so a layout it would refuse is refused here."""
     from mict_pipeline.datasets import formats, hmdb51, kinetics, ucf101
     from mict_pipeline.datasets.folder import read_folder_dataset
 
     if dataset_format not in FORMATS:
         raise EnvironmentSetupError(f"--format {dataset_format}: unknown format. Fix: one of {', '.join(FORMATS)}")
-    videos = _existing(videos, "--videos")
-    list_paths = [_existing(path, "--lists") for path in lists]
+    videos = _dataset_path(videos, "--videos", project, name)
+    list_paths = [_dataset_path(path, "--lists", project, name) for path in lists]
     if dataset_format in ("kinetics", "folder"):
         archive = next((path for path in (videos, *list_paths) if _is_archive(path)), None)
         if archive is not None:
@@ -168,7 +184,11 @@ def dataset_block(
     block: dict[str, Any] = {"format": dataset_format, "name": dataset_name or name}
     if dataset_format in ("ucf101", "hmdb51"):
         if len(list_paths) != 1:
-            raise EnvironmentSetupError(f"--lists: {dataset_format} needs one (the split files' archive or folder), got {len(list_paths)}")
+            example = "test_train_splits.rar" if dataset_format == "hmdb51" else "UCF101TrainTestSplits-RecognitionTask.zip"
+            raise EnvironmentSetupError(
+                f"--lists: {dataset_format} needs one (the split files' archive or folder), got {len(list_paths)}. "
+                f"Fix: give it once, e.g. --lists {example}"
+            )
         marker = "classInd.txt" if dataset_format == "ucf101" else "*_test_split1.txt"
         with tempfile.TemporaryDirectory() as scratch:
             folder, inner = _unpacked_lists(list_paths[0], marker, Path(scratch) / "lists")
@@ -184,11 +204,20 @@ def dataset_block(
         if "archive" not in block["videos"]:
             if dataset_format == "hmdb51":
                 hmdb51.check_class_folders(videos, table)
-            found += f", {len(ucf101.find_videos(videos, table)['found'])} of them in {videos}"
+            on_disk = ucf101.find_videos(videos, table)["found"]
+            found += f", {len(on_disk)} of them in {videos}"
+            table = table[table["video"].isin(on_disk["video"])]
     elif dataset_format == "kinetics":
         if not list_paths:
             raise EnvironmentSetupError("--lists: kinetics needs the annotation CSV(s). Fix: --lists train.csv [--lists validate.csv]")
         table, missing = kinetics.read_kinetics_annotations(list_paths, videos)
+        if not (table["subset"] == "test").any():  # Kinetics' val rows are its test split
+            listed = (missing["subset"] == "test").any()
+            raise EnvironmentSetupError(
+                f"--lists {' '.join(map(str, list_paths))}: no val clips {'in ' + str(videos) if listed else 'listed'}, so the "
+                "test split would be empty and nothing evaluated. Fix: "
+                + (f"download the val rows' clips into {videos}" if listed else "give the validation CSV with a second --lists, e.g. --lists validate.csv")
+            )
         block["videos"] = sources.source(videos, "videos")
         block["lists"] = [sources.source(path, "lists") for path in list_paths]
         block["max_missing_fraction"] = 0.1
@@ -205,7 +234,13 @@ def dataset_block(
     if splits or dataset_format in ("ucf101", "hmdb51"):
         block["splits"] = list(splits)  # empty: every split of the format
     formats.dataset_format(block, where=f"datasets.{name}")
-    return block, sources.archives, found
+    return block, sources.archives, found, _smallest_training_list(table, splits)
+
+
+def fitting_batch(machine: Machine, training_videos: int) -> int:
+    """The recipe's batch on ``machine``, at most ``training_videos``: the loader drops each epoch's
+    last partial batch, so a larger one would train nothing (training refuses it)."""
+    return max(1, min(112 if machine.gpu else 8, training_videos))
 
 
 def _crops(height: int) -> list[int]:
@@ -215,8 +250,10 @@ def _crops(height: int) -> list[int]:
 def parameter_files(
     name: str, block: dict[str, Any], archives: dict[str, dict[str, Any]], machine: Machine, *, pretrained: bool,
     experiments: Sequence[str], width: int | None, epochs: int | None, frame_size: tuple[int, int] | None,
+    training_videos: int,
 ) -> dict[str, tuple[str, dict[str, Any]]]:
-    """Each file of the environment: its header comment and content."""
+    """Each file of the environment: its header comment and content; the batch fits
+    ``training_videos``, the smallest split's (:func:`fitting_batch`)."""
     gpu = machine.gpu
     frame_width, frame_height = frame_size or ((256, 192) if gpu else (64, 48))
     output_size = int(round(frame_height * (5 / 6 if gpu else 2 / 3) / 8)) * 8 or 8
@@ -228,7 +265,7 @@ def parameter_files(
     )
     recipe["epochs"] = epochs or (120 if gpu else 10)
     recipe["lr_milestones"] = [max(1, recipe["epochs"] * 2 // 3)] if recipe["epochs"] > 1 else []
-    recipe["batch_size"] = 112 if gpu else 8
+    recipe["batch_size"] = fitting_batch(machine, training_videos)
     where = "a CUDA GPU" if gpu else f"the CPU ({machine.cores} cores)"
     files = {
         "globals.yml": (f"The data of environment {name}, apart from every other environment's.", {"data_root": f"data/{name}"}),
@@ -240,7 +277,8 @@ def parameter_files(
         "parameters.yml": (
             f"The experiments it runs, sized for {where} when it was written (`mict-pipeline new-env`).\n"
             "pretrained: true downloads torchvision's ImageNet weights; a path of a ResNet state_dict\n"
-            "works offline; false trains from scratch.",
+            "works offline; false trains from scratch. batch_size: at most the training videos of a split\n"
+            "(each epoch drops its last partial batch).",
             {"experiments": {experiment: {"model": model, "recipe": recipe} for experiment in experiments},
              "run_experiments": list(experiments)},
         ),
@@ -306,11 +344,18 @@ def write_environment(
     folder = project / "conf" / name
     if folder.exists() and not force:
         raise EnvironmentSetupError(f"conf/{name} exists. Fix: choose another name, or pass --force to replace it")
-    block, archives, found = dataset_block(dataset_format, name, videos, lists, splits, project, dataset_name)
+    block, archives, found, (split, training_videos) = dataset_block(dataset_format, name, videos, lists, splits, project, dataset_name)
+    machine = machine or Machine.here()
     files = parameter_files(
-        name, block, archives, machine or Machine.here(), pretrained=pretrained, experiments=experiments,
-        width=width, epochs=epochs, frame_size=frame_size,
+        name, block, archives, machine, pretrained=pretrained, experiments=experiments,
+        width=width, epochs=epochs, frame_size=frame_size, training_videos=training_videos,
     )
+    batch_size = fitting_batch(machine, training_videos)
+    if batch_size == training_videos:  # the dataset, not the machine, sets it
+        found += (
+            f"\nbatch_size: {batch_size}, the {training_videos} training videos of split {split} (each epoch drops its last "
+            "partial batch, so a larger batch would train nothing)"
+        )
     with atomic_path(folder, directory=True) as tmp:
         for file_name, (comment, content) in files.items():
             (tmp / file_name).write_text(render(comment, content))
