@@ -3,16 +3,19 @@ and a worker that dies mid-run costs nothing but a retry."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import subprocess
 import sys
+from concurrent.futures import Executor, Future
 from pathlib import Path
 
 import pytest
 
 from mict_pipeline.datasets.synthetic import VideoSpec, render_frames, write_video
 from mict_pipeline.io.cluster import ClusterError, check_address, cluster_executor
+from mict_pipeline.io import frame_store as frames_module
 from mict_pipeline.io.frame_store import ExtractResult, extract_many, store_info
 
 SIZE = (32, 24)
@@ -103,6 +106,31 @@ def test_a_scheduler_that_does_not_answer_is_named_with_the_fix(monkeypatch) -> 
                                            r"conf/<env>/parameters_prepare.yml$"):
         with cluster_executor("tcp://nowhere:8786"):
             pass
+
+
+def test_a_lost_scheduler_ends_the_run_in_one_line_and_fails_no_video(videos, tmp_path: Path, monkeypatch) -> None:
+    """A Dask client that loses its scheduler cancels every job it had (seen with a `dask scheduler`
+    killed mid-run): the run ends, where it would otherwise wait for ever or call the videos failed."""
+
+    class LostScheduler(Executor):
+        def submit(self, fn, *args):
+            future = Future()
+            future.cancel()
+            future.set_running_or_notify_cancel()
+            return future
+
+    @contextlib.contextmanager
+    def lost(address):
+        yield LostScheduler(), 2
+
+    monkeypatch.setattr(frames_module, "cluster_executor", lost)
+    extract_many([(videos[0], tmp_path / "v0.frames")], *SIZE, workers=1)
+    pairs = [(v, tmp_path / f"{v.stem}.frames") for v in videos]
+    with pytest.raises(ClusterError, match=r"^prepare.cluster: the connection to the Dask scheduler was lost mid-run, and with it "
+                                           r"the jobs it held\. Fix: start the scheduler and its workers again and rerun; the 1 "
+                                           r"stores finished so far are kept$"):
+        extract_many(pairs, *SIZE, cluster="tcp://scheduler:8786")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["v0.frames"]
 
 
 def test_without_a_cluster_dask_is_never_imported(videos, tmp_path: Path) -> None:

@@ -40,7 +40,16 @@ CONF_FILE = "conf/<env>/parameters_prepare.yml"
 
 
 class ClusterError(UserError, ConnectionError):
-    """The Dask cluster that ``prepare.cluster`` names cannot be reached."""
+    """The Dask cluster that ``prepare.cluster`` names cannot be reached, or was lost mid-run."""
+
+
+def scheduler_lost(written: int) -> ClusterError:
+    """The error of a run whose client lost the scheduler, which cancels every job it had (so a
+    video is never reported as failed for it); ``written``: the stores finished before."""
+    return ClusterError(
+        f"prepare.cluster: the connection to the Dask scheduler was lost mid-run, and with it the jobs it held. Fix: "
+        f"start the scheduler and its workers again and rerun; the {written} stores finished so far are kept"
+    )
 
 
 def check_address(address: str) -> str:

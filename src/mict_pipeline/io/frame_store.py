@@ -42,7 +42,7 @@ import struct
 import zlib
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import FIRST_COMPLETED, Executor, wait
+from concurrent.futures import FIRST_COMPLETED, CancelledError, Executor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
@@ -57,6 +57,7 @@ from tqdm import tqdm
 from mict_pipeline.config import Params
 from mict_pipeline.errors import UserError
 from mict_pipeline.io.atomic import atomic_path
+from mict_pipeline.io.cluster import cluster_executor, scheduler_lost
 from mict_pipeline.io.digest import file_digest
 from mict_pipeline.io.disk import InsufficientSpaceError, format_bytes, free_space
 from mict_pipeline.io.workers import available_cores, opencv_pool
@@ -480,6 +481,8 @@ def _extract_in_parallel(
                 i = futures.pop(future)
                 try:
                     result = future.result()
+                except CancelledError as e:  # only a Dask client cancels jobs itself: when it lost its scheduler
+                    raise scheduler_lost(sum(r is not None and r.frames > 0 for r in results)) from e
                 except Exception as e:
                     if _disk_full(e):
                         for queued in futures:
@@ -497,8 +500,6 @@ def _executor(workers: int, cluster: str | None) -> Iterator[tuple[Executor, int
         with opencv_pool(workers) as pool:
             yield pool, workers
     else:
-        from mict_pipeline.io.cluster import cluster_executor  # imports Dask: only where a cluster is named
-
         with cluster_executor(cluster) as (executor, threads):
             yield executor, threads
 
