@@ -13,7 +13,8 @@ A worker that dies loses only the videos it was running: the scheduler runs them
 worker, and a video is reported as failed (``KilledWorker``) only once it has taken
 ``distributed.scheduler.allowed-failures`` workers (3) down with it. Stores are written under a
 temporary name and renamed (:mod:`mict_pipeline.io.atomic`), so a store cut off with its worker never
-passes as complete, and the next extraction of that video removes its temporary file.
+passes as complete, and the next extraction of that video removes its temporary file. A lost
+scheduler ends the run (:func:`scheduler_lost`); a rerun skips the finished stores.
 
 Dask is imported only by :func:`cluster_executor`: a run without a cluster never loads it.
 """
