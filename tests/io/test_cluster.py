@@ -134,11 +134,14 @@ def test_a_lost_scheduler_ends_the_run_in_one_line_and_fails_no_video(videos, tm
 
 
 def test_without_a_cluster_dask_is_never_imported(videos, tmp_path: Path) -> None:
-    """Neither the command line, nor the prepare pipeline, nor extraction on the local pool loads Dask."""
+    """Neither the command line, nor prepare's parameters (their cluster key), nor extraction on the
+    local pool loads Dask. (The prepare nodes import nothing else that could: not imported, as they
+    take seconds.)"""
     code = (
         "import sys\nfrom mict_pipeline.__main__ import main\ntry:\n    main(['--help'])\nexcept SystemExit as done:\n"
         "    assert done.code == 0\n"
-        "import mict_pipeline.pipelines.prepare.nodes\nfrom mict_pipeline.io.frame_store import extract_many\n"
+        "from mict_pipeline.parameters.prepare import PrepareParams\nfrom mict_pipeline.io.frame_store import extract_many\n"
+        "assert PrepareParams.model_validate({'cluster': None}).cluster is None\n"
         f"assert extract_many([({str(videos[0])!r}, {str(tmp_path / 'v.frames')!r})], 32, 24, workers=1)[0].frames\n"
         "print(sorted({m.split('.')[0] for m in sys.modules} & {'dask', 'distributed'}))"
     )
