@@ -39,7 +39,7 @@ def test_corrupt_video_is_reported_not_fatal(tmp_path):
     paths = good + [bad, empty]
     video_files = pd.DataFrame({"video": [f"MoveUp/{p.stem}" for p in paths], "path": [str(p) for p in paths]})
     prepare = PrepareParams(workers=1, max_failed_fraction=0.5)
-    dataset = {"format": "ucf101", "name": "test", "expected_counts": None}
+    dataset = {"format": "ucf101", "name": "test", "expected_counts": None, "splits": [1]}
 
     frame_index = extract_video_frames(video_files, prepare, str(tmp_path / "frames"))
     assert frame_index["frame_store"].tolist() == [f"{video}.frames" for video in video_files["video"]]  # relative to the folder
@@ -48,7 +48,8 @@ def test_corrupt_video_is_reported_not_fatal(tmp_path):
     assert pd.isna(errors[f"MoveUp/{good[0].stem}"])
     assert str(bad) in errors["MoveUp/v_MoveUp_g99_c01"] and str(empty) in errors["MoveUp/v_MoveUp_g98_c01"]
 
-    split_lists = pd.DataFrame({"video": video_files["video"], "class_name": "MoveUp", "label": 0, "group": 1, "split": 1, "subset": "train"})
+    split_lists = pd.DataFrame({"video": video_files["video"], "class_name": "MoveUp", "label": 0, "group": 1, "split": 1,
+                                "subset": ["train", "train", "test", "train", "train"]})
     no_videos = pd.DataFrame({"video": [], "reason": []})
     stray = pd.DataFrame({"path": ["UCF-101/MoveUp/notes.txt"], "reason": ["not a video (.txt): ignored"]})
     unusable = list_unusable_videos(no_videos, frame_index)
@@ -68,5 +69,5 @@ def test_corrupt_video_is_reported_not_fatal(tmp_path):
     assert {f["video"] for f in report["failures"]} == {"MoveUp/v_MoveUp_g99_c01", "MoveUp/v_MoveUp_g98_c01"}
     assert report["unlisted_files"] == [{"path": "UCF-101/MoveUp/notes.txt", "reason": "not a video (.txt): ignored"}]
     assert report["usable_videos"] == 3
-    assert report["lists"] == {"classes": 1, "per_split": {"1": {"train": 5}}, "checked_against": None}
-    assert report["tables"] == {"1": {"train": 3, "test": 0, "excluded": 2}}
+    assert report["lists"] == {"classes": 1, "per_split": {"1": {"test": 1, "train": 4}}, "checked_against": None}
+    assert report["tables"] == {"1": {"train": 2, "test": 1, "excluded": 2}}

@@ -471,3 +471,11 @@ def test_fine_tuning_refuses_a_checkpoint_of_another_architecture(tiny_datasets,
     missing = pretrain.model_copy(update={"model": pretrain.model.model_copy(update={"init_from": str(tmp_path / "none.pt")})})
     with pytest.raises(CheckpointError, match=r"model.init_from: .*none.pt: no such file. Fix: train the experiment it comes from first"):
         missing.build_model()
+
+
+def test_an_empty_test_set_is_refused_with_the_command_to_rerun(tiny_datasets):
+    from mict_pipeline.training.loop import NothingToScoreError
+
+    _, test_set = tiny_datasets()
+    with pytest.raises(NothingToScoreError, match=r"no videos to score: .*test.csv\) is empty; rerun `kedro run --env <env> --pipelines=prepare`"):
+        predict_scores(build(), torch.utils.data.Subset(test_set, []), RECIPE)

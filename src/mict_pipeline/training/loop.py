@@ -36,6 +36,7 @@ from mict_pipeline.checkpoint import BEST, LAST, Checkpoint, read_checkpoint, sa
 from mict_pipeline.clips.dataset import ClipDataset
 from mict_pipeline.clips.device import EncodedClipDataset
 from mict_pipeline.clips.transforms import normalize_clips
+from mict_pipeline.datasets.prepared import PREPARE_COMMAND
 from mict_pipeline.config import ParameterError
 from mict_pipeline.training.distributed import check_same_start, from_rank_0, per_process_batch
 from mict_pipeline.errors import UserError
@@ -53,6 +54,10 @@ class ResumeError(UserError, RuntimeError):
 
 class NonFiniteScoresError(UserError, ValueError):
     """A model scores some items NaN or infinite: its weights overflow (the training diverged)."""
+
+
+class NothingToScoreError(UserError, ValueError):
+    """A validation or test set without items: its split table is empty (a prepare before prepare refused that)."""
 
 
 def topk_hits(logits: torch.Tensor, labels: torch.Tensor, ks: tuple[int, ...] = (1, 5)) -> torch.Tensor:
@@ -375,8 +380,14 @@ def predict_scores(model: nn.Module, dataset: Dataset, recipe: Recipe, device: t
     Items are ``(uint8 clip (T, H, W, 3), label)`` or, for video-level scoring,
     ``(uint8 clips (K, T, H, W, 3), label)``: the K clips' softmax scores are averaged.
     Clips of consecutive items are batched together up to ``recipe.eval_batch_size``. Raises
-    :class:`NonFiniteScoresError` when a score is NaN or infinite: no caller reports one as a probability.
+    :class:`NonFiniteScoresError` when a score is NaN or infinite: no caller reports one as a probability,
+    and :class:`NothingToScoreError` for an empty ``dataset``, before any work.
     """
+    if len(dataset) == 0:
+        raise NothingToScoreError(
+            f"no videos to score: the split's test table (05_model_input/split_<n>/test.csv) is empty; rerun `{PREPARE_COMMAND}`, "
+            "which names the split without usable videos and the fix"
+        )
     device = device or recipe.resolve_device()
     amp_dtype = recipe.autocast_dtype(device)
     was_training = model.training

@@ -21,7 +21,9 @@ from typing import Any
 import pandas as pd
 
 from mict_pipeline.clips.config import ClipConfig
-from mict_pipeline.datasets.formats import DatasetLocation, HMDB51Format, Source, dataset_format, list_videos
+from mict_pipeline.datasets.formats import (
+    CONF_FILE, DatasetFormat, DatasetLocation, HMDB51Format, KineticsFormat, Source, dataset_format, list_videos,
+)
 from mict_pipeline.datasets.hmdb51 import extract_nested_archives
 from mict_pipeline.datasets.prepared import fingerprint
 from mict_pipeline.datasets.spec import DatasetSpec
@@ -33,7 +35,6 @@ from mict_pipeline.io.frame_store import extract_many, remove_stale_stores
 from mict_pipeline.parameters.prepare import PrepareParams
 
 log = logging.getLogger(__name__)
-CONF_FILE = "conf/<env>/parameters_datasets.yml"
 PREPARE_CONF_FILE = "conf/<env>/parameters_prepare.yml"
 STAMP = ".extracted-from.json"
 WRITTEN_LISTS = "split_lists"  # in raw_dir: the split prepare made for a folder dataset without lists
@@ -42,7 +43,8 @@ CLIP_LEN = ClipConfig.model_fields["clip_len"].default
 
 
 class DataQualityError(UserError, RuntimeError):
-    """Too many videos could not be used; 08_reporting/unusable_videos.csv lists them."""
+    """Too many videos could not be used (08_reporting/unusable_videos.csv lists them), or a split
+    has a subset, or classes, without usable videos to train or test on."""
 
 
 def _extract_once(archive: dict[str, Any], dest: Path, extract: Callable[[Path, Path], Any]) -> None:
@@ -97,12 +99,13 @@ def locate_dataset(archives: dict[str, Any], dataset: dict[str, Any], raw_dir: s
     }
 
 
-def read_dataset(dataset_folders: dict[str, str], dataset: dict[str, Any], raw_dir: str) -> dict[str, pd.DataFrame]:
+def read_dataset(dataset_folders: dict[str, str], dataset: dict[str, Any], raw_dir: str, dataset_key: str) -> dict[str, pd.DataFrame]:
     """The dataset's split lists, checked, and its video files, with the listed-but-missing videos and
     the files on disk no list names (each with its reason). A folder dataset without lists gets a
-    seeded stratified split, written as list files into ``raw_dir``/split_lists."""
+    seeded stratified split, written as list files into ``raw_dir``/split_lists. ``dataset_key``
+    (the ``dataset`` parameter) names the block in errors."""
     where = DatasetLocation.from_roles(dataset_folders)
-    found = list_videos(dataset_format(dataset), where, Path(raw_dir) / WRITTEN_LISTS)
+    found = list_videos(dataset_format(dataset), where, Path(raw_dir) / WRITTEN_LISTS, dataset_key)
     return {
         "split_lists": found.split_lists, "video_files": found.video_files,
         "missing_videos": found.missing, "unlisted_videos": found.unlisted,
@@ -149,8 +152,9 @@ def check_data_quality(
     :meth:`~PrepareParams.too_many` (Kinetics' missing clips: the dataset's ``max_missing_fraction``),
     the first of the prepared set: ``frame_index`` (``extracted_frames``) and ``dataset_spec``, the
     dataset as models see it (name, class names in label order, frame storage; part of every
-    experiment trained on it). Else the run stops here, before anything of the set is written, so
-    the previous set stays whole."""
+    experiment trained on it), provided that every split run also has usable train and test videos and
+    usable train videos of every class. Else the run stops here, before anything of the set is
+    written, so the previous set stays whole."""
     spec = dataset_format(dataset)
     listed = len(set(split_lists["video"]) | set(missing_videos["video"]))
     n_missing, n_failed = len(missing_videos), len(unusable_videos) - len(missing_videos)
@@ -170,10 +174,43 @@ def check_data_quality(
             f"{PREPARE_CONF_FILE}): 08_reporting/unusable_videos.csv names each with its reason"
         )
         fixes.append(f"repair or remove those videos, or allow them with `max_failed_videos: {counted}` under prepare")
+    for split in spec.run_splits:
+        _check_split_usable(build_split_index(split_lists, extracted_frames, split), split_lists, split, spec, dataset_key, problems, fixes)
     if problems:
         raise DataQualityError(f"{'; '.join(problems)}. Fix: {'; '.join(fixes)}")
     description = DatasetSpec(name=spec.name, class_names=tuple(class_names(split_lists)), frames=prepare.frames)
     return {"frame_index": extracted_frames, "dataset_spec": description.model_dump(mode="json")}
+
+
+def _check_split_usable(
+    tables: dict[str, pd.DataFrame], split_lists: pd.DataFrame, split: int, spec: DatasetFormat, dataset_key: str,
+    problems: list[str], fixes: list[str],
+) -> None:
+    """Add to ``problems`` and ``fixes`` what would make ``split``'s ``tables`` (of
+    :func:`build_split_index`) untrainable: a subset without usable videos (training would stop at its
+    first validation), or classes without usable train videos (a model would have classes it never saw)."""
+    for subset in SUBSETS:
+        if not tables[subset].empty:
+            continue
+        listed = int(((split_lists["split"] == split) & (split_lists["subset"] == subset)).sum())
+        problems.append(f"split {split} has no usable {subset} videos ({listed} listed, all unusable)" if listed
+                        else f"split {split} has no {subset} videos: the lists of datasets.{dataset_key} in {CONF_FILE} name none")
+        if listed:
+            fixes.append(f"repair or replace the {subset} videos of split {split} that 08_reporting/unusable_videos.csv names")
+        elif isinstance(spec, KineticsFormat):
+            row, csv = ("train", "train.csv") if subset == "train" else ("val", "validate.csv")
+            fixes.append(f"add the annotation CSV with the `{row}` rows (Kinetics' {csv}) to `lists:` under datasets.{dataset_key}, "
+                         f"e.g. `- path: <folder>/{csv}` (with `mict-pipeline new-env`: --lists train.csv --lists validate.csv)")
+        else:
+            fixes.append(f"give lists that name {subset} videos for split {split} under datasets.{dataset_key}")
+    if tables["train"].empty:
+        return
+    unseen = sorted(set(class_names(split_lists)) - set(tables["train"]["class_name"]))
+    if unseen:
+        problems.append(f"class{'es' if len(unseen) > 1 else ''} {', '.join(unseen)} of split {split} "
+                        f"{'have' if len(unseen) > 1 else 'has'} no usable train videos, so a model would have classes it never saw")
+        fixes.append(f"repair or replace their videos that 08_reporting/unusable_videos.csv names, or remove "
+                     f"{'those classes' if len(unseen) > 1 else 'that class'} from the dataset's videos and lists")
 
 
 def split_tables(split_lists: pd.DataFrame, frame_index: pd.DataFrame, splits: Sequence[int]) -> dict[str, pd.DataFrame]:
@@ -202,10 +239,12 @@ def data_quality_report(
 ) -> tuple[dict[str, Any], pd.DataFrame]:
     """Once the split ``tables`` (by catalog name) are made: the data-quality report (failures with
     reasons, the lists' sizes and the expected counts they were checked against, what the tables
-    hold per split, frame statistics) and the split summary (listed and usable videos per class,
-    split and subset). Every usable count is the tables'."""
+    hold per split, classes without test videos, frame statistics) and the split summary (listed and
+    usable videos per class, subset and split prepared). Every usable count is the tables', every
+    unusable one ``unusable_videos.csv``'s."""
     spec = dataset_format(dataset)
     by_split = _tables_by_split(tables)
+    run_lists = split_lists[split_lists["split"].isin(by_split)]
     usable = pd.concat(
         [t[["video", "subset"]].assign(split=split) for split, ts in by_split.items() for subset, t in ts.items() if subset in SUBSETS],
         ignore_index=True,
@@ -213,18 +252,30 @@ def data_quality_report(
     failed = frame_index[frame_index["error"].notna()]
     missing = [{"video": v, "reason": r} for v, r in zip(missing_videos["video"], missing_videos["reason"])]
     failures = [{"video": v, "reason": e} for v, e in zip(failed["video"], failed["error"])]
-    listed = len(set(split_lists["video"]) | set(missing_videos["video"]))
-    # Kinetics' missing clips are held to their own limit, not counted here.
-    unusable = len(failures) + (len(missing) if spec.MISSING_IS_FAILURE else 0)
+    listed = set(split_lists["video"]) | set(missing_videos["video"])
+    unusable = set(missing_videos["video"]) | set(failed["video"])  # the rows of unusable_videos.csv
+    # Kinetics' missing clips are held to their own limit, max_missing_fraction, not to max_failed_fraction.
+    held_to_limit = len(failures) + (len(missing) if spec.MISSING_IS_FAILURE else 0)
+    without_test = {
+        str(split): sorted(set(class_names(run_lists)) - set(ts["test"]["class_name"])) for split, ts in by_split.items()
+    }
+    for split, names in without_test.items():
+        if names:
+            log.warning("split %s: no usable test videos of %s, so its test scores leave them out", split, ", ".join(names))
     ok = frame_index[frame_index["error"].isna()]["n_frames"]
     report = {
         "dataset": spec.name,
         "format": spec.format,
-        "listed_videos": int(listed),
+        # Every listed video is usable (in a table of a split prepared), unusable, or in no split prepared.
+        "listed_videos": len(listed),
         "usable_videos": int(usable["video"].nunique()),
+        "unusable_videos": len(unusable),
         "missing_videos": len(missing),
-        "unusable_videos": unusable,
-        "failed_fraction": unusable / listed if listed else 0.0,
+        "failed_videos": len(failures),
+        # Usable, but in none of the splits prepared (e.g. HMDB-51's id 0 in those splits, or only in other splits).
+        "in_no_prepared_split": len(listed - unusable - set(usable["video"])),
+        "held_to_max_failed_fraction": {"videos": held_to_limit, "fraction": held_to_limit / len(listed) if listed else 0.0},
+        "classes_without_test_videos": {split: names for split, names in without_test.items() if names},
         "lists": {
             "classes": int(split_lists["label"].nunique()),
             "per_split": {str(split): {subset: int(n) for subset, n in counts.items()} for split, counts in
@@ -244,7 +295,7 @@ def data_quality_report(
             f"shorter_than_{CLIP_LEN}": int((ok < CLIP_LEN).sum()),
         },
     }
-    return report, split_summary(split_lists, usable)
+    return report, split_summary(run_lists, usable)
 
 
 def publish_prepared_set(frames_dir: str, **members: pd.DataFrame | dict[str, Any]) -> dict[str, Any]:

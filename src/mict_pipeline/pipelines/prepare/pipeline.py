@@ -29,7 +29,7 @@ def create_pipeline(**kwargs) -> Pipeline:
             node(locate_dataset, inputs=["archives", dataset, "raw_dir", "params:dataset"], outputs="dataset_folders", name="locate_dataset"),
             node(
                 read_dataset,
-                inputs=["dataset_folders", dataset, "raw_dir"],
+                inputs=["dataset_folders", dataset, "raw_dir", "params:dataset"],
                 outputs={"split_lists": "split_lists", "video_files": "video_files", "missing_videos": "missing_videos", "unlisted_videos": "unlisted_videos"},
                 name="read_dataset",
             ),
