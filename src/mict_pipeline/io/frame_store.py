@@ -464,7 +464,8 @@ def _extract_in_parallel(
     record: Callable[[int, ExtractResult], None], results: Sequence[ExtractResult | None],
 ) -> None:
     """Extract the pairs at indices ``todo`` on :func:`_executor`'s executor, ``record``-ing each
-    result as it comes; a full disk stops the batch, its error counting the ``results`` so far."""
+    result as it comes; a full disk or a lost Dask scheduler stops the batch, its error counting
+    the ``results`` so far."""
     with _executor(workers, cluster) as (pool, slots):
         # A few jobs per worker in flight, not every video at once: memory stays flat however
         # many videos there are (13,320 queued jobs cost about 130 MB).
