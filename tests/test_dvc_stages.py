@@ -162,3 +162,11 @@ def test_dvc_exp_run_set_param_rewrites_nothing_but_the_value_it_sets(path, tmp_
         copy.write_text(text)
         apply_overrides(str(copy), [f"{key}='{value}'" if isinstance(value, str) else f"{key}={json.dumps(value)}"])
         assert copy.read_text() == text, f"{path.relative_to(ROOT)}: `dvc exp run -S {key}=...` rewrites more than {key}"
+
+
+def test_an_unknown_environment_is_one_line_before_any_file_is_written(capsys):
+    """`make repro KEDRO_ENV=<a typo>` writes the environment's stages first: a typo ends it there."""
+    assert dvc_stages.main(["dmeo"]) == 2
+    err = capsys.readouterr().err.splitlines()
+    assert len(err) == 1 and err[0].startswith("Error: --env dmeo: no environment 'dmeo'") and "new-env dmeo" in err[0]
+    assert not (ROOT / "conf" / "dmeo").exists()

@@ -224,9 +224,11 @@ def test_predict_runs_the_fast_path_on_the_cpu_with_the_same_scores(videos, tmp_
     assert np.allclose([row["probability"] for row in by_fast], [row["probability"] for row in by_plain], rtol=0, atol=1e-5)
 
 
-def test_scores_that_overflow_are_one_line_and_never_printed(videos, tmp_path, capsys):
+def test_scores_that_overflow_are_one_line_and_never_printed(videos, tmp_path, capsys, monkeypatch):
     """Finite weights so large the logits overflow: softmax gives NaN, which neither the text nor
-    the JSON output ever shows (strict JSON has no NaN); one line names the checkpoint instead."""
+    the JSON output ever shows (strict JSON has no NaN); one line names the checkpoint instead, and
+    (no --env, no KEDRO_ENV) says whose configuration the fix is in."""
+    monkeypatch.delenv("KEDRO_ENV", raising=False)
     torch.manual_seed(0)
     model = TINY.build_model()
     with torch.no_grad():
@@ -237,5 +239,5 @@ def test_scores_that_overflow_are_one_line_and_never_printed(videos, tmp_path, c
         out, err = capsys.readouterr()
         assert out == "" and err.splitlines() == [
             f"error: {checkpoint}: the model gives non-finite scores (NaN or infinite) for 1 of 1 items, its weights overflow "
-            "on them; retrain it with a lower `lr:` in its experiment's `recipe:` in conf/<env>/parameters.yml"
+            "on them; retrain it with a lower `lr:` in its experiment's `recipe:` in conf/<the environment that trained it>/parameters.yml"
         ], err

@@ -6,6 +6,7 @@ under ``run_root`` in the test's folder, never in the shared project."""
 from __future__ import annotations
 
 import collections
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -68,6 +69,13 @@ def _another_run(monkeypatch, tmp_path):
     return holder
 
 
+def _yaml_typo(monkeypatch, tmp_path):
+    """The project's configuration, copied, with a list left open in the demo's parameters."""
+    shutil.copytree(Path.cwd() / "conf", tmp_path / "conf")
+    with (tmp_path / "conf" / "demo" / "parameters_train.yml").open("a") as file:
+        file.write("training:\n  experiments: [mict_resnet18\n")
+
+
 # (entry point, arguments, setup, what the line names: the option or key, the environment, the fix)
 CASES = {
     "unknown pipeline (kedro)": (
@@ -79,9 +87,13 @@ CASES = {
     ),
     "unknown environment (kedro)": (
         _kedro, ["--env", "dmeo"], None,
-        ["--env dmeo: no environment 'dmeo'", "environments: demo, ", "`mict-pipeline new-env dmeo --format {ucf101,hmdb51,kinetics,folder} --videos PATH`"],
+        ["--env dmeo: no environment 'dmeo'", "environments: base, demo, ", "`mict-pipeline new-env dmeo --format {ucf101,hmdb51,kinetics,folder} --videos PATH`"],
     ),
     "unknown environment (mict-pipeline)": (_mict_pipeline, ["--env", "dmeo"], None, ["--env dmeo: no environment 'dmeo'", "new-env dmeo"]),
+    "configuration file not valid YAML": (
+        _mict_pipeline, [*TRAIN_ONE, "--conf-source={tmp}/conf"], _yaml_typo,
+        ["{tmp}/conf/demo/parameters_train.yml line ", ": not valid YAML (", "Fix: correct the file there"],
+    ),
     "misspelt experiment": (
         _kedro, [*TRAIN_ONE, "--params=experiments.mict_resnt18.recipe.limit_epochs=1"], None,
         ["experiments.mict_resnt18.recipe.limit_epochs: unknown experiment 'mict_resnt18'; valid: mict_resnet18, resnet3d_18",
@@ -94,6 +106,7 @@ CASES = {
     "ImageNet weights offline": (
         _kedro, [*TRAIN_ONE, "--params=experiments.mict_resnet18.model.pretrained=true,experiments.mict_resnet18.model.width=64,run_root={tmp}/run"], _offline,
         ["model.pretrained: true: torchvision's ImageNet ResNet-18 weights", "name resolution", "conf/demo/parameters.yml",
+         "under experiments.mict_resnet18.model",
          "`pretrained: /path/to/resnet18-f37072fd.pth`", "`pretrained: false`"],
     ),
     "unwritable data folder": (

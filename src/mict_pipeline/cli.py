@@ -2,8 +2,8 @@
 
 Kedro takes a project's ``run`` from ``<package>.cli``: ``kedro run`` through its ``cli`` group,
 ``mict-pipeline run`` through Kedro's ``find_run_command``. This one checks what Kedro would
-otherwise end with a traceback (an environment without a folder in ``conf/``, a pipeline that is
-not registered) and runs Kedro's run in the project root, so the catalog's relative folders (the
+otherwise end with a traceback (an environment without a folder in ``conf/``, a configuration file
+that is not valid YAML, a pipeline that is not registered) and runs Kedro's run in the project root, so the catalog's relative folders (the
 ``*_dir`` datasets) and the paths nodes write into their outputs are the same from any folder of
 the project.
 """
@@ -19,36 +19,17 @@ import click
 from kedro.framework.cli.project import run as kedro_run
 
 import mict_pipeline.pipelines
+from mict_pipeline.errors import UserError
 from mict_pipeline.hooks import RunError
-from mict_pipeline.project import BASE_ENV, DEFAULT_RUN_ENV, active_env, find_project
+from mict_pipeline.project import active_env, check_configuration, find_project
 
-#: The command that writes an environment for one's own data (``mict-pipeline new-env``).
-NEW_ENV = "mict-pipeline new-env {name} --format {{ucf101,hmdb51,kinetics,folder}} --videos PATH"
 DEFAULT_PIPELINE = "__default__"
-
-
-def environments(conf: Path) -> list[str]:
-    """The environments of a configuration folder: its sub-folders but ``base``."""
-    return sorted(p.name for p in conf.iterdir() if p.is_dir() and p.name != BASE_ENV and not p.name.startswith("."))
 
 
 def pipeline_names() -> list[str]:
     """The registered pipelines: Kedro's ``find_pipelines`` registers each package of
     ``mict_pipeline.pipelines`` under its name (pipeline_registry.py)."""
     return sorted(m.name for m in pkgutil.iter_modules(mict_pipeline.pipelines.__path__) if m.ispkg)
-
-
-def check_environment(conf: Path, env: str | None) -> None:
-    """An environment named on the command line or in ``KEDRO_ENV`` must have its folder in ``conf``
-    (Kedro's default, ``local``, may lack one; a packed ``--conf-source`` is Kedro's to read)."""
-    name = active_env(env)
-    if name == DEFAULT_RUN_ENV or not conf.is_dir() or (conf / name).is_dir():
-        return
-    raise RunError(
-        f"--env {name}: no environment {name!r} (no folder {conf.name}/{name}); environments: "
-        f"{', '.join(environments(conf))}. Fix: pass one of them with `--env NAME`, or make one for your data: "
-        f"`{NEW_ENV.format(name=name)}`"
-    )
 
 
 def check_pipelines(requested: list[str], env: str | None) -> None:
@@ -69,7 +50,10 @@ def _run(**options: Any) -> Any:
     source = options.get("conf_source")
     if source and Path(source).exists():
         options["conf_source"] = source = str(Path(source).absolute())  # given relative to where the command was typed
-    check_environment(Path(source) if source else project / "conf", options.get("env"))
+    try:
+        check_configuration(Path(source) if source else project / "conf", options.get("env"))
+    except UserError as error:
+        raise RunError(str(error)) from None
     check_pipelines([*(options.get("pipelines") or ()), *([options["pipeline"]] if options.get("pipeline") else [])], options.get("env"))
     with contextlib.chdir(project):
         return kedro_run.callback(**options)

@@ -41,9 +41,10 @@ from typing import Any
 
 import yaml
 
+from mict_pipeline.errors import UserError
 from mict_pipeline.evaluation.reports import TRAINING_CURVES
 from mict_pipeline.io.atomic import write_bytes_atomic
-from mict_pipeline.project import configuration, find_project
+from mict_pipeline.project import check_configuration, configuration, find_project
 from mict_pipeline.sources import PACKAGE, source_files
 
 ENVIRONMENTS = ("base", "demo", "rehearsal", "demo_hmdb51", "hmdb51")  # the environments of conf/ (conf/local is personal)
@@ -173,15 +174,19 @@ class StageWriter:
     def _read_sources(self, pipeline_name: str) -> list[str]:
         """What the stage reads from outside DVC's outputs, so that a changed source reruns it: the
         download's ``file:`` archives (the demo's synthetic ones, a user's own anywhere), prepare's
-        local folders and list files (a dataset read without archives)."""
+        local folders and list files (a dataset read without archives). One outside the project that
+        does not exist is left out: DVC would stop on it before the stage runs, and the stage names
+        it in one line with its key and fix."""
         dataset = self.project_parameters.run_dataset
         if pipeline_name == "download":
             archives = self.project_parameters.download.archives
             urls = [url for name in sorted(dataset.archives()) for url in archives[name].urls]
-            return [url.removeprefix("file:").removeprefix("//") for url in urls if url.startswith("file:")]
-        if pipeline_name == "prepare":
-            return sorted({Path(source.path).as_posix() for source in dataset.sources().values() if source.archive is None})
-        return []
+            paths = [url.removeprefix("file:").removeprefix("//") for url in urls if url.startswith("file:")]
+        elif pipeline_name == "prepare":
+            paths = sorted({Path(source.path).as_posix() for source in dataset.sources().values() if source.archive is None})
+        else:
+            return []
+        return [path for path in paths if not os.path.isabs(path) or os.path.exists(path)]
 
     def _source_checkpoint(self, pipeline_name: str, namespace: str | None) -> list[str]:
         """The checkpoint a fine-tuning experiment starts from (``model.init_from``), inside the
@@ -239,6 +244,11 @@ def main(argv: list[str] | None = None) -> int:
     envs = (argv if argv is not None else sys.argv[1:]) or list(COMMITTED)
     project = find_project()
     for env in envs:
+        try:
+            check_configuration(project / "conf", env)
+        except UserError as error:  # `make repro KEDRO_ENV=<a typo>` runs this first
+            print(f"Error: {error}", file=sys.stderr)
+            return 2
         print(StageWriter(project, env).write().relative_to(project))
     return 0
 

@@ -183,4 +183,6 @@ class ProjectHooks:
     @hook_impl
     def on_node_error(self, error: Exception, node: Any, **_: Any) -> None:
         if isinstance(error, UserError):
-            raise RunError(f"node {node.name}: {for_environment(str(error), self.env)}") from None
+            # An experiment's nodes are namespaced <split or benchmark>.<experiment>.
+            experiment = node.namespace.rpartition(".")[2] if node.namespace and "." in node.namespace else None
+            raise RunError(f"node {node.name}: {for_environment(str(error), self.env, experiment)}") from None

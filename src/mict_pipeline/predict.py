@@ -43,7 +43,7 @@ from tqdm import tqdm
 
 from mict_pipeline.checkpoint import BEST, read_checkpoint
 from mict_pipeline.clips.dataset import ClipDataset
-from mict_pipeline.errors import UserError
+from mict_pipeline.errors import UserError, for_environment
 from mict_pipeline.experiment import Experiment, resolve_device
 from mict_pipeline.io.frame_store import VIDEO_SUFFIXES, VideoDecodeError, extract_frames
 from mict_pipeline.models import ARCHITECTURES
@@ -215,6 +215,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     nothing printed for that video), 0 otherwise."""
     args = _parser().parse_args(argv)
     inputs = expand_inputs(args.videos)
+    # What a fix in an environment's configuration names: --env (or KEDRO_ENV), else a checkpoint's own environment.
+    env = args.env or os.environ.get("KEDRO_ENV") or "<the environment that trained it>"
     if all(isinstance(item, Prediction) for item in inputs):  # nothing to score: no model to load
         for item in inputs:
             print(f"error: {item.error}", file=sys.stderr)
@@ -223,7 +225,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         checkpoint = args.checkpoint or project_checkpoint(args.experiment, args.split, args.env)
         classifier = Classifier.from_checkpoint(checkpoint, arch=args.arch, version=args.version, device=args.device, fast=not args.plain)
     except (PredictInputError, UserError) as error:  # no or a corrupt checkpoint, a device this machine lacks, ...
-        print(f"error: {error}", file=sys.stderr)
+        print(f"error: {for_environment(str(error), env)}", file=sys.stderr)
         return 2
     failed = False
     predictions = classifier.predict_inputs(inputs, args.top)
@@ -242,6 +244,6 @@ def main(argv: Sequence[str] | None = None) -> int:
                 for score in prediction.top:
                     print(f"  {score.probability:7.2%}  {score.class_name}", flush=True)
     except NonFiniteScoresError as error:  # the model's fault, not the video's: the others would fail alike
-        print(f"error: {checkpoint}: {error}", file=sys.stderr)
+        print(f"error: {checkpoint}: {for_environment(str(error), env)}", file=sys.stderr)
         return 2
     return 2 if failed else 0
