@@ -18,7 +18,7 @@ def test_source_files_follow_every_import():
         "mict_pipeline/io/download.py", "mict_pipeline/parameters/download.py", "mict_pipeline/pipelines/download/nodes.py",
         "mict_pipeline/datasets/formats.py", "mict_pipeline/datasets/folder.py", "mict_pipeline/datasets/hmdb51.py",
         "mict_pipeline/datasets/kinetics.py", "mict_pipeline/datasets/ucf101.py", "mict_pipeline/io/archives.py",
-        "mict_pipeline/io/atomic.py", "mict_pipeline/io/frame_store.py", "mict_pipeline/io/workers.py",
+        "mict_pipeline/io/atomic.py", "mict_pipeline/io/cluster.py", "mict_pipeline/io/frame_store.py", "mict_pipeline/io/workers.py",
     }
 
 
