@@ -240,8 +240,15 @@ class StageWriter:
 
 
 def main(argv: list[str] | None = None) -> int:
+    previous = logging.root.manager.disable
     logging.disable(logging.WARNING)  # Kedro configures its loggers while loading; the file names are the output
-    envs = (argv if argv is not None else sys.argv[1:]) or list(COMMITTED)
+    try:
+        return _write_files((argv if argv is not None else sys.argv[1:]) or list(COMMITTED))
+    finally:
+        logging.disable(previous)  # as it was, for a caller in the same process
+
+
+def _write_files(envs: list[str]) -> int:
     project = find_project()
     for env in envs:
         try:

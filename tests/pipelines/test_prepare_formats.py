@@ -6,6 +6,7 @@ class sub-folders: tiny, real videos, so frames are extracted and counted as in 
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pandas as pd
@@ -137,7 +138,10 @@ def test_a_dask_cluster_prepares_what_this_machine_prepares_byte_for_byte(tmp_pa
                "lists": [{"path": str(tmp_path / "k/annotations.csv")}], "max_missing_fraction": 0.2}
     settings = PREPARE.model_copy(update={"max_failed_videos": 1})
     here = prepare(tmp_path / "here", dataset, splits=(1,), settings=settings)
+    environment = dict(os.environ)
     cluster = prepare(tmp_path / "cluster", dataset, splits=(1,), settings=settings.model_copy(update={"cluster": "local:2"}))
+    # Dask's nannies set OMP_NUM_THREADS=1 (and more) here too: the run's later stages must not inherit them.
+    assert dict(os.environ) == environment
     assert [failure["reason"].split(": ")[-1] for failure in here["data_quality"]["failures"]] == [
         f"clip file not found in {tmp_path / 'k/clips'}", "cannot be opened as a video (corrupt or unsupported format)"]
     assert here.keys() == cluster.keys()

@@ -65,6 +65,11 @@ def check_address(address: str) -> str:
     )
 
 
+def _restore_environment(saved: dict[str, str]) -> None:
+    os.environ.clear()
+    os.environ.update(saved)
+
+
 @contextlib.contextmanager
 def cluster_executor(address: str) -> Iterator[tuple[Executor, int]]:
     """A ``concurrent.futures`` executor whose jobs run on the cluster ``address`` names (started
@@ -88,6 +93,9 @@ def cluster_executor(address: str) -> Iterator[tuple[Executor, int]]:
             os.chdir(self.folder)
 
     with contextlib.ExitStack() as stack:
+        # A local cluster's nannies set their workers' variables (OMP_NUM_THREADS=1, ...) in this
+        # process's environment too: put it back, or the run's later stages (training) inherit them.
+        stack.callback(_restore_environment, dict(os.environ))
         # Dask's INFO lines (each worker's start, each connection) would bury the run's log; its
         # warnings still show. The environment variable quiets a local cluster's worker processes.
         dask_log = logging.getLogger("distributed")
