@@ -122,6 +122,7 @@ def test_project_shortcut_resolves_the_experiment(shared_demo, videos, capsys, m
     assert main([str(videos["avi"]), "--experiment", "mict_resnet34_v2", "--env", "demo"]) == 2
     error = capsys.readouterr().err
     assert "split_1/mict_resnet34_v2/best.pt: not found; experiments with a best.pt on split 1: mict_resnet18, resnet3d_18" in error
+    assert "(train with `kedro run --env demo --pipelines=train --namespaces=split_1.mict_resnet34_v2`" in error
     assert main([str(videos["avi"]), "--experiment", "r3d_18", "--env", "demo"]) == 2
     assert "experiment 'r3d_18' is not defined in environment 'demo' (defined: mict_resnet18, resnet3d_18, " in capsys.readouterr().err
 

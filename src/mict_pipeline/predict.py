@@ -169,7 +169,7 @@ def project_checkpoint(experiment: str, split: int, env: str | None, project: Pa
     if not path.is_file():
         trained = sorted(e for e in parameters["experiments"] if (catalog_folder(root, env, f"split_{split}.{e}.run_dir") / BEST).is_file())
         have = f"experiments with a {BEST} on split {split}: {', '.join(trained)}" if trained else f"no experiment has a {BEST} on split {split} yet"
-        raise PredictInputError(f"{path}: not found; {have} (train with `kedro run --pipelines=train`, or give --checkpoint PATH)")
+        raise PredictInputError(f"{path}: not found; {have} (train with `kedro run --env {active_env(env)} --pipelines=train --namespaces=split_{split}.{experiment}`, or give --checkpoint PATH)")
     return path
 
 
