@@ -10,6 +10,7 @@ import subprocess
 import sys
 from concurrent.futures import Executor, Future
 from pathlib import Path
+from unittest import mock
 
 import pytest
 
@@ -69,7 +70,8 @@ def test_a_worker_that_dies_mid_run_loses_only_its_video_to_a_retry(videos, loca
     (tmp_path / "elsewhere").mkdir()
     monkeypatch.chdir(tmp_path / "elsewhere")
     pairs = [(v, Path("stores") / f"{v.stem}.frames") for v in videos]
-    with LocalCluster(n_workers=2, processes=True, threads_per_worker=1, dashboard_address=None) as cluster, Client(cluster) as client:
+    # patch.dict: the nannies set OMP_NUM_THREADS=1 (and more) in this process too, which later tests would inherit.
+    with mock.patch.dict(os.environ), LocalCluster(n_workers=2, processes=True, threads_per_worker=1, dashboard_address=None) as cluster, Client(cluster) as client:
         client.register_plugin(DieOnFirstVideo())
         monkeypatch.chdir(tmp_path)
         with caplog.at_level(logging.INFO, logger="mict_pipeline.io.cluster"):
