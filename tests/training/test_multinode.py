@@ -104,7 +104,8 @@ def _torchrun(out: Path, log: Path, port: int, *, max_restarts: int = 0, stall: 
     in :data:`STARTED` until the test ends."""
     # TORCH_DISABLE_SHARE_RDZV_TCP_STORE as in deploy/: without it, a node started again waits forever
     # for the address of a surviving rank 0's store (torch 2.14 publishes it once per node, not per round).
-    env = {**os.environ, "OMP_NUM_THREADS": "1", "TORCH_DISABLE_SHARE_RDZV_TCP_STORE": "1"}
+    # TMPDIR: torchrun's per-run folders (torchelastic_*) go with the test's, not into /tmp for good.
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "TORCH_DISABLE_SHARE_RDZV_TCP_STORE": "1", "TMPDIR": str(log.parent)}
     if stall is not None:
         env[STALL] = str(stall)
     command = [
