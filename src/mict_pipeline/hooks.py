@@ -32,6 +32,7 @@ from kedro.framework.hooks import hook_impl
 from mict_pipeline.errors import UserError, for_environment
 from mict_pipeline.io.atomic import write_bytes_atomic
 from mict_pipeline.io.disk import InsufficientSpaceError, ensure_free_space, free_space
+from mict_pipeline.project import shown_path
 
 #: Free space a run needs before it starts; the large writes (archives, frame stores) check their own sizes.
 MIN_FREE_BYTES = 64 * 2**20
@@ -52,11 +53,6 @@ def _maker(dataset: str) -> str | None:
 
     pipelines.set_requested(None)  # a run loads only the pipelines it asked for
     return next((name for name, pipe in pipelines.items() if name != "__default__" and dataset in pipe.all_outputs()), None)
-
-
-def _shown(path: Path) -> str:
-    """``path`` relative to the working folder (the project root in a run) when inside it."""
-    return os.path.relpath(path) if path.is_relative_to(Path.cwd()) else str(path)
 
 
 def written_folders(pipeline: Any, catalog: Any, pipeline_names: list[str] | None) -> list[Path]:
@@ -83,9 +79,9 @@ def check_writable(folders: list[Path]) -> None:
         try:
             tempfile.TemporaryFile(dir=probe).close()
         except OSError as error:
-            raise RunError(f"{_shown(folder)}: the run cannot write there ({error.strerror or error}: {_shown(probe)}). Fix: {fix}") from None
+            raise RunError(f"{shown_path(folder)}: the run cannot write there ({error.strerror or error}: {shown_path(probe)}). Fix: {fix}") from None
         try:
-            ensure_free_space(folder, MIN_FREE_BYTES, purpose=f"start a run writing {_shown(folder)}")
+            ensure_free_space(folder, MIN_FREE_BYTES, purpose=f"start a run writing {shown_path(folder)}")
         except InsufficientSpaceError as error:
             raise RunError(f"{error}. Fix: free some space there, or {fix.split(', or ', 1)[1]}") from None
 
@@ -113,7 +109,7 @@ class RunLock:
         except OSError:
             os.close(fd)
             raise RunError(
-                f"{_shown(self.folder)} (environment {env or 'local'}): another run is writing there ({self._holder()}). "
+                f"{shown_path(self.folder)} (environment {env or 'local'}): another run is writing there ({self._holder()}). "
                 "Fix: wait for it to end (or stop it), then run again"
             ) from None
         self._fd = fd
@@ -154,7 +150,7 @@ class ProjectHooks:
                 continue
             dataset = catalog.get(name)
             path = getattr(dataset, "_filepath", None)
-            where = _shown(Path(str(path))) if path else ""
+            where = shown_path(Path(str(path))) if path else ""
             maker = _maker(name)
             how = f"make it with `kedro run --env {run_params.get('env')} --pipelines={maker}`" if maker else "provide it"
             raise RunError(f"input {name} ({where}) is missing: {how} first")

@@ -50,7 +50,8 @@ def environments(conf: Path) -> list[str]:
     return sorted(p.name for p in conf.iterdir() if p.is_dir() and p.name != BASE_ENV and not p.name.startswith("."))
 
 
-def _shown(path: Path) -> str:
+def shown_path(path: Path) -> str:
+    """``path`` as messages name it: relative to the working folder (the project root in a run) when inside it."""
     return os.path.relpath(path) if path.is_relative_to(Path.cwd()) else str(path)
 
 
@@ -76,7 +77,7 @@ def check_configuration(conf: Path, env: str | None) -> None:
                 where = f" line {mark.line + 1}, column {mark.column + 1}" if mark else ""
                 problem = " ".join(str(getattr(error, "problem", None) or error).split())
                 raise ConfigurationFileError(
-                    f"{_shown(path)}{where}: not valid YAML ({problem}). Fix: correct the file there (keys as `key: value`, "
+                    f"{shown_path(path)}{where}: not valid YAML ({problem}). Fix: correct the file there (keys as `key: value`, "
                     "indented with spaces, not tabs; lists as `- item` lines or `[a, b]`)"
                 ) from None
 
