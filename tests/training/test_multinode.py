@@ -154,10 +154,10 @@ def _assert_same_state(got_path: Path, expected_path: Path, epoch: int) -> None:
 
 
 def test_two_nodes_train_as_one_node_with_two_processes_and_resume_after_losing_one(tmp_path, no_node_left):
-    # The reference: one node's two processes as its torchrun would start them (forked from this
-    # process, which has imported torch: seconds less than a torchrun of its own).
+    # The reference: one node's two processes as its torchrun would start them. Spawned, not forked:
+    # autograd refuses to run in a fork of a process that has run a backward pass (as a test worker may have).
     one_node, one_node_epoch_1 = tmp_path / "one_node", tmp_path / "one_node_epoch_1.pt"
-    mp.start_processes(_one_node_rank, args=(_free_port(), str(one_node), str(one_node_epoch_1)), nprocs=2, start_method="fork")
+    mp.spawn(_one_node_rank, args=(_free_port(), str(one_node), str(one_node_epoch_1)), nprocs=2)
 
     out, log, port, stall = tmp_path / "run", tmp_path / "nodes.log", _free_port(), tmp_path / "stalled"
     # The first node hosts the rendezvous' store, so it is the one that survives (losing it ends the
