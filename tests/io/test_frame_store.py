@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import dataclasses
 import errno
+import logging
 import os
 import re
+import threading
 import zlib
 from pathlib import Path
 
@@ -265,6 +267,30 @@ def test_extract_many_keeps_only_a_few_jobs_per_worker_queued(tmp_path: Path, mo
     results = extract_many(pairs, 32, 24, workers=2)
     assert [r.out for r in results] == [out for _, out in pairs] and {r.status for r in results} == {"extracted"}
     assert 2 <= most[0] <= frames_module.JOBS_PER_WORKER * 2
+
+
+def test_a_rerun_checks_each_video_in_its_job_not_in_the_caller(tmp_path: Path, monkeypatch, caplog) -> None:
+    """Whether a store is of its video as it is now reads the whole video: on a cluster that is the
+    workers' work, not the caller's, one video after another (worker threads stand in for them)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    videos = [_make_video(tmp_path / f"v{i}.avi", n_frames=4, seed=i) for i in range(3)]
+    pairs = [(v, tmp_path / "stores" / f"{v.stem}.frames") for v in videos]
+    extract_many(pairs, 32, 24, workers=1)
+    _make_video(videos[1], n_frames=5, seed=9)  # another video copied over one
+    real_digest, hashed_by = frames_module.file_digest, []
+
+    def digest(path):
+        hashed_by.append("caller" if threading.current_thread() is threading.main_thread() else "job")
+        return real_digest(path)
+
+    monkeypatch.setattr(frames_module, "file_digest", digest)
+    monkeypatch.setattr(frames_module, "opencv_pool", ThreadPoolExecutor)
+    with caplog.at_level(logging.INFO, logger=frames_module.__name__):
+        results = extract_many(pairs, 32, 24, workers=2)
+    assert [(r.status, r.frames) for r in results] == [("skipped", 4), ("extracted", 5), ("skipped", 4)]
+    assert hashed_by == ["job"] * 3  # the two kept stores' videos, and the changed one as it is extracted
+    assert "1 frame stores are of videos changed since (or record none): extracting them again" in caplog.text
 
 
 def test_remove_stale_stores_keeps_the_dataset_and_other_files(tmp_path: Path) -> None:

@@ -44,7 +44,7 @@ from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, CancelledError, Executor, wait
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO, Literal
 
@@ -141,6 +141,9 @@ class ExtractResult:
     status: Literal["extracted", "skipped", "failed"]
     frames: int = 0
     error: str | None = None
+    #: The store there was of these options but not of the video as it is now (or recorded none), so
+    #: it was redone; how the run went, not what it made, so results compare equal without it.
+    stale_store: bool = field(default=False, compare=False)
 
 
 @dataclass(frozen=True)
@@ -400,7 +403,14 @@ def _disk_full(error: BaseException) -> bool:
     return isinstance(error, OSError) and error.errno == errno.ENOSPC
 
 
-def _extract_result(video: Path, out: Path, options: _Options) -> ExtractResult:
+def _extract_result(video: Path, out: Path, options: _Options, skip_existing: bool) -> ExtractResult:
+    """The job of one video: its store kept when ``skip_existing`` and it is complete, of ``options``
+    and of the video as it is now, else extracted. The check reads the whole video, so it runs here,
+    wherever the job runs, and not serially in the caller."""
+    info = _existing_info(out) if skip_existing else None
+    matching = info is not None and options.matches(info)
+    if matching and _made_from(info, video):
+        return ExtractResult(video, out, "skipped", frames=info.n_frames)
     try:
         frames = _extract(video, out, options)
     # One bad video must not stop a batch of thousands: every failure becomes a reported result,
@@ -411,14 +421,14 @@ def _extract_result(video: Path, out: Path, options: _Options) -> ExtractResult:
         reason = str(e) if isinstance(e, VideoDecodeError) else f"{video}: {type(e).__name__}: {e}"
         with contextlib.suppress(OSError):
             out.unlink(missing_ok=True)  # a store of what the video was before is none of it now
-        return ExtractResult(video, out, "failed", error=reason)
-    return ExtractResult(video, out, "extracted", frames=frames)
+        return ExtractResult(video, out, "failed", error=reason, stale_store=matching)
+    return ExtractResult(video, out, "extracted", frames=frames, stale_store=matching)
 
 
 def _existing_info(path: Path) -> FrameStoreInfo | None:
     try:
         return store_info(path)
-    except FrameStoreError:
+    except (FrameStoreError, OSError):  # one that cannot be read (say EIO) is redone; its job reports
         return None
 
 
@@ -432,11 +442,28 @@ def _made_from(info: FrameStoreInfo, video: Path) -> bool:
         return False
 
 
-def _out_of_space(out: Path, results: Sequence[ExtractResult | None]) -> InsufficientSpaceError:
+def _kept(
+    pairs: Sequence[tuple[Path, Path]], results: Sequence[ExtractResult | None], options: _Options, skip_existing: bool,
+) -> list[bool]:
+    """Which stores a rerun keeps, for the errors that stop a batch: those of results with frames
+    and, where a video's job has not reported, a store there of ``options`` (whether its video
+    changed since is left to the rerun: checking would read every such video here)."""
+    def kept(out: Path, result: ExtractResult | None) -> bool:
+        if result is not None:
+            return result.frames > 0 and out.is_file()
+        info = _existing_info(out) if skip_existing else None
+        return info is not None and options.matches(info)
+
+    return [kept(out, r) for (_, out), r in zip(pairs, results, strict=True)]
+
+
+def _out_of_space(
+    out: Path, pairs: Sequence[tuple[Path, Path]], results: Sequence[ExtractResult | None], kept: Sequence[bool],
+) -> InsufficientSpaceError:
     """The error of a batch stopped by a full disk at store ``out``: free space, and an estimate of
-    what the stores not yet written need from the mean size of those written."""
-    complete = [r.out.stat().st_size for r in results if r is not None and r.frames and r.out.is_file()]
-    remaining = sum(r is None for r in results)
+    what the stores not yet written need from the mean size of those ``kept``."""
+    complete = [store.stat().st_size for (_, store), k in zip(pairs, kept, strict=True) if k]
+    remaining = sum(r is None and not k for r, k in zip(results, kept, strict=True))
     free, probe = free_space(out.parent)
     if complete:
         mean = sum(complete) / len(complete)
@@ -460,21 +487,20 @@ def _worker_failed(pair: tuple[Path, Path], error: Exception) -> ExtractResult:
 
 
 def _extract_in_parallel(
-    pairs: Sequence[tuple[Path, Path]], todo: Sequence[int], options: _Options, workers: int, cluster: str | None,
+    pairs: Sequence[tuple[Path, Path]], options: _Options, skip_existing: bool, workers: int, cluster: str | None,
     record: Callable[[int, ExtractResult], None], results: Sequence[ExtractResult | None],
 ) -> None:
-    """Extract the pairs at indices ``todo`` on :func:`_executor`'s executor, ``record``-ing each
-    result as it comes; a full disk or a lost Dask scheduler stops the batch, its error counting
-    the ``results`` so far."""
+    """Run every pair's job on :func:`_executor`'s executor, ``record``-ing each result as it comes;
+    a full disk or a lost Dask scheduler stops the batch, its error counting the stores :func:`_kept`."""
     with _executor(workers, cluster) as (pool, slots):
         # A few jobs per worker in flight, not every video at once: memory stays flat however
         # many videos there are (13,320 queued jobs cost about 130 MB).
-        queue, futures = deque(todo), {}
+        queue, futures = deque(range(len(pairs))), {}
         while queue or futures:
             while queue and len(futures) < JOBS_PER_WORKER * slots:
                 i = queue.popleft()
                 try:
-                    futures[pool.submit(_extract_result, *pairs[i], options)] = i
+                    futures[pool.submit(_extract_result, *pairs[i], options, skip_existing)] = i
                 except BrokenProcessPool as e:
                     record(i, _worker_failed(pairs[i], e))
             finished, _ = wait(futures, return_when=FIRST_COMPLETED)
@@ -483,12 +509,12 @@ def _extract_in_parallel(
                 try:
                     result = future.result()
                 except CancelledError as e:  # only a Dask client cancels jobs itself: when it lost its scheduler
-                    raise scheduler_lost(sum(r is not None and r.frames > 0 for r in results)) from e
+                    raise scheduler_lost(sum(_kept(pairs, results, options, skip_existing))) from e
                 except Exception as e:
                     if _disk_full(e):
                         for queued in futures:
                             queued.cancel()
-                        raise _out_of_space(pairs[i][1], results) from e
+                        raise _out_of_space(pairs[i][1], pairs, results, _kept(pairs, results, options, skip_existing)) from e
                     result = _worker_failed(pairs[i], e)
                 record(i, result)
 
@@ -523,8 +549,9 @@ def extract_many(
     Never raises for a bad video: its result has status ``"failed"`` and the reason. With
     ``skip_existing`` a store that is already complete and was written with the same size, format
     and quality from the video as it is now (same size and sha256: each such video is read once
-    to check) is not redone (status ``"skipped"``), so an interrupted run resumes where it stopped
-    and a replaced video is extracted again; a video that fails loses its old store.
+    to check, by its own job, so on the workers or the cluster's workers) is not redone (status
+    ``"skipped"``), so an interrupted run resumes where it stopped and a replaced video is
+    extracted again; a video that fails loses its old store.
     ``workers`` defaults to every available core; 1 runs in this process. Workers are spawned, so
     a calling script needs the ``if __name__ == "__main__":`` guard. ``cluster``, a Dask
     scheduler's address (``tcp://<host>:<port>``) or ``local:<N>``, runs the same jobs on that
@@ -545,29 +572,20 @@ def extract_many(
             if progress:
                 progress(result)
 
-        todo: list[int] = []
-        changed = 0
-        for i, (video, out) in enumerate(pairs):
-            info = _existing_info(out) if skip_existing else None
-            if info is not None and options.matches(info) and _made_from(info, video):
-                record(i, ExtractResult(video, out, "skipped", frames=info.n_frames))
-            else:
-                changed += info is not None and options.matches(info)
-                todo.append(i)
-        if changed:
-            logger.info("%d frame stores are of videos changed since (or record none): extracting them again", changed)
-
-        workers = min(workers or available_cores(), len(todo))
-        if todo and (workers > 1 or cluster is not None):
-            _extract_in_parallel(pairs, todo, options, workers, cluster, record, results)
+        workers = min(workers or available_cores(), len(pairs))
+        if pairs and (workers > 1 or cluster is not None):
+            _extract_in_parallel(pairs, options, skip_existing, workers, cluster, record, results)
         else:
-            for i in todo:
+            for i, pair in enumerate(pairs):
                 try:
-                    record(i, _extract_result(*pairs[i], options))
+                    record(i, _extract_result(*pair, options, skip_existing))
                 except OSError as e:  # only a full disk gets here
-                    raise _out_of_space(pairs[i][1], results) from e
+                    raise _out_of_space(pair[1], pairs, results, _kept(pairs, results, options, skip_existing)) from e
 
     done = [r for r in results if r is not None]
+    changed = sum(r.stale_store for r in done)
+    if changed:
+        logger.info("%d frame stores are of videos changed since (or record none): extracting them again", changed)
     counts = {s: sum(r.status == s for r in done) for s in ("extracted", "skipped", "failed")}
     logger.info("frame extraction: %(extracted)d extracted, %(skipped)d skipped, %(failed)d failed", counts)
     return done
