@@ -11,7 +11,7 @@ SMOKE_PARAMS := run_root=data/smoke/$(KEDRO_ENV),training.defaults.limit_epochs=
 export KEDRO_DISABLE_TELEMETRY := 1
 export DO_NOT_TRACK := 1
 
-.PHONY: install demo repro rehearsal smoke dvc-stages test dag-image bench-models clean-venv
+.PHONY: install demo repro rehearsal rehearsal-kinetics smoke dvc-stages test dag-image bench-models clean-venv
 
 install: $(STAMP)
 
@@ -40,6 +40,12 @@ repro: install
 # counts asserted), every stage timed, and a report of scale: data/rehearsal/08_reporting/scale.json.
 rehearsal: install
 	$(BIN)/python benchmarks/rehearsal.py
+
+# Kinetics-400's shape (400 classes, its CSV and clip names) on a synthetic replica (conf/rehearsal_kinetics),
+# prepared on a real local Dask cluster of 1, then 2 workers, trained a few steps on two torchrun nodes,
+# and the time and disk of full Kinetics-400 predicted: data/rehearsal_kinetics/08_reporting/scale.json.
+rehearsal-kinetics: install
+	$(BIN)/python benchmarks/rehearsal_kinetics.py
 
 # A real setup checked in minutes: every stage of $(KEDRO_ENV) with 1 epoch of 2 batches and 2 batches
 # of test videos per split and experiment (the runs' figures are marked "smoke run" in the report).

@@ -39,7 +39,7 @@ import pandas as pd
 import psutil
 import yaml
 
-from mict_pipeline.datasets.synthetic import FPS, UCF101_SECONDS, replica_specs, render_frames, write_video
+from mict_pipeline.datasets.synthetic import FOURCC, FPS, UCF101_SECONDS, replica_specs, render_frames, write_video
 from mict_pipeline.dvc_stages import StageWriter, pipeline_file
 from mict_pipeline.models.speed import cpu_name
 from mict_pipeline.io.disk import format_bytes
@@ -62,9 +62,9 @@ def _tools_env() -> dict[str, str]:
     return {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}", "KEDRO_DISABLE_TELEMETRY": "1"}
 
 
-def _peaks(root: psutil.Process, done: threading.Event, peaks: dict[str, int], every: float = 0.1) -> None:
-    """Until ``done``: the largest resident size seen of each kind of process under ``root`` (DVC,
-    the `kedro run` it starts, their workers) and of all of them together."""
+def _peaks(root: psutil.Process, done: threading.Event, peaks: dict[str, int], root_kind: str, every: float = 0.1) -> None:
+    """Until ``done``: the largest resident size seen of each kind of process under ``root`` (itself,
+    ``root_kind``: DVC, or the `kedro run` DVC starts, their workers) and of all of them together."""
     while not done.wait(every):
         total = 0
         try:
@@ -80,23 +80,23 @@ def _peaks(root: psutil.Process, done: threading.Event, peaks: dict[str, int], e
         for pid, (rss, command, parent) in commands.items():
             # DataLoader workers are forks of `kedro run`: the same command line as their parent's.
             is_kedro = " run " in command and "kedro" in command and commands.get(parent, (0, ""))[1] != command
-            kind = "dvc" if pid == root.pid else "kedro" if is_kedro else "workers"
+            kind = root_kind if pid == root.pid else "kedro" if is_kedro else "workers"
             peaks[kind] = max(peaks.get(kind, 0), rss)
             total += rss
         peaks["all"] = max(peaks.get("all", 0), total)
 
 
-def run_measured(command: list[str], cwd: Path, log) -> dict:
+def run_measured(command: list[str], cwd: Path, log, root_kind: str = "dvc") -> dict:
     """Run ``command``; its wall and CPU seconds, and the peak resident memory (sampled every 0.1 s)
-    of its largest `kedro run`, of DVC, of the largest worker, and of all of them at once (shared
-    pages counted in each process)."""
+    of its largest `kedro run`, of itself (``root_kind``: DVC), of the largest worker, and of all of
+    them at once (shared pages counted in each process)."""
     log.write(f"\n$ {' '.join(command)}\n".encode())
     log.flush()
     started = time.perf_counter()
     process = subprocess.Popen(command, cwd=cwd, stdout=log, stderr=subprocess.STDOUT, env=_tools_env())
     peaks: dict[str, int] = {}
     done = threading.Event()
-    sampler = threading.Thread(target=_peaks, args=(psutil.Process(process.pid), done, peaks))
+    sampler = threading.Thread(target=_peaks, args=(psutil.Process(process.pid), done, peaks, root_kind))
     sampler.start()
     _, status, usage = os.wait4(process.pid, 0)
     done.set()
@@ -104,7 +104,7 @@ def run_measured(command: list[str], cwd: Path, log) -> dict:
     process.returncode = os.waitstatus_to_exitcode(status)
     wall = time.perf_counter() - started
     if process.returncode:
-        raise SystemExit(f"`{' '.join(command)}` in {cwd} failed (exit {process.returncode}); its output is in {LOG}")
+        raise SystemExit(f"`{' '.join(command)}` in {cwd} failed (exit {process.returncode}); its output is in {log.name}")
     mb = {f"peak_rss_mb_{kind}": round(peak / 2**20) for kind, peak in sorted(peaks.items()) if kind != "all"}
     return {"wall_s": round(wall, 1), "cpu_s": round(usage.ru_utime + usage.ru_stime, 1), "peak_rss_mb": round(peaks.get("all", 0) / 2**20), **mb}
 
@@ -130,13 +130,17 @@ def rehearse(log) -> list[dict]:
     return results
 
 
-def extraction_rate(specs, video_size: tuple[int, int], store_size: tuple[int, int], folder: Path) -> dict:
-    """Frames per CPU second (one process, so per core) and bytes per frame of extracting ``specs``
-    rendered at ``video_size`` into JPEG stores (quality 90) of ``store_size``."""
-    videos = [write_video(folder / f"{video_size[0]}" / spec.name, render_frames(spec, video_size)) for spec in specs]
+def render_sample(specs, video_size: tuple[int, int], folder: Path, fourcc: str = FOURCC) -> list[Path]:
+    """``specs`` rendered at ``video_size`` into videos in ``folder`` (their names' suffixes pick the container)."""
+    return [write_video(folder / f"{video_size[0]}x{video_size[1]}" / spec.name, render_frames(spec, video_size), fourcc=fourcc) for spec in specs]
+
+
+def extraction_rate(videos: list[Path], video_size: tuple[int, int], store_size: tuple[int, int], folder: Path) -> dict:
+    """Frames per CPU second (one process, so per core) and bytes per frame of extracting ``videos``
+    (of ``video_size``) into JPEG stores (quality 90) of ``store_size``."""
     frames, stored, cpu = 0, 0, 0.0
     for video in videos:
-        out = folder / f"{store_size[0]}.frames" / f"{video.stem}.frames"
+        out = folder / f"{video_size[0]}x{video_size[1]}-{store_size[0]}x{store_size[1]}.frames" / f"{video.stem}.frames"
         started = time.process_time()
         frames += extract_frames(video, out, *store_size, quality=90)
         cpu += time.process_time() - started
@@ -150,7 +154,7 @@ def measure_extraction(sample: int, rehearsal: dict) -> dict:
     specs = replica_specs()[:: UCF101_VIDEOS // sample][:sample]
     sizes = {"rehearsal": (tuple(rehearsal["video_size"]), tuple(rehearsal["store_size"])), "ucf101": ((320, 240), (256, 192))}
     with tempfile.TemporaryDirectory() as scratch:
-        return {name: extraction_rate(specs, video, store, Path(scratch)) for name, (video, store) in sizes.items()}
+        return {name: extraction_rate(render_sample(specs, video, Path(scratch)), video, store, Path(scratch)) for name, (video, store) in sizes.items()}
 
 
 def predict_prepare(ucf101: dict) -> dict:

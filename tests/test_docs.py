@@ -25,7 +25,7 @@ GENERATED = (
     "data/*/07_model_output/*",
     # Only the root's (conf/base) and the demo's DVC files are committed; the other environments'
     # are written when first run (`make repro KEDRO_ENV=<env>`, `make rehearsal`).
-    "conf/rehearsal/dvc.*", "conf/hmdb51/dvc.*", "conf/demo_hmdb51/dvc.*",
+    "conf/rehearsal/dvc.*", "conf/rehearsal_kinetics/dvc.*", "conf/hmdb51/dvc.*", "conf/demo_hmdb51/dvc.*",
     "conf/local/*",           # your own, git-ignored files
 )
 # Where a path written as code starts, for it to be read as a path of this repository.

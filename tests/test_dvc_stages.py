@@ -48,6 +48,8 @@ def test_an_environment_in_conf_writes_its_stages_where_dvc_runs_them(env, tmp_p
     assert written == tmp_path / "conf" / env / "dvc.yaml"
     stages = yaml.safe_load(written.read_text())["stages"]
     assert {stage["wdir"] for stage in stages.values()} == {"../.."} and "report" in stages
+    # The synthetic stage only where the dataset is its output: archives to download, or a Kinetics CSV and clips to prepare.
+    assert ("synthetic" in stages) == (env in {"rehearsal", "rehearsal_kinetics", "demo_hmdb51"})
 
 
 def test_one_stage_per_split_and_experiment_with_its_own_parameters():

@@ -63,7 +63,7 @@ def test_errors_name_the_key_path_and_the_valid_keys(block, message):
         ExperimentConfig.model_validate(block, where="experiments.x")
 
 
-@pytest.mark.parametrize("env", ["base", "demo"])
+@pytest.mark.parametrize("env", ["base", "demo", "rehearsal_kinetics"])
 def test_every_environment_validates(env):
     parameters = ProjectParameters.model_validate(configuration(ROOT, env)["parameters"])
     assert set(parameters.run_experiments) <= set(parameters.experiments)

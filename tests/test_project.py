@@ -107,7 +107,7 @@ def test_pipelines_follow_the_session_however_it_is_made(demo_repo, monkeypatch)
 
 def test_environments_keep_their_data_apart():
     roots = {env: configuration(ROOT, env)["globals"]["data_root"] for env in ENVIRONMENTS}
-    assert roots == {"base": "data", "demo": "data/demo", "rehearsal": "data/rehearsal", "demo_hmdb51": "data/demo_hmdb51", "hmdb51": "data/hmdb51"}
+    assert roots == {"base": "data", "demo": "data/demo", "rehearsal": "data/rehearsal", "rehearsal_kinetics": "data/rehearsal_kinetics", "demo_hmdb51": "data/demo_hmdb51", "hmdb51": "data/hmdb51"}
     catalogs = {env: configuration(ROOT, env)["catalog"] for env in ENVIRONMENTS}
     for env, catalog in catalogs.items():
         paths = [entry.get("filepath") or entry.get("data") for entry in catalog.values() if isinstance(entry, dict)]

@@ -47,7 +47,7 @@ from mict_pipeline.io.atomic import write_bytes_atomic
 from mict_pipeline.project import check_configuration, configuration, find_project
 from mict_pipeline.sources import PACKAGE, source_files
 
-ENVIRONMENTS = ("base", "demo", "rehearsal", "demo_hmdb51", "hmdb51")  # the environments of conf/ (conf/local is personal)
+ENVIRONMENTS = ("base", "demo", "rehearsal", "rehearsal_kinetics", "demo_hmdb51", "hmdb51")  # the environments of conf/ (conf/local is personal)
 ROOT_ENVIRONMENT = "base"  # its stages are the root dvc.yaml: `dvc repro` in the root reproduces the paper's experiments
 COMMITTED = ("base", "demo")  # the others' files are written when first run (see the module's docstring)
 HEADER = (
@@ -200,9 +200,9 @@ class StageWriter:
 
     def stages(self) -> dict[str, Any]:
         stages = {name: self.stage(name) for name in ("synthetic", "download", "prepare", "benchmark")}
-        synthetic = [path for out in stages["synthetic"]["outs"] for path in out]
-        if not any(dep.startswith(tuple(f"{p}/" for p in synthetic)) for dep in stages["download"]["deps"]):
-            del stages["synthetic"]  # the environment downloads its archives from elsewhere
+        synthetic = tuple(f"{path}/" for out in stages["synthetic"]["outs"] for path in out)
+        if not any(dep.startswith(synthetic) for name in ("download", "prepare") for dep in stages[name]["deps"]):
+            del stages["synthetic"]  # the environment's dataset comes from elsewhere
         for kind in ("train", "evaluate"):
             for split in self.splits:
                 for experiment in self.experiments:

@@ -219,7 +219,8 @@ def dataset_block(
                 + (f"download the val rows' clips into {videos}" if listed else "give the validation CSV with a second --lists, e.g. --lists validate.csv")
             )
         block["videos"] = sources.source(videos, "videos")
-        block["lists"] = [sources.source(path, "lists") for path in list_paths]
+        lists = [sources.source(path, "lists") for path in list_paths]
+        block["lists"] = lists[0] if len(lists) == 1 else lists  # one as a mapping: every key settable by `dvc exp run -S`
         block["max_missing_fraction"] = 0.1
         found = f"{table['class_name'].nunique()} classes, {len(table)} clips found, {len(missing)} listed clips not found (missing_videos.csv lists them after prepare)"
     else:

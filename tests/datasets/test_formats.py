@@ -35,6 +35,8 @@ def test_a_block_becomes_its_formats_model_with_the_formats_defaults():
     kinetics = dataset_format({"format": "kinetics", "name": "k", "videos": {"path": "clips"}, "lists": [{"path": "a.csv"}, {"path": "b.csv"}]})
     assert isinstance(kinetics, KineticsFormat) and kinetics.run_splits == (1,) and set(kinetics.sources()) == {"videos", "lists.0", "lists.1"}
     assert not kinetics.MISSING_IS_FAILURE and kinetics.archives() == set()
+    one = dataset_format({"format": "kinetics", "name": "k", "videos": {"path": "clips"}, "lists": {"path": "a.csv"}})
+    assert one.lists == kinetics.lists[:1]  # one CSV as a mapping: a plain key tree for `dvc exp run -S`
 
 
 @pytest.mark.parametrize(

@@ -30,6 +30,7 @@ from mict_pipeline.datasets.synthetic import (
     HMDB51_SPLITS_ARCHIVE,
     HMDB51_SPLITS_TOP,
     HMDB51_VIDEOS_ARCHIVE,
+    HUES,
     KINETICS_CLIPS_DIR,
     KINETICS_CSV,
     MOTIONS,
@@ -39,6 +40,8 @@ from mict_pipeline.datasets.synthetic import (
     generate_hmdb51,
     generate_kinetics,
     hmdb51_class_name,
+    kinetics400_labels,
+    kinetics_clips,
     kinetics_label,
     video_specs,
 )
@@ -437,6 +440,28 @@ def test_kinetics_bad_options_are_refused(options: dict, message: str, tmp_path:
     assert not any(tmp_path.iterdir())
 
 
+def test_kinetics400_labels_are_the_published_400_each_moving_as_a_motion_in_a_hue() -> None:
+    labels = kinetics400_labels()
+    assert len(set(labels)) == 400 and list(labels) == sorted(labels)
+    assert {"abseiling", "playing guitar", "zumba"} <= set(labels)
+    clips = kinetics_clips(classes=DEFAULT_CLASSES, labels=labels, clips={"train": 1, "val": 1})
+    assert [clip.spec.class_name for clip in clips[::2]] == list(labels)
+    looks = [(clip.spec.motion, clip.spec.hue) for clip in clips[::2]]
+    assert looks[:8] == [(motion, HUES[0]) for motion in DEFAULT_CLASSES]  # label i moves as motion i % 8 ...
+    assert looks[8] == (DEFAULT_CLASSES[0], HUES[1])  # ... in hue i // 8
+    assert looks[8 * len(HUES)] == looks[0]  # 8 motions x 13 hues, then the looks come round again
+
+
+def test_kinetics_with_named_classes_reads_back_under_those_names(tmp_path: Path) -> None:
+    names = ["riding a bike", "massaging person's head", "passing American football (in game)"]
+    manifest = generate_kinetics(tmp_path, labels=names, clips={"train": 2, "val": 1}, missing=1, **TINY)
+    found, missing = read_kinetics_annotations(manifest["annotations"]["path"], manifest["clips_dir"])
+    assert sorted(found["class_name"].unique()) == manifest["classes"] == sorted(names)
+    assert len(found) == manifest["videos"] == 8 and len(missing) == 1
+    with pytest.raises(ValueError, match="distinct"):
+        generate_kinetics(tmp_path / "again", labels=[names[0], names[0]], **TINY)
+
+
 def test_the_synthetic_node_writes_the_hmdb51_layout(tmp_path: Path) -> None:
     from mict_pipeline.parameters.synthetic import SyntheticParams
     from mict_pipeline.pipelines.synthetic.nodes import generate_synthetic_archives
@@ -446,3 +471,16 @@ def test_the_synthetic_node_writes_the_hmdb51_layout(tmp_path: Path) -> None:
     manifest = generate_synthetic_archives(synthetic, str(tmp_path))
     assert set(manifest["archives"]) == {HMDB51_VIDEOS_ARCHIVE, HMDB51_SPLITS_ARCHIVE}
     assert manifest["classes"] == ["pulse", "zoom_in"] and manifest["videos"] == 4
+
+
+def test_the_synthetic_node_writes_the_kinetics_layout(tmp_path: Path) -> None:
+    from mict_pipeline.parameters.synthetic import SyntheticParams
+    from mict_pipeline.pipelines.synthetic.nodes import generate_synthetic_archives
+
+    kinetics = {"classes": ["ZoomIn", "Pulse"], "clips": {"train": 2, "val": 1, "test": 0}, "missing": 1, "frames": [4, 4]}
+    synthetic = SyntheticParams.model_validate({"layout": "kinetics", "size": (32, 24), "workers": 1, "kinetics": kinetics})
+    manifest = generate_synthetic_archives(synthetic, str(tmp_path))
+    assert (tmp_path / KINETICS_CSV).is_file() and manifest["classes"] == ["pulse", "zoom in"]
+    assert manifest["listed"] == 6 and manifest["videos"] == 5
+    with pytest.raises(ValueError, match="missing must be"):  # what the generator would refuse, at validation
+        SyntheticParams.model_validate({"layout": "kinetics", "kinetics": {**kinetics, "missing": 6}})

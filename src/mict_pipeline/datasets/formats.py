@@ -134,10 +134,16 @@ class KineticsFormat(_Format):
     MISSING_IS_FAILURE: ClassVar[bool] = False
 
     format: Literal["kinetics"]
-    lists: tuple[Source, ...] = Field(min_length=1)
+    lists: tuple[Source, ...] = Field(min_length=1)  # one CSV (`lists: {path: ...}`) or a list of them
     # Clips that could not be downloaded are normal: listed and reported; prepare stops when more
     # than this share of the listed (train and val) clips, and more than prepare.max_failed_videos, are missing.
     max_missing_fraction: float = Field(0.1, ge=0.0, le=1.0)
+
+    @field_validator("lists", mode="before")
+    @classmethod
+    def _one_or_more(cls, lists: Any) -> Any:
+        # One CSV as a mapping keeps the file a plain key tree, which `dvc exp run -S` can set.
+        return [lists] if isinstance(lists, dict) else lists
 
 
 class FolderFormat(_Format):

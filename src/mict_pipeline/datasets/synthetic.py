@@ -24,7 +24,8 @@ The HMDB-51 layout (:func:`generate_hmdb51`) writes HMDB-51's two archives, as Z
 The Kinetics layout (:func:`generate_kinetics`) writes ``annotations.csv`` (``label, youtube_id,
 time_start, time_end, split``; labels spelt ``move up``) and the clips as a downloader leaves them,
 ``clips/<label>/<youtube_id>_<start:06d>_<end:06d>.mp4`` (MPEG-4 Part 2 in MP4), with a few listed
-train/val clips left out, as real Kinetics downloads always miss some.
+train/val clips left out, as real Kinetics downloads always miss some. Its classes are the motions,
+or any names such as Kinetics-400's 400 (:func:`kinetics400_labels`), each moving as one motion.
 
 Each video is a random-dot kinematogram, the classic motion-only stimulus: a moving view of a
 field of soft-edged coloured dots on black that fills the whole frame, like a camera moving over
@@ -767,8 +768,32 @@ class KineticsClip:
         return self.spec.class_name, self.youtube_id, self.time_start, self.time_end, self.split
 
 
+def kinetics400_labels() -> tuple[str, ...]:
+    """Kinetics-400's 400 class names as published (Kay et al., 2017), sorted: torchvision ships the
+    list in its Kinetics-400 weights' metadata (reading it downloads nothing)."""
+    from torchvision.models.video import R3D_18_Weights  # torchvision only for the list
+
+    return tuple(R3D_18_Weights.KINETICS400_V1.meta["categories"])
+
+
+def _kinetics_looks(classes: Sequence[str], labels: Sequence[str] | None) -> dict[str, dict[str, Any]]:
+    """Each class's label (sorted) and how its clips look. Without ``labels``, one class per motion
+    in ``classes``, labelled in Kinetics' spelling, in random colours. With ``labels``, the label
+    ``i`` moves as ``classes[i % len(classes)]`` in hue ``HUES[i // len(classes) % len(HUES)]``: a
+    dataset of Kinetics-400's names and size, not of its learnability (labels ``len(classes) *
+    len(HUES)`` apart look alike)."""
+    if labels is None:
+        return {kinetics_label(motion): {"motion": motion} for motion in sorted(classes, key=kinetics_label)}
+    if len(set(labels)) != len(labels) or len(labels) < 2 or not all(label.strip() == label != "" for label in labels):
+        raise ValueError("labels must be at least two distinct non-empty names without surrounding spaces")
+    return {
+        label: {"motion": classes[i % len(classes)], "hue": HUES[i // len(classes) % len(HUES)]}
+        for i, label in enumerate(sorted(labels))
+    }
+
+
 def check_kinetics_options(
-    classes: Sequence[str], clips: Mapping[str, int], missing: int, frames: tuple[int, int]
+    classes: Sequence[str], clips: Mapping[str, int], missing: int, frames: tuple[int, int], labels: Sequence[str] | None = None
 ) -> None:
     """Raise ValueError unless the Kinetics layout's options can be generated: at least two distinct
     known motions, ``clips`` per class for splits among train/val/test with at least one train clip,
@@ -777,16 +802,16 @@ def check_kinetics_options(
     unknown = sorted(set(clips) - set(_KINETICS_SPLITS))
     if unknown or clips.get("train", 0) < 1 or min(clips.values()) < 0:
         raise ValueError(f"clips must give counts >= 0 for {', '.join(_KINETICS_SPLITS)}, at least 1 train; got {dict(clips)}")
-    droppable = len(classes) * (clips.get("train", 0) + clips.get("val", 0))
+    droppable = len(_kinetics_looks(classes, labels)) * (clips.get("train", 0) + clips.get("val", 0))
     if not 0 <= missing < droppable:
         raise ValueError(f"missing must be in [0, {droppable}) (fewer than the listed train and val clips), got {missing}")
     _check_range("frames", frames)
 
 
-def _kinetics_clip(motion: str, split: str, index: int, frames: tuple[int, int], seed: int) -> KineticsClip:
-    """Clip ``index`` of ``motion`` in ``split``, from its own stream (seed, label, split, index):
-    its length, YouTube id and start; the segment lasts the clip's length in whole seconds."""
-    label = kinetics_label(motion)
+def _kinetics_clip(label: str, look: dict[str, Any], split: str, index: int, frames: tuple[int, int], seed: int) -> KineticsClip:
+    """Clip ``index`` of ``label`` in ``split``, moving as ``look`` says, from its own stream (seed,
+    label, split, index): its length, YouTube id and start; the segment lasts the clip's length in
+    whole seconds."""
     video_seed = _stream_seed(seed, "kinetics", label, split, index)
     n_frames = _draw_length(video_seed, frames)
     rng = np.random.default_rng([video_seed, 2])
@@ -794,19 +819,20 @@ def _kinetics_clip(motion: str, split: str, index: int, frames: tuple[int, int],
     start = int(rng.integers(0, 600))
     end = start + math.ceil(n_frames / FPS)
     name = f"{youtube_id}_{start:06d}_{end:06d}.mp4"
-    spec = VideoSpec(label, 0, index, n_frames, video_seed, motion=motion, file_name=name)
+    spec = VideoSpec(label, 0, index, n_frames, video_seed, **look, file_name=name)
     return KineticsClip(spec, youtube_id, start, end, split)
 
 
 def kinetics_clips(
     *, classes: Sequence[str] = KINETICS_CLASSES, clips: Mapping[str, int] = KINETICS_CLIPS,
-    frames: tuple[int, int] = (20, 40), seed: int = 0,
+    frames: tuple[int, int] = (20, 40), seed: int = 0, labels: Sequence[str] | None = None,
 ) -> list[KineticsClip]:
-    """The annotated clips: ``clips[split]`` per motion in ``classes`` and split, sorted by label,
-    split (train, val, test) and index."""
+    """The annotated clips: ``clips[split]`` per class (a motion in ``classes``, or a name in
+    ``labels``: see :func:`_kinetics_looks`) and split, sorted by label, split (train, val, test)
+    and index."""
     return [
-        _kinetics_clip(motion, split, index, frames, seed)
-        for motion in sorted(classes, key=kinetics_label)
+        _kinetics_clip(label, look, split, index, frames, seed)
+        for label, look in _kinetics_looks(classes, labels).items()
         for split in _KINETICS_SPLITS
         for index in range(1, clips.get(split, 0) + 1)
     ]
@@ -832,16 +858,17 @@ def _kinetics_csv(clips: Iterable[KineticsClip]) -> bytes:
 def generate_kinetics(
     out_dir: str | Path, *, classes: Sequence[str] = KINETICS_CLASSES, clips: Mapping[str, int] = KINETICS_CLIPS,
     missing: int = 2, frames: tuple[int, int] = (20, 40), seed: int = 0, size: tuple[int, int] = (WIDTH, HEIGHT),
-    workers: int | None = None,
+    workers: int | None = None, labels: Sequence[str] | None = None,
 ) -> dict[str, Any]:
     """The motion dataset in a Kinetics download's layout in ``out_dir``: ``annotations.csv``
-    (``clips[split]`` rows per motion in ``classes`` and split, Kinetics label spelling) and
+    (``clips[split]`` rows per class and split: a motion in ``classes`` in Kinetics' label spelling,
+    or, given ``labels`` such as :func:`kinetics400_labels`, each of those names) and
     ``clips/<label>/<youtube_id>_<start:06d>_<end:06d>.mp4`` for all of them but ``missing`` train/val
     clips (a seeded draw). The clips folder is replaced as a whole. Videos are encoded in ``workers``
     processes (default: every core). Returns the manifest: the CSV's and each clip's path, size and
     SHA-256, the missing clips (paths under ``clips/``), classes, counts, lengths, frame size, seed."""
-    check_kinetics_options(classes, clips, missing, frames)
-    listed = kinetics_clips(classes=classes, clips=clips, frames=frames, seed=seed)
+    check_kinetics_options(classes, clips, missing, frames, labels)
+    listed = kinetics_clips(classes=classes, clips=clips, frames=frames, seed=seed, labels=labels)
     absent = _missing_clips(listed, missing, seed)
     present = [clip for clip in listed if clip.relpath not in absent]
     out_dir = Path(out_dir)

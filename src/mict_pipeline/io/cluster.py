@@ -125,8 +125,9 @@ def cluster_executor(address: str) -> Iterator[tuple[Executor, int]]:
                 f"prepare in {CONF_FILE}"
             ) from None
         threads = sum(client.nthreads().values())
+        # The scheduler serves its dashboard's pages only with bokeh installed; a terminal shows a progress bar either way.
         logger.info(
-            "frame extraction on the Dask cluster at %s (workers: %d, threads: %d); its dashboard: %s",
+            "frame extraction on the Dask cluster at %s (workers: %d, threads: %d); its dashboard, where the scheduler has bokeh: %s",
             client.scheduler.address, len(client.nthreads()), threads, client.dashboard_link,
         )
         if not threads:

@@ -1,13 +1,23 @@
-"""The ``synthetic`` block: the built-in synthetic datasets (UCF-101 and HMDB-51 formats)."""
+"""The ``synthetic`` block: the built-in synthetic datasets (UCF-101, HMDB-51 and Kinetics formats)."""
 
 from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field, PositiveInt, model_validator
+from pydantic import Field, NonNegativeInt, PositiveInt, model_validator
 
 from mict_pipeline.config import Params
-from mict_pipeline.datasets.synthetic import DEFAULT_CLASSES, HEIGHT, HMDB51_PER_CLASS, MOTIONS, WIDTH, check_hmdb51_options
+from mict_pipeline.datasets.synthetic import (
+    DEFAULT_CLASSES,
+    HEIGHT,
+    HMDB51_PER_CLASS,
+    KINETICS_CLIPS,
+    MOTIONS,
+    WIDTH,
+    check_hmdb51_options,
+    check_kinetics_options,
+    kinetics400_labels,
+)
 from mict_pipeline.datasets.ucf101 import CLASS_NAMES, GROUPS
 
 
@@ -46,13 +56,36 @@ class HMDB51LayoutParams(Params):
         return self
 
 
+class KineticsLayoutParams(Params):
+    """``synthetic.kinetics``: a Kinetics download's layout (``annotations.csv`` and the clips
+    folder, a few listed clips missing), its classes one per motion or Kinetics-400's names."""
+
+    classes: tuple[Literal[tuple(MOTIONS)], ...] = DEFAULT_CLASSES  # type: ignore[valid-type]
+    # motions: a class per motion, labelled `move up`, ...; kinetics400: Kinetics-400's 400 class
+    # names, each moving as one of the motions in turn (its size and names, not its learnability).
+    labels: Literal["motions", "kinetics400"] = "motions"
+    clips: dict[Literal["train", "val", "test"], NonNegativeInt] = dict(KINETICS_CLIPS)  # per class and CSV split
+    missing: NonNegativeInt = 2  # listed train/val clips left undownloaded
+    frames: tuple[PositiveInt, PositiveInt] = (20, 40)
+
+    def label_names(self) -> tuple[str, ...] | None:
+        """The class names ``labels`` picks; None: the motions' own."""
+        return kinetics400_labels() if self.labels == "kinetics400" else None
+
+    @model_validator(mode="after")
+    def _generable(self) -> KineticsLayoutParams:
+        check_kinetics_options(self.classes, self.clips, self.missing, self.frames, self.label_names())
+        return self
+
+
 class SyntheticParams(Params):
     """The ``synthetic`` block: which layout, and the settings of each."""
 
     seed: int = 0
-    layout: Literal["motions", "ucf101", "hmdb51"] = "motions"
+    layout: Literal["motions", "ucf101", "hmdb51", "kinetics"] = "motions"
     size: tuple[PositiveInt, PositiveInt] = (WIDTH, HEIGHT)  # frame width, height of the videos
     workers: PositiveInt | None = None  # encoding processes; None = every core
     motions: MotionsParams = MotionsParams()
     ucf101: ReplicaParams = ReplicaParams()
     hmdb51: HMDB51LayoutParams = HMDB51LayoutParams()
+    kinetics: KineticsLayoutParams = KineticsLayoutParams()

@@ -210,6 +210,8 @@ def train(
             f"batch), so nothing would be learnt; set `batch_size: {max(1, len(train_set) // world * world)}` (at most the "
             "training clips) in the experiment's `recipe:` in conf/<env>/parameters.yml, or add training videos"
         )
+    if distributed:  # each rank says so: a node that never joined is missing from the log
+        log.info("%s: rank %d of %d processes, %d clips a step (%d each)", out_dir, dist.get_rank(), world, recipe.batch_size, batch_size)
     amp_dtype = recipe.autocast_dtype(device)
     channels_last = recipe.channels_last and device.type == "cuda"
 
