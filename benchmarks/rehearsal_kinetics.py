@@ -252,7 +252,7 @@ def train_two_nodes(steps: int, log) -> dict:
     checkpoint = read_checkpoint(RUN_DIR / "last.pt")
     return {
         "nodes": 2, "processes": 2, "steps": steps, "global_batch": 16, "wall_s": round(wall, 1),
-        "epoch_recorded": checkpoint.training["epoch"],
+        "epoch_recorded": checkpoint.training["epoch"], "clips_per_s_in_the_loop": round(checkpoint.training["history"][-1]["clips_per_s"], 1),
         "peak_mb_per_node": {f"node {i}": max(mb for role in (f"node {i}", f"node {i} child") for mb, _ in peaks.by_role(role)) for i in range(2)},
     }
 
@@ -320,14 +320,15 @@ def main() -> int:
     args = parser.parse_args()
     DATA.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
-    report: dict = {"date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+    commit = subprocess.run(["git", "describe", "--always", "--dirty"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
+    report: dict = {"date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"), "commit": commit or None,
                     "machine": {"cpu": cpu_name(), "cores": available_cores(), "python": platform.python_version()}}
     with LOG.open("ab") as log:
         manifest = DATA / "01_raw" / "synthetic" / "manifest.json"
         if args.regenerate or not manifest.exists():
             print("the replica (kedro run --pipelines=synthetic) ...", flush=True)
-            report["synthetic"] = run_measured([*KEDRO, "--pipelines=synthetic"], ROOT, log)
-        run_measured([*KEDRO, "--pipelines=download"], ROOT, log)  # records that the dataset has no archives to fetch
+            report["synthetic"] = run_measured([*KEDRO, "--pipelines=synthetic"], ROOT, log, root_kind="client")
+        run_measured([*KEDRO, "--pipelines=download"], ROOT, log, root_kind="client")  # records that the dataset has no archives to fetch
         synthetic = json.loads(manifest.read_text())
         report["dataset"] = {key: synthetic[key] for key in ("listed", "videos", "frames", "seconds", "frame_size")}
         report["dataset"].update(classes=len(synthetic["classes"]), missing=len(synthetic["missing"]))
@@ -393,7 +394,8 @@ def summarise(report: dict, out: Path) -> None:
           f"a Dask task's overhead on its worker: {report['dask_task_overhead_ms']} ms; client and scheduler hand out at most "
           f"{report['dispatch_clips_per_s']:,} clips/s")
     t = report["training"]
-    print(f"two-node training: {t['steps']} steps of {t['global_batch']} clips in {t['wall_s']} s (whole command); peak MB {t['peak_mb_per_node']}")
+    print(f"two-node training: {t['steps']} steps of {t['global_batch']} clips in {t['wall_s']} s (whole command), {t['clips_per_s_in_the_loop']} "
+          f"clips/s in the loop; peak MB {t['peak_mb_per_node']}")
     print("\n| source -> store (10 s clips) | frames/s per core | bytes/frame: dots | photo pan | worker s a clip | K400 h on 1 / 8 / 64 cores "
           "| clips/s at 64 | K400 stores: dots / photo | writes at 64 cores |")
     print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
