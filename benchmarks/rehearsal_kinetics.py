@@ -157,7 +157,7 @@ def dask_cluster(workers: int, log) -> Iterator[tuple[str, ProcessPeaks]]:
     """A Dask cluster as on a cluster's machines: ``dask scheduler`` and ``dask worker`` (its nanny
     process starting ``workers`` worker processes of 1 thread) on 127.0.0.1; its address and the
     sampler of its processes' memory (roles: scheduler, nanny, "nanny child" = a worker)."""
-    from distributed import Client
+    from dask.distributed import Client
 
     port = _free_port()
     address = f"tcp://127.0.0.1:{port}"
