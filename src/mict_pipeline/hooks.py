@@ -103,15 +103,20 @@ class RunLock:
     def acquire(self, env: str | None) -> None:
         """Take the lock, or raise :class:`RunError` naming the run that holds it."""
         LOCK_FOLDER.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o666)
-        try:
-            fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
+        while True:
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o666)
+            try:
+                fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                os.close(fd)
+                raise RunError(
+                    f"{shown_path(self.folder)} (environment {env or 'local'}): another run is writing there ({self._holder()}). "
+                    "Fix: wait for it to end (or stop it), then run again"
+                ) from None
+            # A run that released it between our open and our lock removed the file we hold: lock the one now there.
+            if self._is_current(fd):
+                break
             os.close(fd)
-            raise RunError(
-                f"{shown_path(self.folder)} (environment {env or 'local'}): another run is writing there ({self._holder()}). "
-                "Fix: wait for it to end (or stop it), then run again"
-            ) from None
         self._fd = fd
         since = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime())
         command = " ".join([Path(sys.argv[0]).name, *sys.argv[1:]])
@@ -125,8 +130,17 @@ class RunLock:
         except (OSError, ValueError, KeyError):  # taken an instant ago, its holder not written yet
             return "its holder not recorded yet"
 
+    def _is_current(self, fd: int) -> bool:
+        try:
+            return os.path.samestat(os.fstat(fd), os.stat(self.path))
+        except FileNotFoundError:
+            return False
+
     def release(self) -> None:
+        """Remove the lock's files (still holding it, so no other run has them) and release it."""
         if self._fd is not None:
+            self.holder.unlink(missing_ok=True)
+            self.path.unlink(missing_ok=True)
             os.close(self._fd)  # closing the file releases a POSIX lock
             self._fd = None
 
