@@ -56,7 +56,7 @@ UCF101_FRAMES = round(UCF101_VIDEOS * UCF101_SECONDS[0] * FPS)  # 2.40 M frames 
 CORES = (2, 8, 32)
 
 
-def _tools_env() -> dict[str, str]:
+def tools_env() -> dict[str, str]:
     """This environment with the project's tools first on PATH (DVC stages call `kedro`)."""
     bin_dir = str(Path(sys.executable).parent)
     return {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}", "KEDRO_DISABLE_TELEMETRY": "1"}
@@ -93,7 +93,7 @@ def run_measured(command: list[str], cwd: Path, log, root_kind: str = "dvc") -> 
     log.write(f"\n$ {' '.join(command)}\n".encode())
     log.flush()
     started = time.perf_counter()
-    process = subprocess.Popen(command, cwd=cwd, stdout=log, stderr=subprocess.STDOUT, env=_tools_env())
+    process = subprocess.Popen(command, cwd=cwd, stdout=log, stderr=subprocess.STDOUT, env=tools_env())
     peaks: dict[str, int] = {}
     done = threading.Event()
     sampler = threading.Thread(target=_peaks, args=(psutil.Process(process.pid), done, peaks, root_kind))

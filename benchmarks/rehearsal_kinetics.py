@@ -10,7 +10,8 @@ runs, on this machine, timed, with the peak resident memory of each process samp
 2. ``kedro run --pipelines=prepare --params=prepare.cluster=tcp://...`` on a real Dask cluster
    (``dask scheduler`` and ``dask worker --nworkers N --nthreads 1`` processes on 127.0.0.1, as on
    a cluster's machines) with N = 1, then N = 2, each from no frame stores; then with N = 2 once
-   more, every store finished (what a resumed run costs); and, for comparison at the same 2
+   more, every store finished (what a resumed run costs), and ``extract_many`` alone on it from
+   this process (what the client and scheduler spend a clip); and, for comparison at the same 2
    processes, the local pool (``prepare.cluster`` null). Every run must give the same stores and
    tables, byte for byte;
 3. a few training steps of split 1's MiCT-ResNet-18 on two ``torchrun`` nodes on 127.0.0.1 (c10d
@@ -41,21 +42,26 @@ import sys
 import tempfile
 import threading
 import time
+import tracemalloc
 from collections.abc import Iterator
 from pathlib import Path
 
 import cv2
+import dask
 import matplotlib.cbook
 import numpy as np
 import pandas as pd
 import psutil
+import torch
+import yaml
 
-from rehearsal import _tools_env, extraction_rate, render_sample, run_measured
+from rehearsal import extraction_rate, render_sample, run_measured, tools_env
 
 from mict_pipeline.checkpoint import read_checkpoint
 from mict_pipeline.datasets.synthetic import DEFAULT_CLASSES, KINETICS_FOURCC, kinetics400_labels, kinetics_clips, write_video
 from mict_pipeline.io.digest import file_digest
-from mict_pipeline.io.workers import available_cores
+from mict_pipeline.io.frame_store import ExtractResult, extract_many
+from mict_pipeline.io.workers import _single_threaded_opencv, available_cores
 from mict_pipeline.models.speed import cpu_name
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -104,11 +110,17 @@ class ProcessPeaks:
         self.cpu: dict[int, float] = {}
         self.role_of: dict[int, str] = {}
         self.cpu_before: dict[int, float] = {}
+        self._lock = threading.Lock()
         self._done = threading.Event()
         self._thread = threading.Thread(target=self._sample, daemon=True)
 
     def _sample(self) -> None:
         while not self._done.wait(0.1):
+            self.sample()
+
+    def sample(self) -> None:
+        """One sample now (the thread takes one every 0.1 s)."""
+        with self._lock:
             for pid, role in list(self.roles.items()):
                 with contextlib.suppress(psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
                     root = psutil.Process(pid)
@@ -131,11 +143,14 @@ class ProcessPeaks:
 
     def restart(self) -> None:
         """Peaks and CPU seconds from now on (for the next run on the same processes)."""
-        self.rss.clear()
-        self.cpu_before = dict(self.cpu)
+        self.sample()
+        with self._lock:
+            self.rss.clear()
+            self.cpu_before = dict(self.cpu)
 
     def by_role(self, role: str) -> list[tuple[int, float]]:
-        """(peak MB, CPU s) of each process of ``role`` since the start or :meth:`restart`."""
+        """(peak MB, CPU s) of each process of ``role`` since the start or :meth:`restart`, to now."""
+        self.sample()
         return [
             (round(self.rss[pid] / 2**20), round(self.cpu[pid] - self.cpu_before.get(pid, 0.0), 1))
             for pid, kind in self.role_of.items() if kind == role and pid in self.rss
@@ -162,11 +177,11 @@ def dask_cluster(workers: int, log) -> Iterator[tuple[str, ProcessPeaks]]:
     port = _free_port()
     address = f"tcp://127.0.0.1:{port}"
     started: list[subprocess.Popen] = []
-    with contextlib.ExitStack() as stack, tempfile.TemporaryDirectory(prefix="dask-worker-") as scratch:
+    with tempfile.TemporaryDirectory(prefix="dask-worker-") as scratch, contextlib.ExitStack() as stack:  # the folder outlives the worker
         stack.callback(lambda: [_stop(p) for p in reversed(started)])
         log.write(f"\n$ dask scheduler + dask worker --nworkers {workers} at {address}\n".encode())
         log.flush()
-        run = dict(cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env=_tools_env())
+        run = dict(cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env=tools_env())
         started.append(subprocess.Popen([str(BIN / "dask"), "scheduler", "--host", "127.0.0.1", "--port", str(port), "--no-dashboard"], **run))
         _wait_listening(port, started[0], "dask scheduler")
         started.append(subprocess.Popen(
@@ -221,6 +236,12 @@ def prepare(cluster: str | None, log, *, workers: int, fresh: bool, peaks_of=Non
     return result
 
 
+def _batch_size() -> int:
+    """The global batch of the experiment the rehearsal trains (conf/rehearsal_kinetics/parameters.yml)."""
+    parameters = yaml.safe_load((ROOT / "conf" / ENV / "parameters.yml").read_text())
+    return parameters["experiments"]["mict_resnet18"]["recipe"]["batch_size"]
+
+
 def train_two_nodes(steps: int, log) -> dict:
     """``steps`` training steps of split 1's MiCT-ResNet-18 by two torchrun nodes (one process
     each, c10d rendezvous on 127.0.0.1, gloo), the command of deploy/slurm/train.sbatch."""
@@ -232,7 +253,7 @@ def train_two_nodes(steps: int, log) -> dict:
         "--rdzv-id", "rehearsal-kinetics", "-m", "kedro", "run", "--env", ENV, "--pipelines=train", f"--namespaces={NAMESPACE}", f"--params={params}",
     ]
     # COLUMNS: Kedro's rich log lines unwrapped, so each rank's line can be found.
-    env = {**_tools_env(), "OMP_NUM_THREADS": "1", "TORCH_DISABLE_SHARE_RDZV_TCP_STORE": "1", "COLUMNS": "400"}
+    env = {**tools_env(), "OMP_NUM_THREADS": "1", "TORCH_DISABLE_SHARE_RDZV_TCP_STORE": "1", "COLUMNS": "400"}
     log.write(f"\n$ {' '.join(command)}   (twice: two nodes)\n".encode())
     log.flush()
     offset = log.tell()
@@ -245,16 +266,55 @@ def train_two_nodes(steps: int, log) -> dict:
     wall = time.perf_counter() - started
     if any(codes):
         raise SystemExit(f"two-node training failed (exit {codes}); its output is in {LOG}")
-    text = LOG.read_text(errors="replace")[offset:]
-    missing = [rank for rank in (0, 1) if f"rank {rank} of 2 processes, 16 clips a step (8 each)" not in text]
+    text = LOG.read_bytes()[offset:].decode(errors="replace")
+    batch = _batch_size()
+    missing = [rank for rank in (0, 1) if f"rank {rank} of 2 processes, {batch} clips a step ({batch // 2} each)" not in text]
     if missing:
         raise SystemExit(f"rank {missing} of the two-node run did not train (no line of it in the log); see {LOG}")
     checkpoint = read_checkpoint(RUN_DIR / "last.pt")
     metrics = json.loads((DATA / "08_reporting" / "training" / "split_1" / "mict_resnet18" / "metrics.json").read_text())
     return {
-        "nodes": 2, "processes": 2, "steps": steps, "global_batch": 16, "wall_s": round(wall, 1),
+        "nodes": 2, "processes": 2, "steps": steps, "global_batch": batch, "wall_s": round(wall, 1),
         "epoch_recorded": checkpoint.training["epoch"], "clips_per_s_in_the_loop": round(metrics["clips_per_s"], 1),
-        "peak_mb_per_node": {f"node {i}": max(mb for role in (f"node {i}", f"node {i} child") for mb, _ in peaks.by_role(role)) for i in range(2)},
+        # The largest process of each node (its rank, above torchrun's agent and the loader's worker).
+        "largest_process_mb_per_node": {
+            f"node {i}": max(mb for role in (f"node {i}", f"node {i} child") for mb, _ in peaks.by_role(role)) for i in range(2)
+        },
+    }
+
+
+def _store_size() -> tuple[int, int]:
+    """The rehearsal's frame-store size (conf/rehearsal_kinetics/parameters_prepare.yml)."""
+    frames = yaml.safe_load((ROOT / "conf" / ENV / "parameters_prepare.yml").read_text())["prepare"]["frames"]
+    return frames["width"], frames["height"]
+
+
+def measure_dispatch(address: str, peaks: ProcessPeaks) -> dict:
+    """What the client and the scheduler spend a clip when the jobs cost nearly nothing:
+    ``extract_many`` in this process (the client, as in `kedro run`; no start-up or other steps)
+    on every replica clip, every store finished (each job reads a header and hashes a 100 KB clip),
+    on the cluster at ``address``. The most clips a second they can hand out is the inverse of the
+    larger. And the client's memory a video in ``extract_many`` (its pairs and results)."""
+    index = pd.read_csv(DATA / "03_primary" / "frame_index.csv")
+    clips = {path.stem: path for path in (DATA / "01_raw" / "synthetic" / "clips").rglob("*.mp4")}
+    pairs = [(clips[video], DATA / "03_primary" / "frames" / store) for video, store in zip(index["video"], index["frame_store"])]
+    peaks.restart()
+    cpu, wall = time.process_time(), time.perf_counter()
+    results = extract_many(pairs, *_store_size(), cluster=address)
+    cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
+    if {r.status for r in results} != {"skipped"}:
+        raise SystemExit(f"expected every store finished, got {pd.Series([r.status for r in results]).value_counts().to_dict()}")
+    (_, scheduler_cpu), = peaks.by_role("scheduler")
+    tracemalloc.start()
+    held = ([(Path(str(v)), Path(str(o))) for v, o in pairs], [ExtractResult(Path(str(r.video)), Path(str(r.out)), r.status, r.frames) for r in results])
+    held_bytes = tracemalloc.get_traced_memory()[0]
+    tracemalloc.stop()
+    del held
+    return {
+        "clips": len(pairs), "wall_s": round(wall, 1), "clips_per_s": round(len(pairs) / wall),
+        "client_cpu_ms_per_clip": round(cpu / len(pairs) * 1e3, 2), "scheduler_cpu_ms_per_clip": round(scheduler_cpu / len(pairs) * 1e3, 2),
+        "ceiling_clips_per_s": round(len(pairs) / max(cpu, scheduler_cpu)),
+        "client_extract_many_mb_per_100k_videos": round(held_bytes / len(pairs) * 1e5 / 2**20, 1),
     }
 
 
@@ -309,7 +369,7 @@ def predict(extraction: dict, task_overhead_s: float, dispatch_videos_per_s: flo
             "stores_tib_dots": round(K400_FRAMES * rate["bytes_per_frame"] / 2**40, 2),
             "stores_tib_photo": round(K400_FRAMES * bytes_photo / 2**40, 2),
             # What 64 workers write to the shared filesystem (the stores, at the photo's bytes per frame).
-            "write_mb_per_s_64_cores": round(64 / clip_s * clip_frames * bytes_photo / 1e6),
+            "write_mb_per_s_64_cores": round(min(64 / clip_s, dispatch_videos_per_s) * clip_frames * bytes_photo / 1e6),
         }
     return out
 
@@ -321,9 +381,11 @@ def main() -> int:
     args = parser.parse_args()
     DATA.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
+    _single_threaded_opencv()  # as in the workers, so the rates measured in this process compare
     commit = subprocess.run(["git", "describe", "--always", "--dirty"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
+    versions = {"python": platform.python_version(), "torch": torch.__version__, "dask": dask.__version__, "opencv": cv2.__version__}
     report: dict = {"date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"), "commit": commit or None,
-                    "machine": {"cpu": cpu_name(), "cores": available_cores(), "python": platform.python_version()}}
+                    "machine": {"cpu": cpu_name(), "cores": available_cores()}, "versions": versions}
     with LOG.open("ab") as log:
         manifest = DATA / "01_raw" / "synthetic" / "manifest.json"
         if args.regenerate or not manifest.exists():
@@ -341,6 +403,8 @@ def main() -> int:
                 if workers == 2:
                     print("prepare again, every store finished (a resumed run) ...", flush=True)
                     runs.append(prepare(address, log, workers=workers, fresh=False, peaks_of=peaks))
+                    print("what the client and scheduler spend a clip ...", flush=True)
+                    report["dispatch"] = measure_dispatch(address, peaks)
         print("prepare on the local pool of 2 processes ...", flush=True)
         runs.append(prepare(None, log, workers=2, fresh=True))
         if len({run["digest"] for run in runs}) != 1:
@@ -355,17 +419,14 @@ def main() -> int:
     # process extracting the replica's clips alone spends on one (same sizes).
     with tempfile.TemporaryDirectory(dir=DATA) as scratch:
         clips = sorted((DATA / "01_raw" / "synthetic" / "clips").rglob("*.mp4"))[::50]
-        alone = extraction_rate(clips, tuple(synthetic["frame_size"]), (64, 48), Path(scratch))
+        alone = extraction_rate(clips, tuple(synthetic["frame_size"]), _store_size(), Path(scratch))
     one = runs[0]
+    # Charged to each task: the worker's background work too (heartbeats, its event loop).
     overhead = (sum(one["dask"]["worker_cpu_s"]) - one["frames"] / alone["frames_per_s_per_core"]) / one["videos"]
-    # What the client (the `kedro run`: its whole CPU, start and other nodes included) and the
-    # scheduler spend a clip, the larger of the two: the most clips a second they can hand out.
-    dispatch_s = max(max(run["cpu_s"], run["dask"]["scheduler_cpu_s"]) / run["videos"] for run in runs if "dask" in run)
     report["replica_extraction_alone"] = alone
     report["dask_task_overhead_ms"] = round(overhead * 1e3, 2)
-    report["dispatch_clips_per_s"] = round(1 / dispatch_s)
     report["scaling_1_to_2_workers"] = round(runs[0]["wall_s"] / runs[1]["wall_s"], 2)
-    report["prediction"] = predict(report["extraction"], overhead, 1 / dispatch_s)
+    report["prediction"] = predict(report["extraction"], overhead, report["dispatch"]["ceiling_clips_per_s"])
     index = pd.read_csv(DATA / "03_primary" / "frame_index.csv")
     report["index_mb_per_100k_videos"] = round(index.memory_usage(deep=True).sum() / len(index) * 1e5 / 2**20, 1)
     report["wall_s"] = round(time.perf_counter() - started, 1)
@@ -391,12 +452,16 @@ def summarise(report: dict, out: Path) -> None:
               f"{run['cpu_s']} | {dask.get('scheduler_cpu_s', '-')} | {each} | {run.get('peak_rss_mb_client', '-')} | "
               f"{dask.get('scheduler_peak_mb', '-')} | {' / '.join(map(str, dask.get('worker_peak_mb', []))) or '-'} | {dask.get('nanny_peak_mb', '-')} |")
     alone = report["replica_extraction_alone"]["frames_per_s_per_core"]
+    dispatch = report["dispatch"]
     print(f"\nscaling 1 -> 2 workers (wall): x{report['scaling_1_to_2_workers']}; one process alone on the replica's clips: {alone:,} frames/s; "
-          f"a Dask task's overhead on its worker: {report['dask_task_overhead_ms']} ms; client and scheduler hand out at most "
-          f"{report['dispatch_clips_per_s']:,} clips/s")
+          f"a Dask task's overhead on its worker: {report['dask_task_overhead_ms']} ms")
+    print(f"dispatch, every store finished, {dispatch['clips']:,} clips in {dispatch['wall_s']} s ({dispatch['clips_per_s']}/s): client "
+          f"{dispatch['client_cpu_ms_per_clip']} ms and scheduler {dispatch['scheduler_cpu_ms_per_clip']} ms of CPU a clip, so at most "
+          f"{dispatch['ceiling_clips_per_s']:,} clips/s; the client holds {dispatch['client_extract_many_mb_per_100k_videos']} MB per 100k "
+          "videos in extract_many")
     t = report["training"]
     print(f"two-node training: {t['steps']} steps of {t['global_batch']} clips in {t['wall_s']} s (whole command), {t['clips_per_s_in_the_loop']} "
-          f"clips/s in the loop; peak MB {t['peak_mb_per_node']}")
+          f"clips/s in the loop; largest process per node, MB: {t['largest_process_mb_per_node']}")
     print("\n| source -> store (10 s clips) | frames/s per core | bytes/frame: dots | photo pan | worker s a clip | K400 h on 1 / 8 / 64 cores "
           "| clips/s at 64 | K400 stores: dots / photo | writes at 64 cores |")
     print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")

@@ -169,7 +169,7 @@ TRAIN_SCRIPT = """
     import torch
     from mict_pipeline.clips.dataset import ClipDataset
     from mict_pipeline.training import train
-    from conftest import CLIPS, index_table, moving_bar_frames, tiny_experiment
+    from tiny_training import CLIPS, index_table, moving_bar_frames, tiny_experiment
 
     torch.set_num_threads(1)
     experiment = tiny_experiment(epochs=5, lr_milestones=(3,), eval_batch_size=4, seed=3)

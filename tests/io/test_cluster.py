@@ -132,8 +132,8 @@ def test_a_lost_scheduler_ends_the_run_in_one_line_and_fails_no_video(videos, tm
     extract_many([(videos[0], tmp_path / "v0.frames")], *SIZE, workers=1)
     pairs = [(v, tmp_path / f"{v.stem}.frames") for v in videos]
     with pytest.raises(ClusterError, match=r"^prepare.cluster: the connection to the Dask scheduler was lost mid-run, and with it "
-                                           r"the jobs it held\. Fix: start the scheduler and its workers again and rerun; the 1 "
-                                           r"stores finished so far are kept$"):
+                                           r"the jobs it held\. Fix: start the scheduler and its workers again and rerun; the complete "
+                                           r"stores are kept \(0 seen complete in this run\)$"):
         extract_many(pairs, *SIZE, cluster="tcp://scheduler:8786")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["v0.frames"]
 

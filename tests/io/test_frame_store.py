@@ -237,7 +237,7 @@ def test_a_full_disk_stops_extraction_naming_the_space_and_leaves_no_partial_sto
     message = str(raised.value)
     assert message.startswith(f"{victim}: no space left on the device while writing frame stores (")
     assert re.search(r"the 3 stores not yet written need about [0-9.]+ KiB more \([0-9.]+ KiB a store so far\)", message)
-    assert "rerun: the 2 complete stores are kept, and no partial store was left" in message
+    assert "rerun: the complete stores are kept (2 seen complete in this run), and no partial store was left" in message
     # Nothing half-written: the store is absent, no temporary file is left, those before are complete.
     assert not victim.exists() and sorted(p.name for p in victim.parent.iterdir()) == ["v0.frames", "v1.frames"]
     assert all(store_info(s).n_frames == N_FRAMES for s in stores[:2])
@@ -290,7 +290,7 @@ def test_a_rerun_checks_each_video_in_its_job_not_in_the_caller(tmp_path: Path, 
         results = extract_many(pairs, 32, 24, workers=2)
     assert [(r.status, r.frames) for r in results] == [("skipped", 4), ("extracted", 5), ("skipped", 4)]
     assert hashed_by == ["job"] * 3  # the two kept stores' videos, and the changed one as it is extracted
-    assert "1 frame stores are of videos changed since (or record none): extracting them again" in caplog.text
+    assert "1 frame stores were of videos changed since they were written (or recorded none): extracted again" in caplog.text
 
 
 def test_remove_stale_stores_keeps_the_dataset_and_other_files(tmp_path: Path) -> None:
@@ -322,6 +322,13 @@ def test_a_store_is_reused_only_while_its_video_is_unchanged(tmp_path: Path) -> 
     os.utime(video, ns=(before.st_atime_ns, before.st_mtime_ns))
     assert [r.status for r in extract_many(jobs, workers=1)] == ["extracted"]
     assert out.read_bytes() == _store_of(video, tmp_path / "fresh.frames")
+
+    # A video the job cannot see (a cluster worker without its mount) fails, and its store is left for
+    # a rerun that sees it again.
+    kept, hidden = out.read_bytes(), video.rename(tmp_path / "elsewhere.avi")
+    assert [r.status for r in extract_many(jobs, workers=1)] == ["failed"] and out.read_bytes() == kept
+    hidden.rename(video)
+    assert [r.status for r in extract_many(jobs, workers=1)] == ["skipped"]
 
     video.write_bytes(b"junk")  # a video that no longer decodes leaves no store of what it was
     assert [r.status for r in extract_many(jobs, workers=1)] == ["failed"]

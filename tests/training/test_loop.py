@@ -22,7 +22,7 @@ from mict_pipeline.training import (
     EpochSampler, ResumeError, batch_to_device, distributed_context, predict_scores, topk_hits, train, train_epoch, train_loader,
 )
 
-from conftest import CLIPS, index_table, moving_bar_frames, moving_bar_jpegs, tiny_experiment
+from tiny_training import CLIPS, index_table, moving_bar_frames, moving_bar_jpegs, tiny_experiment
 from demo_project import ROOT
 
 SRC = ROOT / "src"
@@ -403,7 +403,7 @@ def _free_port() -> int:
 def _ddp_worker(rank: int, world: int, port: int, out: str) -> None:
     os.environ.update(WORLD_SIZE=str(world), RANK=str(rank), LOCAL_RANK=str(rank), MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port))
     torch.set_num_threads(1)
-    from conftest import CLIPS as clips, index_table as table, moving_bar_frames as frames, tiny_experiment
+    from tiny_training import CLIPS as clips, index_table as table, moving_bar_frames as frames, tiny_experiment
 
     with distributed_context() as got_rank:
         assert got_rank == rank

@@ -29,7 +29,7 @@ from mict_pipeline.checkpoint import read_checkpoint
 from mict_pipeline.clips.dataset import ClipDataset
 from mict_pipeline.training import distributed_context, train
 
-from conftest import CLIPS, index_table, moving_bar_frames, tiny_experiment
+from tiny_training import CLIPS, index_table, moving_bar_frames, tiny_experiment
 
 ROOT = Path(__file__).resolve().parents[2]
 TORCHRUN = Path(sys.executable).with_name("torchrun")

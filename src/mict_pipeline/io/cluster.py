@@ -46,10 +46,10 @@ class ClusterError(UserError, ConnectionError):
 
 def scheduler_lost(written: int) -> ClusterError:
     """The error of a run whose client lost the scheduler, which cancels every job it had (so a
-    video is never reported as failed for it); ``written``: the stores finished before."""
+    video is never reported as failed for it); ``written``: the stores this run saw complete."""
     return ClusterError(
         f"prepare.cluster: the connection to the Dask scheduler was lost mid-run, and with it the jobs it held. Fix: "
-        f"start the scheduler and its workers again and rerun; the {written} stores finished so far are kept"
+        f"start the scheduler and its workers again and rerun; the complete stores are kept ({written} seen complete in this run)"
     )
 
 

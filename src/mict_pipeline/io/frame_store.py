@@ -143,7 +143,7 @@ class ExtractResult:
     error: str | None = None
     #: The store there was of these options but not of the video as it is now (or recorded none), so
     #: it was redone; how the run went, not what it made, so results compare equal without it.
-    stale_store: bool = field(default=False, compare=False)
+    video_changed: bool = field(default=False, compare=False)
 
 
 @dataclass(frozen=True)
@@ -419,10 +419,13 @@ def _extract_result(video: Path, out: Path, options: _Options, skip_existing: bo
         if _disk_full(e):
             raise
         reason = str(e) if isinstance(e, VideoDecodeError) else f"{video}: {type(e).__name__}: {e}"
-        with contextlib.suppress(OSError):
-            out.unlink(missing_ok=True)  # a store of what the video was before is none of it now
-        return ExtractResult(video, out, "failed", error=reason, stale_store=matching)
-    return ExtractResult(video, out, "extracted", frames=frames, stale_store=matching)
+        # A store of what the video was before is none of it now; one whose video this worker cannot
+        # see (a cluster worker without the videos' mount) may still be good, and is left.
+        if video.is_file():
+            with contextlib.suppress(OSError):
+                out.unlink(missing_ok=True)
+        return ExtractResult(video, out, "failed", error=reason, video_changed=matching)
+    return ExtractResult(video, out, "extracted", frames=frames, video_changed=matching)
 
 
 def _existing_info(path: Path) -> FrameStoreInfo | None:
@@ -442,28 +445,17 @@ def _made_from(info: FrameStoreInfo, video: Path) -> bool:
         return False
 
 
-def _kept(
-    pairs: Sequence[tuple[Path, Path]], results: Sequence[ExtractResult | None], options: _Options, skip_existing: bool,
-) -> list[bool]:
-    """Which stores a rerun keeps, for the errors that stop a batch: those of results with frames
-    and, where a video's job has not reported, a store there of ``options`` (whether its video
-    changed since is left to the rerun: checking would read every such video here)."""
-    def kept(out: Path, result: ExtractResult | None) -> bool:
-        if result is not None:
-            return result.frames > 0 and out.is_file()
-        info = _existing_info(out) if skip_existing else None
-        return info is not None and options.matches(info)
-
-    return [kept(out, r) for (_, out), r in zip(pairs, results, strict=True)]
+def _seen_complete(results: Sequence[ExtractResult | None]) -> list[ExtractResult]:
+    """The results of this run whose store is complete: extracted, or skipped as finished before.
+    (Stores whose jobs have not reported are not read here: that would read them all in this process.)"""
+    return [r for r in results if r is not None and r.frames > 0 and r.out.is_file()]
 
 
-def _out_of_space(
-    out: Path, pairs: Sequence[tuple[Path, Path]], results: Sequence[ExtractResult | None], kept: Sequence[bool],
-) -> InsufficientSpaceError:
+def _out_of_space(out: Path, results: Sequence[ExtractResult | None]) -> InsufficientSpaceError:
     """The error of a batch stopped by a full disk at store ``out``: free space, and an estimate of
-    what the stores not yet written need from the mean size of those ``kept``."""
-    complete = [store.stat().st_size for (_, store), k in zip(pairs, kept, strict=True) if k]
-    remaining = sum(r is None and not k for r, k in zip(results, kept, strict=True))
+    what the stores not yet reported need from the mean size of those seen complete."""
+    complete = [r.out.stat().st_size for r in _seen_complete(results)]
+    remaining = sum(r is None for r in results)
     free, probe = free_space(out.parent)
     if complete:
         mean = sum(complete) / len(complete)
@@ -473,7 +465,7 @@ def _out_of_space(
     return InsufficientSpaceError(
         f"{out}: no space left on the device while writing frame stores ({format_bytes(free)} free in {probe}); "
         f"the {remaining} stores not yet written need {need}. Free the space or point frames_dir at a larger "
-        f"disk, then rerun: the {len(complete)} complete stores are kept, and no partial store was left."
+        f"disk, then rerun: the complete stores are kept ({len(complete)} seen complete in this run), and no partial store was left."
     )
 
 
@@ -491,7 +483,7 @@ def _extract_in_parallel(
     record: Callable[[int, ExtractResult], None], results: Sequence[ExtractResult | None],
 ) -> None:
     """Run every pair's job on :func:`_executor`'s executor, ``record``-ing each result as it comes;
-    a full disk or a lost Dask scheduler stops the batch, its error counting the stores :func:`_kept`."""
+    a full disk or a lost Dask scheduler stops the batch, its error counting the stores seen complete."""
     with _executor(workers, cluster) as (pool, slots):
         # A few jobs per worker in flight, not every video at once: memory stays flat however
         # many videos there are (13,320 queued jobs cost about 130 MB).
@@ -509,12 +501,12 @@ def _extract_in_parallel(
                 try:
                     result = future.result()
                 except CancelledError as e:  # only a Dask client cancels jobs itself: when it lost its scheduler
-                    raise scheduler_lost(sum(_kept(pairs, results, options, skip_existing))) from e
+                    raise scheduler_lost(len(_seen_complete(results))) from e
                 except Exception as e:
                     if _disk_full(e):
                         for queued in futures:
                             queued.cancel()
-                        raise _out_of_space(pairs[i][1], pairs, results, _kept(pairs, results, options, skip_existing)) from e
+                        raise _out_of_space(pairs[i][1], results) from e
                     result = _worker_failed(pairs[i], e)
                 record(i, result)
 
@@ -580,12 +572,12 @@ def extract_many(
                 try:
                     record(i, _extract_result(*pair, options, skip_existing))
                 except OSError as e:  # only a full disk gets here
-                    raise _out_of_space(pair[1], pairs, results, _kept(pairs, results, options, skip_existing)) from e
+                    raise _out_of_space(pair[1], results) from e
 
     done = [r for r in results if r is not None]
-    changed = sum(r.stale_store for r in done)
+    changed = sum(r.video_changed for r in done)
     if changed:
-        logger.info("%d frame stores are of videos changed since (or record none): extracting them again", changed)
+        logger.info("%d frame stores were of videos changed since they were written (or recorded none): extracted again", changed)
     counts = {s: sum(r.status == s for r in done) for s in ("extracted", "skipped", "failed")}
     logger.info("frame extraction: %(extracted)d extracted, %(skipped)d skipped, %(failed)d failed", counts)
     return done

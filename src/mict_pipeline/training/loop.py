@@ -36,14 +36,14 @@ from mict_pipeline.checkpoint import BEST, LAST, Checkpoint, read_checkpoint, sa
 from mict_pipeline.clips.dataset import ClipDataset
 from mict_pipeline.clips.device import EncodedClipDataset
 from mict_pipeline.clips.transforms import normalize_clips
-from mict_pipeline.datasets.prepared import PREPARE_COMMAND
 from mict_pipeline.config import ParameterError
-from mict_pipeline.training.distributed import check_same_start, from_rank_0, per_process_batch
+from mict_pipeline.datasets.prepared import PREPARE_COMMAND
 from mict_pipeline.errors import UserError
 from mict_pipeline.experiment import Experiment, Recipe
 from mict_pipeline.models.layout import to_channels_last
 from mict_pipeline.models.weights import CLASSIFIER
 from mict_pipeline.sources import changed_files, module_code
+from mict_pipeline.training.distributed import check_same_start, from_rank_0, per_process_batch
 
 log = logging.getLogger(__name__)
 
@@ -210,7 +210,7 @@ def train(
             f"batch), so nothing would be learnt; set `batch_size: {max(1, len(train_set) // world * world)}` (at most the "
             "training clips) in the experiment's `recipe:` in conf/<env>/parameters.yml, or add training videos"
         )
-    if distributed:  # each rank says so: a node that never joined is missing from the log
+    if distributed:  # each rank says so: the log shows which processes of which run trained
         log.info("%s: rank %d of %d processes, %d clips a step (%d each)", out_dir, dist.get_rank(), world, recipe.batch_size, batch_size)
     amp_dtype = recipe.autocast_dtype(device)
     channels_last = recipe.channels_last and device.type == "cuda"
