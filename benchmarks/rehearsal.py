@@ -42,6 +42,7 @@ import yaml
 from mict_pipeline.datasets.synthetic import FOURCC, FPS, UCF101_SECONDS, replica_specs, render_frames, write_video
 from mict_pipeline.dvc_stages import StageWriter, pipeline_file
 from mict_pipeline.models.speed import cpu_name
+from mict_pipeline.io.atomic import write_bytes_atomic
 from mict_pipeline.io.disk import format_bytes
 from mict_pipeline.io.frame_store import extract_frames
 from mict_pipeline.io.workers import available_cores
@@ -242,10 +243,16 @@ def main() -> int:
         "memory_by_size": small,
         "report": str((DATA / "08_reporting" / "results.md").relative_to(ROOT)),
     }
-    out = DATA / "08_reporting" / "scale.json"
-    out.write_text(json.dumps(report, indent=2) + "\n")
-    summarise(report, out)
+    summarise(report, write_scale_report(report, DATA))
     return 0
+
+
+def write_scale_report(report: dict, data_root: Path) -> Path:
+    """``report`` as ``08_reporting/scale.json`` under ``data_root``; its path."""
+    out = data_root / "08_reporting" / "scale.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    write_bytes_atomic(out, (json.dumps(report, indent=2) + "\n").encode())
+    return out
 
 
 def summarise(report: dict, out: Path) -> None:

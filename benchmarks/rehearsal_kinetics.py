@@ -55,7 +55,7 @@ import psutil
 import torch
 import yaml
 
-from rehearsal import extraction_rate, render_sample, run_measured, tools_env
+from rehearsal import extraction_rate, render_sample, run_measured, tools_env, write_scale_report
 
 from mict_pipeline.checkpoint import read_checkpoint
 from mict_pipeline.datasets.synthetic import DEFAULT_CLASSES, KINETICS_FOURCC, kinetics400_labels, kinetics_clips, write_video
@@ -430,10 +430,7 @@ def main() -> int:
     index = pd.read_csv(DATA / "03_primary" / "frame_index.csv")
     report["index_mb_per_100k_videos"] = round(index.memory_usage(deep=True).sum() / len(index) * 1e5 / 2**20, 1)
     report["wall_s"] = round(time.perf_counter() - started, 1)
-    out = DATA / "08_reporting" / "scale.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(report, indent=2) + "\n")
-    summarise(report, out)
+    summarise(report, write_scale_report(report, DATA))
     return 0
 
 
