@@ -424,7 +424,7 @@ def _extract_result(video: Path, out: Path, options: _Options, skip_existing: bo
         if video.is_file():
             with contextlib.suppress(OSError):
                 out.unlink(missing_ok=True)
-        return ExtractResult(video, out, "failed", error=reason, video_changed=matching)
+        return ExtractResult(video, out, "failed", error=reason)
     return ExtractResult(video, out, "extracted", frames=frames, video_changed=matching)
 
 
