@@ -31,6 +31,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import datetime as dt
+import functools
 import hashlib
 import json
 import platform
@@ -53,7 +54,6 @@ import numpy as np
 import pandas as pd
 import psutil
 import torch
-import yaml
 
 from rehearsal import extraction_rate, render_sample, run_measured, tools_env, write_scale_report
 
@@ -63,6 +63,7 @@ from mict_pipeline.io.digest import file_digest
 from mict_pipeline.io.frame_store import ExtractResult, extract_many
 from mict_pipeline.io.workers import _single_threaded_opencv, available_cores
 from mict_pipeline.models.speed import cpu_name
+from mict_pipeline.project import configuration
 
 ROOT = Path(__file__).resolve().parents[1]
 ENV = "rehearsal_kinetics"
@@ -236,10 +237,15 @@ def prepare(cluster: str | None, log, *, workers: int, fresh: bool, peaks_of=Non
     return result
 
 
+@functools.cache
+def _parameters() -> dict:
+    """The rehearsal environment's parameters as its runs read them (conf/base merged)."""
+    return configuration(ROOT, ENV)["parameters"]
+
+
 def _batch_size() -> int:
-    """The global batch of the experiment the rehearsal trains (conf/rehearsal_kinetics/parameters.yml)."""
-    parameters = yaml.safe_load((ROOT / "conf" / ENV / "parameters.yml").read_text())
-    return parameters["experiments"]["mict_resnet18"]["recipe"]["batch_size"]
+    """The global batch of the experiment the rehearsal trains."""
+    return _parameters()["experiments"]["mict_resnet18"]["recipe"]["batch_size"]
 
 
 def train_two_nodes(steps: int, log) -> dict:
@@ -284,8 +290,8 @@ def train_two_nodes(steps: int, log) -> dict:
 
 
 def _store_size() -> tuple[int, int]:
-    """The rehearsal's frame-store size (conf/rehearsal_kinetics/parameters_prepare.yml)."""
-    frames = yaml.safe_load((ROOT / "conf" / ENV / "parameters_prepare.yml").read_text())["prepare"]["frames"]
+    """The rehearsal's frame-store size."""
+    frames = _parameters()["prepare"]["frames"]
     return frames["width"], frames["height"]
 
 
